@@ -1,0 +1,1 @@
+"""Adapters: bridges from chat platforms (and the terminal) to the core."""

@@ -1,0 +1,99 @@
+"""The core object: ``dispatch(Invocation) -> Reply`` and ``handle_action``.
+
+Every adapter goes through here. Bad input never raises out of the core: it becomes a private,
+friendly error reply and nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot import commands
+from bot.commands import OptionError
+from bot.handlers import Deps, board, commitments, undo
+from bot.handlers import help as help_
+from bot.handlers import logging as log_
+from bot.handlers.cheer import cheer
+from bot.invocation import ActionInvocation, Caller, Invocation
+from bot.ports import Clock, Repository, SystemClock
+from bot.reply import Reply, error_reply
+from bot.textopts import parse
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Deps, Invocation, dict], Awaitable[Reply]]
+ActionHandler = Callable[[Deps, ActionInvocation], Awaitable[Reply]]
+
+HANDLERS: dict[str, Handler] = {
+    "rejected": log_.log,
+    "accepted": log_.log,
+    "pending": log_.log,
+    "who-next": commitments.who_next,
+    "asks": commitments.asks,
+    "undo": undo.undo,
+    "leaderboard": board.leaderboard,
+    "stats": board.stats,
+    "help": help_.help_command,
+}
+ACTIONS: dict[str, ActionHandler] = {
+    "cheer": cheer,
+    "resolve": commitments.resolve,
+}
+OOPS = ("Something went wrong on my side and nothing was saved. "
+        "Please try again in a moment.")
+
+
+class App:
+    def __init__(self, repo: Repository, clock: Clock | None = None,
+                 default_timezone: str = "UTC"):
+        self.deps = Deps(repo, clock or SystemClock(), default_timezone)
+
+    async def dispatch(self, inv: Invocation) -> Reply:
+        spec = commands.get_command(inv.command)
+        if spec is None or inv.command.lower().lstrip("/") not in HANDLERS:
+            return unknown_command(inv.command)
+        try:
+            if spec.admin_only and not inv.caller.is_admin:
+                return error_reply(f"/{spec.name} is for admins of this community.")
+            opts = commands.validate(spec, inv.options)
+            return await HANDLERS[spec.name](self.deps, inv, opts)
+        except OptionError as err:
+            return error_reply(str(err), err.hint or _usage(spec), option=err.option)
+        except Exception:
+            log.exception("/%s failed", spec.name)
+            return error_reply(OOPS)
+
+    async def run_text(self, command: str, text: str, caller: Caller,
+                       request_id: str | None = None) -> Reply:
+        """Parse ``text`` with the option grammar, then dispatch. For Slack and the terminal."""
+        spec = commands.get_command(command)
+        if spec is None or spec.name not in HANDLERS:
+            return unknown_command(command)
+        try:
+            options = parse(spec, text)
+        except OptionError as err:
+            return error_reply(str(err), _usage(spec), option=err.option)
+        return await self.dispatch(Invocation(spec.name, caller, dict(options), request_id))
+
+    async def handle_action(self, act: ActionInvocation) -> Reply:
+        handler = ACTIONS.get(act.name)
+        if handler is None:
+            return error_reply("That button doesn't do anything any more. Sorry!")
+        try:
+            return await handler(self.deps, act)
+        except Exception:
+            log.exception("action %s failed", act.name)
+            return error_reply(OOPS)
+
+
+def _usage(spec: commands.CommandSpec) -> str:
+    return f"Usage: /{spec.name} {spec.usage_hint}".rstrip()
+
+
+def unknown_command(name: str) -> Reply:
+    shown = name if len(name) <= 40 else name[:40] + "…"
+    close = commands.suggest_command(name)
+    did = f" Did you mean /{close}?" if close else ""
+    return error_reply(f"I don't know the command “/{shown.lstrip('/')}”.{did}",
+                       "Send /help to see everything I can do.")

@@ -1,0 +1,259 @@
+"""The command catalogue: the single source that Discord registration, the Slack manifest,
+the text grammar, modals and /help are built from.
+
+``validate`` turns raw option values (strings from text, or typed values from Discord) into
+clean, typed options, or raises ``OptionError`` with a friendly message naming the option.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from difflib import get_close_matches
+from enum import StrEnum
+
+from bot.ids import MemberRef
+
+AREAS = ("work", "money", "creative", "social", "learning", "other")
+OUTCOMES = ("rejected", "accepted", "pending")
+
+
+class OptionType(StrEnum):
+    TEXT = "text"
+    INT = "int"
+    BOOL = "bool"
+    CHOICE = "choice"
+    DATE = "date"
+    MEMBER = "member"
+    CHANNEL = "channel"
+    ZONE = "zone"
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: OptionType
+    description: str
+    required: bool = False
+    max_length: int = 200
+    min_value: int | None = None
+    max_value: int | None = None
+    choices: tuple[str, ...] = ()
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str
+    options: tuple[OptionSpec, ...] = ()
+    admin_only: bool = False
+    # False until a handler exists: /help lists only what works.
+    available: bool = True
+
+    @property
+    def main(self) -> OptionSpec | None:
+        """The option that free text fills (the first one)."""
+        return self.options[0] if self.options else None
+
+    def option(self, name: str) -> OptionSpec | None:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        return None
+
+    @property
+    def usage_hint(self) -> str:
+        parts = []
+        for i, opt in enumerate(self.options):
+            sample = opt.example or opt.name
+            if i == 0:
+                parts.append(sample if opt.required else f"[{sample}]")
+            else:
+                parts.append(f"[{opt.name}:{sample}]")
+        return " ".join(parts)
+
+    @property
+    def needs_input(self) -> bool:
+        return any(o.required for o in self.options)
+
+
+ASK = OptionSpec("ask", OptionType.TEXT, "What you asked for", required=True, max_length=500,
+                 example="asked for a raise")
+WHO = OptionSpec("who", OptionType.TEXT, "Who you asked", max_length=100, example='"my boss"')
+AREA = OptionSpec("area", OptionType.CHOICE, "Which part of life", choices=AREAS, example="work")
+FEAR = OptionSpec("fear", OptionType.INT, "How scary it felt, 0 to 10", min_value=0, max_value=10,
+                  example="7")
+LESSON = OptionSpec("lesson", OptionType.TEXT, "What you learned", max_length=500,
+                    example='"ask earlier"')
+PRIVATE = OptionSpec("private", OptionType.BOOL, "Count it, but keep the text to yourself",
+                     example="true")
+
+LOG_OPTIONS = (ASK, WHO, AREA, FEAR, LESSON, PRIVATE)
+
+CATALOGUE: tuple[CommandSpec, ...] = (
+    CommandSpec("rejected", "Log an ask that got a no. Every no counts!", LOG_OPTIONS),
+    CommandSpec("accepted", "Log an ask that got a yes.", LOG_OPTIONS),
+    CommandSpec("pending", "Log an ask still waiting for an answer.",
+                (ASK, WHO, AREA, FEAR, PRIVATE)),
+    CommandSpec("who-next", "Promise an ask you will make, and by when.", (
+        OptionSpec("ask", OptionType.TEXT, "The ask you will make", required=True,
+                   max_length=500, example="ask Sam for an intro"),
+        OptionSpec("when", OptionType.TEXT, "today, tomorrow, friday, in 3 days or 2027-01-31",
+                   max_length=40, example="friday"),
+    )),
+    CommandSpec("asks", "Your open promises and pending asks, with buttons to resolve them."),
+    CommandSpec("leaderboard", "Who's making the most asks.", (
+        OptionSpec("period", OptionType.CHOICE, "week, month or all", choices=("week", "month", "all"),
+                   example="week"),
+        OptionSpec("by", OptionType.CHOICE, "attempts or rejections",
+                   choices=("attempts", "rejections"), example="attempts"),
+    )),
+    CommandSpec("stats", "Your numbers, or another member's.", (
+        OptionSpec("member", OptionType.MEMBER, "Whose stats (default: yours)", max_length=100,
+                   example="@sam"),
+    )),
+    CommandSpec("goal", "Set a rejection goal.", (
+        OptionSpec("target", OptionType.TEXT, "How many no's to collect, or off", max_length=10,
+                   example="100"),
+        OptionSpec("by", OptionType.DATE, "By when (YYYY-MM-DD)", example="2027-06-30"),
+    ), available=False),
+    CommandSpec("timezone", "Set your time zone.", (
+        OptionSpec("zone", OptionType.ZONE, "An IANA zone like Europe/Berlin", required=True,
+                   max_length=64, example="Europe/Berlin"),
+    ), available=False),
+    CommandSpec("checkin", "Admins: schedule the group check-ins.", (
+        OptionSpec("action", OptionType.CHOICE, "set, off or show", required=True,
+                   choices=("set", "off", "show"), example="set"),
+        OptionSpec("time", OptionType.TEXT, "Local time, HH:MM", max_length=5, example="09:00"),
+        OptionSpec("days", OptionType.TEXT, "daily, weekdays or mon,wed,fri", max_length=40,
+                   example="weekdays"),
+        OptionSpec("zone", OptionType.ZONE, "An IANA zone", max_length=64, example="Europe/Berlin"),
+        OptionSpec("channel", OptionType.CHANNEL, "Where to post (default: here)", max_length=100,
+                   example="#asks"),
+        OptionSpec("recap", OptionType.CHOICE, "Weekday of the weekly recap",
+                   choices=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                            "sunday"), example="monday"),
+    ), admin_only=True, available=False),
+    CommandSpec("reminders", "Let the bot DM you follow-ups, or not.", (
+        OptionSpec("state", OptionType.CHOICE, "on or off", required=True, choices=("on", "off"),
+                   example="on"),
+    ), available=False),
+    CommandSpec("undo", "Remove your most recent entry."),
+    CommandSpec("export", "Your data here, as a CSV file, just for you.", available=False),
+    CommandSpec("forget-me", "Delete everything the bot holds about you here.", available=False),
+    CommandSpec("help", "What Who's Next is for, and every command."),
+)
+
+_BY_NAME = {c.name: c for c in CATALOGUE}
+
+
+def get_command(name: str) -> CommandSpec | None:
+    return _BY_NAME.get(name.lower().lstrip("/"))
+
+
+def available_commands() -> tuple[CommandSpec, ...]:
+    return tuple(c for c in CATALOGUE if c.available)
+
+
+def suggest_command(name: str) -> str | None:
+    match = get_close_matches(name.lower().lstrip("/"), [c.name for c in available_commands()],
+                              n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+class OptionError(ValueError):
+    """A bad option value. ``str(err)`` is the friendly message for the member."""
+
+    def __init__(self, message: str, option: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.option = option
+        self.hint = hint
+
+
+# Bidirectional overrides and isolates, zero-width characters and other invisible formatting.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def clean_text(value: str) -> str:
+    """Neutralise control characters and direction overrides; fold runs of white space."""
+    value = unicodedata.normalize("NFC", value)
+    value = _INVISIBLE.sub("", value)
+    value = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Zl", "Zp") else ch
+                    for ch in value)
+    return " ".join(value.split())
+
+
+def _coerce(spec: OptionSpec, raw: object) -> object:
+    name = spec.name
+    if spec.type is OptionType.MEMBER and isinstance(raw, MemberRef):
+        return raw
+    if isinstance(raw, bool) and spec.type is OptionType.BOOL:
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool) and spec.type is OptionType.INT:
+        value = raw
+    else:
+        if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+            raise OptionError(f"`{name}` got a value of the wrong kind.", name)
+        text = clean_text(str(raw))
+        if not text:
+            raise OptionError(f"`{name}` is empty. Give it a value, like `{name}:{spec.example}`.",
+                              name)
+        if len(text) > spec.max_length:
+            raise OptionError(f"`{name}` is {len(text)} characters long; the most is "
+                              f"{spec.max_length}. Could you shorten it?", name)
+        if spec.type in (OptionType.TEXT, OptionType.MEMBER, OptionType.CHANNEL, OptionType.ZONE):
+            return text
+        if spec.type is OptionType.BOOL:
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise OptionError(f"`{name}` takes true or false, not “{text}”.", name)
+        if spec.type is OptionType.CHOICE:
+            low = text.lower()
+            if low in spec.choices:
+                return low
+            close = get_close_matches(low, spec.choices, n=1, cutoff=0.6)
+            did = f" Did you mean `{close[0]}`?" if close else ""
+            raise OptionError(f"`{name}` can be {', '.join(spec.choices)}, not “{text}”.{did}",
+                              name)
+        if spec.type is OptionType.DATE:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise OptionError(f"`{name}` takes a date like {spec.example}, not “{text}”.",
+                                  name) from None
+        try:
+            value = int(text)
+        except ValueError:
+            raise OptionError(f"`{name}` takes a whole number, not “{text}”.", name) from None
+    lo, hi = spec.min_value, spec.max_value
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise OptionError(f"`{name}` goes from {lo} to {hi}; {value} is out of range.", name)
+    return value
+
+
+def validate(spec: CommandSpec, raw: Mapping[str, object]) -> dict[str, object]:
+    """Check every option of one command. Raises OptionError on the first problem found."""
+    unknown = [k for k in raw if spec.option(k) is None]
+    if unknown:
+        known = ", ".join(o.name for o in spec.options) or "none"
+        close = get_close_matches(unknown[0], [o.name for o in spec.options], n=1, cutoff=0.6)
+        did = f" Did you mean `{close[0]}`?" if close else ""
+        raise OptionError(f"/{spec.name} has no option `{unknown[0]}`.{did} Its options: {known}.",
+                          unknown[0])
+    out: dict[str, object] = {}
+    for opt in spec.options:
+        if opt.name in raw and raw[opt.name] is not None:
+            out[opt.name] = _coerce(opt, raw[opt.name])
+        elif opt.required:
+            raise OptionError(f"/{spec.name} needs `{opt.name}`: {opt.description.lower()}.",
+                              opt.name, hint=f"Try: /{spec.name} {spec.usage_hint}")
+    return out

@@ -1,0 +1,23 @@
+"""The Cheer button: one cheer per member per attempt; pressing again takes it back."""
+
+from __future__ import annotations
+
+from bot.handlers import Deps
+from bot.invocation import ActionInvocation
+from bot.reply import Reply, Text, Visibility, error_reply
+
+
+async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
+    if not act.value.isdigit():
+        return error_reply("That button doesn't look right any more.")
+    status, count = await deps.repo.toggle_cheer(act.caller.community, int(act.value),
+                                                 act.caller.member, act.caller.name, deps.now())
+    if status == "not_found":
+        return error_reply("That ask isn't here any more; maybe it was undone.")
+    if status == "own":
+        return error_reply("That's your own ask! Cheer someone else's, "
+                           "or better: go make the next one.")
+    people = "1 cheer" if count == 1 else f"{count} cheers"
+    text = (f"You cheered them on! ({people} so far)" if status == "added"
+            else f"Cheer taken back. ({people} now)")
+    return Reply((Text.of(text),), Visibility.PRIVATE)

@@ -1,0 +1,138 @@
+"""/who-next, /asks and the resolve buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import prompts
+from bot.handlers import Deps
+from bot.handlers.logging import celebration
+from bot.invocation import ActionInvocation, Invocation
+from bot.models import Attempt, Commitment, NewCommitment
+from bot.reply import (
+    Action,
+    Block,
+    Button,
+    Buttons,
+    ButtonStyle,
+    Context,
+    Heading,
+    Mention,
+    Reply,
+    Strong,
+    Text,
+    Visibility,
+    error_reply,
+    private_reply,
+)
+from bot.when import due_date, end_of_day
+
+# Button codes: r = rejected, a = accepted, w = still waiting, s = didn't ask.
+OUTCOME_CODES = {"r": "rejected", "a": "accepted", "w": "pending", "s": "skipped"}
+
+
+def describe_due(due: datetime, zone: ZoneInfo, now: datetime) -> str:
+    local, today = due.astimezone(zone).date(), now.astimezone(zone).date()
+    days = (local - today).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days < 0:
+        return f"was due {local.strftime('%a %-d %b')}"
+    if days < 7:
+        return local.strftime("%A")
+    return local.strftime("%a %-d %b %Y")
+
+
+async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller = inv.caller
+    zone = await deps.member_zone(caller)
+    now = deps.now()
+    day = due_date(opts.get("when"), now.astimezone(zone).date())
+    due = end_of_day(day, zone)
+    commitment, _dup = await deps.repo.add_commitment(NewCommitment(
+        community=caller.community, member=caller.member, member_name=caller.name,
+        ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id))
+    return Reply((
+        Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
+        Text.of(f"Due {describe_due(due, zone, now)}. ",
+                prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)),
+        Context.of("When it's done, log it with /rejected or /accepted, or resolve it from /asks."),
+    ))
+
+
+def resolve_buttons(kind: str, item_id: int, waiting: bool) -> Buttons:
+    def b(label: str, code: str, style=ButtonStyle.DEFAULT) -> Button:
+        return Button(label, Action("resolve", f"{kind}{item_id}:{code}"), style)
+    buttons = [b("Rejected", "r", ButtonStyle.PRIMARY), b("Accepted", "a", ButtonStyle.PRIMARY),
+               b("Still waiting", "w")]
+    if not waiting:
+        buttons.append(b("Didn't ask", "s"))
+    return Buttons(tuple(buttons))
+
+
+def commitment_blocks(c: Commitment, zone: ZoneInfo, now: datetime) -> list[Block]:
+    return [Text.of("Promise: ", Strong(c.ask), f" (due {describe_due(c.due_at, zone, now)})"),
+            resolve_buttons("c", c.id, waiting=False)]
+
+
+def pending_blocks(a: Attempt) -> list[Block]:
+    return [Text.of("Waiting to hear: ", Strong(a.ask)), resolve_buttons("a", a.id, waiting=True)]
+
+
+async def asks(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller = inv.caller
+    commitments, pending = await deps.repo.open_items(caller.community, caller.member)
+    if not commitments and not pending:
+        return private_reply(Text.of("Nothing open right now. "
+                                     "Promise your next ask with /who-next, or log one you made."))
+    zone, now = await deps.member_zone(caller), deps.now()
+    blocks: list[Block] = [Heading("Your open asks")]
+    for c in commitments:
+        blocks += commitment_blocks(c, zone, now)
+    for a in pending:
+        blocks += pending_blocks(a)
+    return private_reply(*blocks)
+
+
+async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
+    kind, rest = act.value[:1], act.value[1:]
+    ident, _, code = rest.partition(":")
+    outcome = OUTCOME_CODES.get(code)
+    if kind not in ("a", "c") or not ident.isdigit() or outcome is None:
+        return error_reply("That button doesn't look right any more. Try /asks for a fresh list.")
+    caller, now = act.caller, deps.now()
+    if kind == "a":
+        if outcome == "skipped":
+            return error_reply("That ask was already made, so it can't be skipped.")
+        if outcome == "pending":
+            return Reply((Text.of("Still waiting: fine. It stays in /asks until you hear back."),),
+                         Visibility.PRIVATE)
+        res = await deps.repo.resolve_attempt(caller.community, caller.member, int(ident), outcome,
+                                              now)
+    else:
+        res = await deps.repo.resolve_commitment(caller.community, caller.member, int(ident),
+                                                 outcome, now, request_id=act.request_id)
+    if res.status == "not_found":
+        return error_reply("I can't find that ask any more; maybe it was undone.")
+    if res.status == "not_owner":
+        return error_reply("Only the person who made that ask can resolve it. "
+                           "You can cheer them on instead!")
+    if res.status == "already":
+        return error_reply(f"Already sorted: “{res.ask}”. Nothing changed.")
+    if outcome == "skipped":
+        return Reply((Text.of("No ask this time, and that's okay. ",
+                              "What's one small ask you could make today?"),),
+                     Visibility.PRIVATE, replace_original=True)
+    assert res.attempt is not None
+    if kind == "a":
+        word = "a no" if outcome == "rejected" else "a yes"
+        return Reply((Text.of(f"Marked as {word}: ", Strong(res.ask), ". It was already counted "
+                              "as an ask; thanks for closing the loop."),
+                      Context.of(prompts.rejections_word(res.attempt.totals.rejected), " · ",
+                                 prompts.yes_word(res.attempt.totals.accepted))),
+                     Visibility.PRIVATE, replace_original=True)
+    # A kept promise is a new attempt: celebrate it publicly.
+    return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt)

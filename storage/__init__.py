@@ -1,0 +1,1 @@
+"""Storage: the core's Repository on SQLite (aiosqlite)."""
