@@ -82,15 +82,13 @@ async def stats(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     if reached or no_reached:
         parts = []
         if reached:
-            parts.append("asks: " + ", ".join(map(str, reached)))
+            parts.append("asks " + ", ".join(map(str, reached)))
         if no_reached:
-            parts.append("no's: " + ", ".join(map(str, no_reached)))
+            parts.append("no's " + ", ".join(map(str, no_reached)))
         if t.accepted:
             parts.append("first yes")
-        blocks.append(Text.of(Strong("Milestones "), " · ".join(parts)))
+        blocks.append(Text.of(Strong("Milestones: "), " · ".join(parts)))
     nxt = next((m for m in prompts.ATTEMPT_MILESTONES if m > t.attempts), None)
     if nxt:
         blocks.append(Context.of(f"{nxt - t.attempts} more to the {nxt}-ask milestone."))
-    if member != caller.member:
-        blocks.insert(1, Text.of(Mention(member, name)))
     return Reply(tuple(blocks))

@@ -50,8 +50,7 @@ def celebration(member, name: str, outcome: str, ask: str, private: bool,
     ]
     counts = [f"{prompts.attempts_word(t.attempts)} so far", prompts.rejections_word(t.rejected)]
     if outcome == "accepted":
-        counts.append(f"{prompts.yes_word(t.accepted)}: one yes for every "
-                      f"{ratio(t.attempts, t.accepted)} asks")
+        counts += [prompts.yes_word(t.accepted), f"asks per yes: {ratio(t.attempts, t.accepted)}"]
     blocks.append(Context.of(" · ".join(counts)))
     milestones = [m for m in (
         prompts.attempt_milestone(t.attempts),

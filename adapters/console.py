@@ -1,0 +1,128 @@
+"""The terminal adapter: try the bot with no chat platform at all.
+
+Reads lines from standard input (interactive or piped):
+
+    /rejected asked for a raise fear:6      runs as the console's own member
+    sam> /accepted asked for a discount     runs as member "sam" of the same community
+    !3                                      presses button 3 (sam> !3 presses it as sam)
+
+The member who runs the console (``--user``) is the community's admin; the others are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from typing import TextIO
+
+from bot.app import App
+from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
+from bot.invocation import ActionInvocation, Caller
+from bot.reply import (
+    Action,
+    Buttons,
+    Context,
+    Fields,
+    Heading,
+    Image,
+    Reply,
+    Text,
+    spans_text,
+)
+
+_AS_MEMBER = re.compile(r"^\s*([^\s>/!][^\s>]{0,31})>\s*(.*)$")
+CHANNEL = "general"
+HELP = ("Type a command like /rejected asked for a raise, or /help. "
+        "Start a line with NAME> to act as someone else; !N presses button N.")
+
+
+class Console:
+    def __init__(self, app: App, user: str, community: str = "local",
+                 out: TextIO | None = None):
+        self.app = app
+        self.user = user
+        self.community = CommunityRef(Platform.CONSOLE, community)
+        self.out = out or sys.stdout
+        self.buttons: dict[int, Action] = {}
+
+    def caller(self, name: str) -> Caller:
+        return Caller(MemberRef(Platform.CONSOLE, name.lower()), name, self.community,
+                      ChannelRef(Platform.CONSOLE, CHANNEL), is_admin=(name == self.user))
+
+    async def handle_line(self, line: str) -> None:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        name = self.user
+        m = _AS_MEMBER.match(line)
+        if m:
+            name, line = m.group(1), m.group(2).strip()
+        if line.startswith("!"):
+            await self._press(name, line[1:].strip())
+        elif line.startswith("/"):
+            command, _, text = line[1:].partition(" ")
+            reply = await self.app.run_text(command, text, self.caller(name))
+            self.show(reply, name)
+        else:
+            self._print(HELP)
+
+    async def _press(self, name: str, number: str) -> None:
+        action = self.buttons.get(int(number)) if number.isdigit() else None
+        if action is None:
+            self._print(f"There's no button {number or '(none given)'}. "
+                        "Buttons show up like [3 Cheer]; type !3 to press one.")
+            return
+        reply = await self.app.handle_action(ActionInvocation(action.name, action.value,
+                                                              self.caller(name)))
+        self.show(reply, name)
+
+    def show(self, reply: Reply, name: str) -> None:
+        lines: list[str] = []
+        for block in reply.blocks:
+            if isinstance(block, Heading):
+                lines.append(f"== {block.text} ==")
+            elif isinstance(block, Text):
+                lines.append(spans_text(block.spans))
+            elif isinstance(block, Context):
+                lines.append(f"  {spans_text(block.spans)}")
+            elif isinstance(block, Fields):
+                lines.append("  " + " | ".join(f"{k}: {v}" for k, v in block.pairs))
+            elif isinstance(block, Image):
+                lines.append(f"  [image: {block.alt}]")
+            elif isinstance(block, Buttons):
+                labels = []
+                for button in block.buttons:
+                    number = len(self.buttons) + 1
+                    self.buttons[number] = button.action
+                    labels.append(f"[{number} {button.label}]")
+                lines.append("  " + " ".join(labels) + "  (type !N to press)")
+        for attachment in reply.attachments:
+            lines.append(f"  [file: {attachment.filename}]")
+        if reply.private:
+            lines = [f"(only {name} sees this) {lines[0]}" if lines else f"(only {name} sees this)",
+                     *lines[1:]]
+        self._print("\n".join(lines))
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+        print(file=self.out, flush=True)
+
+
+async def run_console(console: Console, stdin: TextIO | None = None) -> None:
+    """Run lines until end of input. Interactive terminals get a greeting and a prompt. Lines
+    are read off the event loop, so scheduled posts keep flowing while the console waits."""
+    stdin = stdin or sys.stdin
+    interactive = stdin.isatty()
+    loop = asyncio.get_running_loop()
+    if interactive:
+        console._print(f"Who's Next in your terminal, as {console.user}. {HELP} Ctrl-D to leave.")
+    while True:
+        if interactive:
+            print("> ", end="", flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            if interactive:
+                print()
+            return
+        await console.handle_line(line)

@@ -1,0 +1,137 @@
+"""The ``whosnext`` command: the one composition root. It reads the settings, builds storage,
+the core and the adapters, and starts them.
+
+    whosnext                  Slack and/or Discord if their tokens are set, else the terminal
+    whosnext run              the same
+    whosnext console          the terminal adapter (--user, --db, --community)
+    whosnext slack-manifest   a Slack app manifest built from the command catalogue
+    whosnext discord-invite   the link that adds the bot to a Discord server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.app import App
+from bot.config import ConfigError, Settings, configure_logging, load_settings
+
+log = logging.getLogger("whosnext")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="whosnext", description="Who's Next: log every ask, "
+                                "celebrate every no. Some will, some won't, so what. Who's next?")
+    p.add_argument("--version", action="version", version=f"whosnext {__version__}")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("run", help="run on Slack and/or Discord (the terminal if no token is set)")
+    c = sub.add_parser("console", help="try the bot in your terminal")
+    c.add_argument("--user", help="who you are (default: your login name)")
+    c.add_argument("--db", help="the SQLite file (default: from DATABASE_URL, whosnext.db)")
+    c.add_argument("--community", default="local", help="which terminal community (default: local)")
+    sub.add_parser("slack-manifest", help="print a Slack app manifest for this bot")
+    sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
+    return p
+
+
+async def _open_app(settings: Settings, db: str | None = None):
+    from storage.sqlite import SqliteRepository
+
+    path = Path(db) if db else settings.database_path
+    repo = await SqliteRepository.open(path)
+    return repo, App(repo, default_timezone=settings.default_timezone)
+
+
+async def _console(settings: Settings, user: str, db: str | None, community: str) -> None:
+    from adapters.console import Console, run_console
+
+    repo, app = await _open_app(settings, db)
+    try:
+        await run_console(Console(app, user, community))
+    finally:
+        await repo.close()
+
+
+async def _run_platforms(settings: Settings) -> None:
+    repo, app = await _open_app(settings)
+    adapters = []
+    try:
+        if settings.slack_enabled:
+            from adapters.slack.app import SlackAdapter
+
+            adapters.append(SlackAdapter(app, settings))
+        if settings.discord_enabled:
+            from adapters.discord.client import DiscordAdapter
+
+            adapters.append(DiscordAdapter(app, settings, repo))
+        for adapter in adapters:
+            await adapter.start()
+        log.info("Who's Next is running on %s. Ctrl-C to stop.",
+                 " and ".join(type(a).__name__.removesuffix("Adapter") for a in adapters))
+        await asyncio.Event().wait()
+    finally:
+        for adapter in reversed(adapters):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await repo.close()
+
+
+def _default_user() -> str:
+    try:
+        name = getpass.getuser()
+    except Exception:
+        name = ""
+    return name or "me"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        print(f"whosnext: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    command = args.command or "run"
+    try:
+        if command == "slack-manifest":
+            from adapters.slack.manifest import build_manifest
+
+            print(json.dumps(build_manifest(), indent=2))
+            return 0
+        if command == "discord-invite":
+            return _discord_invite(settings)
+        if command == "run" and not (settings.slack_enabled or settings.discord_enabled):
+            print("No SLACK_BOT_TOKEN or DISCORD_TOKEN set, so here's the terminal version. "
+                  "See .env.example to connect Slack or Discord.", file=sys.stderr)
+            command = "console"
+        if command == "console":
+            user = getattr(args, "user", None) or _default_user()
+            asyncio.run(_console(settings, user, getattr(args, "db", None),
+                                 getattr(args, "community", "local")))
+        else:
+            asyncio.run(_run_platforms(settings))
+    except ConfigError as err:
+        print(f"whosnext: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Bye! Go make an ask.", file=sys.stderr)
+    return 0
+
+
+def _discord_invite(settings: Settings) -> int:
+    from adapters.discord.invite import application_id_from_token, invite_url
+
+    if not settings.discord_token:
+        print("whosnext: DISCORD_TOKEN is not set. Copy your bot's token into .env first.",
+              file=sys.stderr)
+        return 2
+    print(invite_url(application_id_from_token(settings.discord_token)))
+    return 0
