@@ -372,6 +372,20 @@ class SqliteRepository:
             return _member_info(row) if row else None
         return await self._read(unit)
 
+    # -- small key-value settings (adapters keep e.g. their command-sync hash here) ---------
+
+    async def get_value(self, key: str) -> str | None:
+        def unit(c: sqlite3.Connection) -> str | None:
+            row = c.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else None
+        return await self._read(unit)
+
+    async def set_value(self, key: str, value: str) -> None:
+        def unit(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO kv (key, value) VALUES (?, ?) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self._write(unit)
+
 
 def _member_info(row: sqlite3.Row) -> MemberInfo:
     return MemberInfo(_member(row["member_id"]), row["display_name"], row["timezone"],
