@@ -1,0 +1,289 @@
+"""The core against a real SQLite file: logging, celebrations, commitments, /asks, /undo,
+/leaderboard, /stats, /help, cheers and retried requests."""
+
+from datetime import UTC, datetime
+
+from bot import prompts
+from bot.app import App
+from bot.commands import available_commands
+from bot.reply import Action, Buttons, Mention
+from tests.conftest import COMMUNITY, caller, press, run
+
+
+def text(reply) -> str:
+    return reply.plain_text()
+
+
+async def test_rejection_is_celebrated_with_count_prompt_and_cheer(app):
+    reply = await run(app, '/rejected asked for a raise who:"my boss" fear:7')
+    assert not reply.error and not reply.private
+    assert "asked for a raise" in text(reply)
+    assert "1 ask so far" in text(reply) and "1 no" in text(reply)
+    assert "Reflect: " in text(reply)
+    assert [b.label for b in reply.buttons()] == ["Cheer"]
+    assert reply.mentions() == {caller().member}
+
+
+async def test_running_counts_and_asks_per_yes(app):
+    for i in range(3):
+        await run(app, f"/rejected ask {i}")
+    reply = await run(app, "/accepted ask 4")
+    assert "4 asks so far" in text(reply) and "3 no's" in text(reply)
+    assert "asks per yes: 4" in text(reply)
+    assert prompts.FIRST_YES in text(reply)
+
+
+async def test_the_40th_rejection_is_a_milestone(app):
+    for i in range(39):
+        reply = await run(app, f"/rejected ask number {i + 1}")
+        assert "Milestone" not in text(reply) or i + 1 in prompts.ATTEMPT_MILESTONES
+    reply = await run(app, "/rejected the fortieth")
+    assert "40 asks so far" in text(reply)
+    assert "Milestone!" in text(reply) and "40 no's!" in text(reply)
+
+
+async def test_reflection_prompts_never_repeat_back_to_back(app):
+    seen = []
+    for i in range(40):
+        reply = await run(app, f"/rejected ask {i}")
+        line = next(ln for ln in text(reply).splitlines() if ln.startswith("Reflect: "))
+        seen.append(line)
+    assert all(a != b for a, b in zip(seen, seen[1:], strict=False))
+    assert len(set(seen)) == len(prompts.REFLECTIONS)  # the whole list gets used
+    # undo then log again: still not the same prompt as the one just before
+    await run(app, "/undo")
+    again = await run(app, "/rejected redo")
+    assert next(ln for ln in text(again).splitlines() if ln.startswith("Reflect: ")) != seen[-1]
+
+
+async def test_private_text_is_not_shown(app):
+    reply = await run(app, "/rejected a very secret ask private:true")
+    assert "secret" not in text(reply)
+    assert "private ask" in text(reply)
+    assert (await app.deps.repo.totals(COMMUNITY, caller().member)).rejected == 1
+
+
+async def test_a_retried_request_counts_once(app):
+    first = await run(app, "/rejected asked twice", request_id="req-1")
+    second = await run(app, "/rejected asked twice", request_id="req-1")
+    assert "1 ask so far" in text(first) and "1 ask so far" in text(second)
+    assert (await app.deps.repo.totals(COMMUNITY, caller().member)).attempts == 1
+    await run(app, "/who-next call Jo", request_id="req-2")
+    await run(app, "/who-next call Jo", request_id="req-2")
+    commitments, _ = await app.deps.repo.open_items(COMMUNITY, caller().member)
+    assert len(commitments) == 1
+
+
+async def test_who_next_is_due_at_the_end_of_the_day_in_the_members_zone(app, clock, repo):
+    clock.set(datetime(2026, 11, 26, 22, 30, tzinfo=UTC))  # a Thursday
+    reply = await run(app, "/who-next ask Lee for an intro when:friday")
+    assert "Due tomorrow" in text(reply)
+    commitments, _ = await repo.open_items(COMMUNITY, caller().member)
+    assert commitments[0].due_at == datetime(2026, 11, 27, 23, 59, 59, tzinfo=UTC)
+    # Someone in Tokyo, where it is already Friday: "today" is Friday there.
+    tokyo = App(repo, clock, default_timezone="Asia/Tokyo")
+    await run(tokyo, "/who-next ask today", who="kenji")
+    mine, _ = await repo.open_items(COMMUNITY, caller("kenji").member)
+    assert mine[0].due_at == datetime(2026, 11, 27, 14, 59, 59, tzinfo=UTC)
+
+
+async def test_who_next_when_forms(app, clock, repo):
+    clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))  # Thursday
+    # a weekday means the next one: "thursday" on a Thursday is a week away
+    cases = {"today": (11, 26), "tomorrow": (11, 27), "mon": (11, 30), "thursday": (12, 3),
+             "in 2 days": (11, 28), "2026-12-24": (12, 24)}
+    for when, day in cases.items():
+        reply = await run(app, f'/who-next x when:"{when}"')
+        assert not reply.error, (when, text(reply))
+        commitments, _ = await repo.open_items(COMMUNITY, caller().member)
+        newest = max(commitments, key=lambda c: c.id)
+        assert (newest.due_at.month, newest.due_at.day) == day, when
+    for bad, words in {"someday": "couldn't read", "2020-01-01": "already past",
+                       "in 999 days": "at most a year"}.items():
+        reply = await run(app, f'/who-next x when:"{bad}"')
+        assert reply.error and words in text(reply)
+
+
+async def test_asks_lists_open_items_with_resolve_buttons(app):
+    empty = await run(app, "/asks")
+    assert empty.private and "Nothing open" in text(empty)
+    await run(app, "/who-next ask Lee")
+    await run(app, "/pending asked the bank")
+    reply = await run(app, "/asks")
+    assert reply.private
+    labels = [b.label for b in reply.buttons()]
+    assert labels == ["Rejected", "Accepted", "Still waiting", "Didn't ask",
+                      "Rejected", "Accepted", "Still waiting"]
+
+
+async def test_resolving_a_promise_logs_the_attempt_once(app, repo):
+    await run(app, "/who-next ask Lee")
+    accepted = (await run(app, "/asks")).buttons()[1].action
+    reply = await press(app, accepted)
+    assert not reply.error and "got a yes" in text(reply)
+    assert (await repo.totals(COMMUNITY, caller().member)).accepted == 1
+    again = await press(app, accepted)  # a double press
+    assert again.error and "Already sorted" in text(again)
+    assert (await repo.totals(COMMUNITY, caller().member)).attempts == 1
+
+
+async def test_only_the_owner_resolves(app, repo):
+    await run(app, "/pending asked the bank")
+    rejected = (await run(app, "/asks")).buttons()[0].action
+    reply = await press(app, rejected, who="sam")
+    assert reply.error and "Only the person who made that ask" in text(reply)
+    assert (await repo.totals(COMMUNITY, caller().member)).pending == 1
+    done = await press(app, rejected)
+    assert not done.error and done.replace_original
+    assert (await repo.totals(COMMUNITY, caller().member)).rejected == 1
+
+
+async def test_skipping_and_still_waiting(app, repo):
+    await run(app, "/who-next ask Lee")
+    await run(app, "/who-next ask Kim")
+    buttons = (await run(app, "/asks")).buttons()
+    assert not (await press(app, buttons[3].action)).error  # didn't ask
+    assert not (await press(app, buttons[6].action)).error  # still waiting: now pending
+    commitments, pending = await repo.open_items(COMMUNITY, caller().member)
+    assert commitments == [] and [p.ask for p in pending] == ["ask Kim"]
+    assert (await repo.totals(COMMUNITY, caller().member)).attempts == 1
+
+
+async def test_forged_buttons_are_refused(app):
+    for value in ("", "x1:r", "c1:z", "c:r", "a9999:r"):
+        reply = await press(app, Action("resolve", value))
+        assert reply.error
+    assert (await press(app, Action("nope", "1"))).error
+    assert (await press(app, Action("cheer", "abc"))).error
+
+
+async def test_undo_removes_only_your_latest_entry(app, repo):
+    assert "nothing of yours" in text(await run(app, "/undo"))
+    await run(app, "/rejected first")
+    await run(app, "/rejected second")
+    await run(app, "/rejected theirs", who="sam")
+    reply = await run(app, "/undo")
+    assert "second" in text(reply)
+    assert (await repo.totals(COMMUNITY, caller().member)).rejected == 1
+    assert (await repo.totals(COMMUNITY, caller("sam").member)).rejected == 1
+
+
+async def test_undo_of_a_kept_promise_reopens_it(app, repo):
+    await run(app, "/who-next ask Lee")
+    await press(app, (await run(app, "/asks")).buttons()[0].action)
+    await run(app, "/undo")
+    commitments, _ = await repo.open_items(COMMUNITY, caller().member)
+    assert [c.ask for c in commitments] == ["ask Lee"]
+
+
+async def test_leaderboard_ranks_ties_and_the_callers_rank(app, clock):
+    counts = {"ana": 3, "bo": 3, "cy": 2}
+    counts.update({f"m{i:02}": 1 for i in range(10)})
+    for name, n in counts.items():
+        for i in range(n):
+            await run(app, f"/rejected ask {i}", who=name)
+    await run(app, "/accepted yes", who="cy")
+    board = await run(app, "/leaderboard")
+    lines = text(board).splitlines()
+    assert lines[1] == "1. @ana · 3" and lines[2] == "1. @bo · 3" and lines[3] == "1. @cy · 3"
+    assert lines[4].startswith("4. @m00 · 1")
+    by_no = await run(app, "/leaderboard by:rejections", who="m09")
+    assert "3. @cy · 2" in text(by_no)
+    assert "You: #4 of 13 with 1" in text(by_no)  # m09 is not in the top 10 but sees their rank
+    mentions = {m.member.id for b in board.blocks for m in getattr(b, "spans", ())
+                if isinstance(m, Mention)}
+    assert {"ana", "bo", "cy"} <= mentions
+
+
+async def test_leaderboard_periods(app, clock):
+    clock.set(datetime(2026, 10, 15, 12, tzinfo=UTC))
+    await run(app, "/rejected october", who="old")
+    clock.set(datetime(2026, 11, 2, 12, tzinfo=UTC))  # Monday of an earlier week in November
+    await run(app, "/rejected early november", who="mid")
+    clock.set(datetime(2026, 11, 26, 12, tzinfo=UTC))
+    await run(app, "/rejected this week", who="new")
+    assert "@old" not in text(await run(app, "/leaderboard period:month"))
+    assert "@mid" in text(await run(app, "/leaderboard period:month"))
+    week = text(await run(app, "/leaderboard", who="new"))
+    assert "@new" in week and "@mid" not in week
+    assert "@old" in text(await run(app, "/leaderboard period:all"))
+    empty = await run(app, "/leaderboard", who="nobody")
+    assert "not on the board yet" in text(empty)
+
+
+async def test_stats_totals_ratio_and_milestones(app):
+    for i in range(9):
+        await run(app, f"/rejected {i}")
+    await run(app, "/accepted yes")
+    await run(app, "/pending waiting")
+    reply = await run(app, "/stats")
+    body = text(reply)
+    assert "Asks: 11\nNo's: 9\nYeses: 1\nWaiting: 1\nAsks per yes: 11" in body
+    assert "asks 1, 10" in body and "no's 1" in body and "first yes" in body
+    assert "14 more to the 25-ask milestone" in body
+
+
+async def test_stats_of_another_member(app):
+    await run(app, "/rejected secret plan private:true", who="sam")
+    reply = await run(app, "/stats member:@sam")
+    assert "sam's asking so far" in text(reply) and "No's: 1" in text(reply)
+    assert "secret" not in text(reply)
+    missing = await run(app, "/stats member:@ghost")
+    assert missing.error and "don't know" in text(missing)
+
+
+async def test_cheers(app):
+    logged = await run(app, "/rejected asked for a raise")
+    cheer = logged.buttons()[0].action
+    assert "your own ask" in text(await press(app, cheer))
+    assert "1 cheer so far" in text(await press(app, cheer, who="sam"))
+    assert "2 cheers so far" in text(await press(app, cheer, who="kim"))
+    assert "taken back" in text(await press(app, cheer, who="sam"))
+
+
+async def test_help_lists_only_what_works(app):
+    reply = await run(app, "/help")
+    assert reply.private
+    listed = {line.split()[0].split(":")[0].lstrip("/") for line in text(reply).splitlines()
+              if line.startswith("/")}
+    assert listed == {c.name for c in available_commands()}
+
+
+async def test_unknown_commands_suggest(app):
+    reply = await run(app, "/rejectd asked")
+    assert reply.error and "Did you mean /rejected?" in text(reply)
+
+
+async def test_one_community_never_sees_another(app, repo):
+    from bot.ids import CommunityRef, Platform
+
+    other = CommunityRef(Platform.SLACK, "T999")
+    await run(app, "/rejected here")
+    await app.run_text("rejected", "there", caller("ana", community=other))
+    assert (await repo.totals(COMMUNITY, caller().member)).attempts == 1
+    board = await app.run_text("leaderboard", "", caller("zed", community=other))
+    assert "@ana · 1" in text(board)
+
+
+async def test_a_failing_command_in_a_batch_rolls_back_alone(repo, clock):
+    """Group commit: concurrent commands share a commit, but each is its own unit."""
+    import asyncio
+
+    app = App(repo, clock)
+
+    async def broken(_conn):
+        raise RuntimeError("boom")
+
+    def explode(_c):
+        raise RuntimeError("boom")
+
+    results = await asyncio.gather(
+        run(app, "/rejected one"), repo._write(explode), run(app, "/rejected two"),
+        return_exceptions=True)
+    assert isinstance(results[1], RuntimeError)
+    assert (await repo.totals(COMMUNITY, caller().member)).rejected == 2
+
+
+async def test_the_buttons_block_is_last(app):
+    reply = await run(app, "/accepted yes")
+    assert isinstance(reply.blocks[-1], Buttons)
