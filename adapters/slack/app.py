@@ -1,0 +1,374 @@
+"""The Slack adapter: slack-bolt's ``AsyncApp`` in Socket Mode or HTTP mode, around the core.
+
+Slash commands are acknowledged with the rendered reply when the core answers within
+``ack_budget`` seconds (it normally takes milliseconds); otherwise they are acknowledged empty
+and answered through the ``response_url`` when the core is done. Button presses are
+acknowledged at once and answered through the ``response_url``. Work that outlives a request
+runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import ClientError, web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.admin import DEFAULT_TTL, AdminCheck
+from adapters.slack.config import api_base_url, check_settings
+from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
+from adapters.slack.poster import (
+    SlackPoster,
+    api_error,
+    open_dm,
+    post_message,
+    retry_handlers,
+    upload_files,
+)
+from adapters.slack.render import SlackMessage, Upload, render
+from adapters.slack.translate import (
+    OptionError,
+    action_request_id,
+    caller_from_command,
+    caller_from_interaction,
+    command_request_id,
+    options_from_text,
+    retry_number,
+    team_id,
+    usage,
+    view_request_id,
+)
+from bot.app import App
+from bot.commands import CATALOGUE, CommandSpec, get_command
+from bot.config import ConfigError, Settings
+from bot.invocation import ActionInvocation, Caller, Invocation
+from bot.reply import Action, Reply, error_reply
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SORRY = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+               "not_allowed_token_type"}
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SlackAdapter:
+    """One Slack workspace (one bot token), in Socket Mode or HTTP mode."""
+
+    def __init__(self, app: App, settings: Settings, *, api_url: str | None = None,
+                 http_host: str = "0.0.0.0", http_port: int | None = None,
+                 ack_budget: float = 2.0, admin_ttl: float = DEFAULT_TTL,
+                 monotonic: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep):
+        check_settings(settings)
+        self.core = app
+        self.settings = settings
+        self.mode = settings.slack_mode
+        self.api_url = api_base_url(api_url or settings.slack_api_url)
+        self.http_host = http_host
+        self.http_port = http_port if http_port is not None else settings.slack_http_port
+        self.ack_budget = ack_budget
+        self._retry_handlers: list[AsyncRetryHandler] = retry_handlers(sleep)
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
+                                     retry_handlers=self._retry_handlers)
+        self.poster = SlackPoster(self.client)
+        self.admins = AdminCheck(self.client, ttl=admin_ttl, now=monotonic)
+        self.bolt_app = AsyncApp(client=self.client, name="whosnext",
+                                 signing_secret=settings.slack_signing_secret or "",
+                                 request_verification_enabled=True)
+        self.team_id: str | None = None
+        self.bot_user_id: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _register(self) -> None:
+        for spec in CATALOGUE:
+            self.bolt_app.command(f"/{spec.name}")(self._on_command)
+        # A command configured in Slack but not in the catalogue gets the core's friendly answer.
+        self.bolt_app.command(re.compile(r"^/.+"))(self._on_command)
+        self.bolt_app.action(re.compile(rf"^{Action.PREFIX}:"))(self._on_action)
+        self.bolt_app.view(CALLBACK_ID)(self._on_view_submission)
+
+    async def start(self) -> None:
+        """Check the token with Slack, then connect (Socket Mode) or listen (HTTP mode)."""
+        await self._check_auth()
+        if self.mode == "http":
+            await self._start_http()
+        else:
+            await self._start_socket()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()
+            pending = [t for t in (socket.client.message_processor, socket.client.current_session_monitor,
+                                   socket.client.message_receiver) if t is not None]
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        try:
+            await asyncio.wait_for(self.idle(), timeout=10)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def run(self) -> None:
+        """Start, then serve until cancelled."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    async def idle(self) -> None:
+        """Wait until every reply still being sent has been sent."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _check_auth(self) -> None:
+        try:
+            response = await self.client.auth_test()
+        except SlackApiError as err:
+            code = api_error(err)
+            if code in AUTH_ERRORS:
+                raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({code}). Copy the Bot User "
+                                  "OAuth Token (xoxb-…) again from OAuth & Permissions, and "
+                                  "reinstall the app if you changed its scopes.") from None
+            raise ConfigError(f"Slack's auth.test failed ({code}) at {self.api_url}; "
+                              "check SLACK_API_URL and SLACK_BOT_TOKEN.") from None
+        except (TimeoutError, ClientError, OSError) as err:
+            raise ConfigError(f"Couldn't reach Slack at {self.api_url} ({err}). Check the network, "
+                              "or SLACK_API_URL if you set it.") from None
+        self.team_id = response.get("team_id")
+        self.bot_user_id = response.get("user_id")
+        log.info("Slack: signed in as %s in workspace %s (%s mode)", response.get("user"),
+                 response.get("team"), self.mode)
+
+    async def _start_http(self) -> None:
+        web_app = self.bolt_app.web_app(path=EVENTS_PATH, port=self.http_port)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.http_host, self.http_port)
+        try:
+            await site.start()
+        except OSError as err:
+            await runner.cleanup()
+            raise ConfigError(f"Can't listen on port {self.http_port} ({err.strerror}). Set "
+                              "SLACK_HTTP_PORT to a free port.") from None
+        self._runner = runner
+        address = runner.addresses[0]
+        self.http_port = int(address[1])
+        log.info("Slack: listening for requests on http://%s:%d%s", self.http_host, self.http_port,
+                 EVENTS_PATH)
+
+    async def _start_socket(self) -> None:
+        app_token = self.settings.slack_app_token or ""
+        try:
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as err:
+            raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({api_error(err)}). Create an "
+                              "app-level token with the connections:write scope under Basic "
+                              "Information → App-Level Tokens, and turn Socket Mode on.") from None
+        handler = AsyncSocketModeHandler(self.bolt_app, app_token=app_token, web_client=self.client)
+        handler.client.wss_uri = opened["url"]
+        await handler.connect_async()
+        self._socket = handler
+        log.info("Slack: connected in Socket Mode")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack: sending a reply failed", exc_info=task.exception())
+
+    # ------------------------------------------------------------------ slash commands
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        command = str(body.get("command", "")).lstrip("/")
+        spec = get_command(command)
+        retry = retry_number(request.headers)
+        if retry:
+            log.info("Slack: retry %d of /%s (%s); it will not count twice", retry, command,
+                     request.headers.get("x-slack-retry-reason", ["?"])[0])
+        text = str(body.get("text") or "").strip()
+        caller = caller_from_command(body)
+        try:
+            if spec is not None and spec.admin_only:
+                caller = replace(caller, is_admin=await self.admins.is_admin(team_id(body),
+                                                                             caller.member.id))
+            if (spec is not None and spec.available and spec.needs_input and not text
+                    and (caller.is_admin or not spec.admin_only)):
+                await self._open_modal(ack, body, spec)
+                return
+            work = self._spawn(self._run_command(spec, command, text, caller,
+                                                 command_request_id(body)))
+            done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
+            if work not in done:
+                await ack()
+                self._spawn(self._deliver_later(work, body.get("response_url"), caller))
+                return
+            reply = work.result()
+        except Exception:
+            log.exception("Slack: /%s failed", command)
+            reply = error_reply(SORRY)
+        message = render(reply)
+        await ack(dict(message.payload(), response_type="ephemeral" if reply.private else "in_channel"))
+        if message.uploads:
+            self._spawn(self._upload(message.uploads, reply, caller))
+
+    async def _run_command(self, spec: CommandSpec | None, command: str, text: str, caller: Caller,
+                           request_id: str | None) -> Reply:
+        if spec is None or not spec.available:
+            return await self.core.run_text(command, text, caller, request_id)
+        try:
+            options = options_from_text(spec, text)
+        except OptionError as err:
+            return error_reply(str(err), usage(spec), option=err.option)
+        return await self.core.dispatch(Invocation(spec.name, caller, options, request_id))
+
+    async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec) -> None:
+        context = ModalContext(spec.name, body.get("channel_id"), body.get("response_url"))
+        try:
+            await self.client.views_open(trigger_id=body.get("trigger_id", ""),
+                                         view=build_modal(spec, context))
+        except (TimeoutError, SlackApiError, ClientError) as err:
+            code = api_error(err) if isinstance(err, SlackApiError) else str(err)
+            log.warning("Slack: couldn't open the /%s form: %s", spec.name, code)
+            message = render(error_reply("I couldn't open the form just now. You can also write it "
+                                         "in one line:", usage(spec)))
+            await ack(dict(message.payload(), response_type="ephemeral"))
+            return
+        await ack()
+
+    # ------------------------------------------------------------------ modals
+
+    async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        context = ModalContext.decode(view.get("private_metadata"))
+        spec = get_command(context.command) if context else None
+        if context is None or spec is None:
+            await ack()
+            return
+        caller = caller_from_interaction(body, channel_id=context.channel_id)
+        try:
+            if spec.admin_only:
+                caller = replace(caller, is_admin=await self.admins.is_admin(team_id(body),
+                                                                             caller.member.id))
+            options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
+            work = self._spawn(self.core.dispatch(
+                Invocation(spec.name, caller, options, view_request_id(body))))
+            done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
+            if work not in done:
+                await ack()
+                self._spawn(self._deliver_later(work, context.response_url, caller))
+                return
+            reply = work.result()
+        except Exception:
+            log.exception("Slack: /%s form failed", spec.name)
+            reply = error_reply(SORRY)
+        if reply.error:
+            names = [o.name for o in spec.options]
+            field = reply.error_option if reply.error_option in names else names[0]
+            await ack(response_action="errors", errors={field: reply.plain_text()[:1000]})
+            return
+        await ack()
+        self._spawn(self._deliver(reply, response_url=context.response_url, caller=caller))
+
+    # ------------------------------------------------------------------ buttons
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        decoded = Action.decode(str(action.get("action_id", "")))
+        if decoded is None:
+            return
+        caller = caller_from_interaction(body)
+        press = ActionInvocation(decoded.name, decoded.value, caller, action_request_id(body, action))
+        message_ts = (body.get("container") or {}).get("message_ts")
+        self._spawn(self._press(press, body.get("response_url"), message_ts))
+
+    async def _press(self, press: ActionInvocation, response_url: str | None,
+                     message_ts: str | None) -> None:
+        reply = await self.core.handle_action(press)
+        await self._deliver(reply, response_url=response_url, caller=press.caller,
+                            button_message_ts=message_ts, from_button=True)
+
+    # ------------------------------------------------------------------ delivery
+
+    async def _deliver_later(self, work: asyncio.Task[Reply], response_url: str | None,
+                             caller: Caller) -> None:
+        try:
+            reply = await work
+        except Exception:
+            log.exception("Slack: a slow command failed")
+            reply = error_reply(SORRY)
+        await self._deliver(reply, response_url=response_url, caller=caller)
+
+    async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,
+                       button_message_ts: str | None = None, from_button: bool = False) -> None:
+        """Answer outside an ack: through the response_url when there is one, else the Web API."""
+        message = render(reply)
+        replace_original = from_button and reply.replace_original
+        channel_id = caller.channel.id if caller.channel else None
+        try:
+            if response_url:
+                payload: dict[str, Any] = message.payload()
+                if replace_original:
+                    payload["replace_original"] = True
+                else:
+                    payload["response_type"] = "ephemeral" if reply.private else "in_channel"
+                    if from_button:
+                        payload["replace_original"] = False
+                await self._respond(response_url, payload)
+            elif channel_id and replace_original and button_message_ts:
+                await self.client.chat_update(channel=channel_id, ts=button_message_ts,
+                                              **message.payload())
+            elif channel_id and reply.private:
+                await self.client.chat_postEphemeral(channel=channel_id, user=caller.member.id,
+                                                     **message.payload())
+            else:
+                target = channel_id or await open_dm(self.client, caller.member.id)
+                await post_message(self.client, target, SlackMessage(message.text, message.blocks))
+        except SlackApiError as err:
+            log.warning("Slack: couldn't answer %s: %s", caller.member.id, api_error(err))
+        if message.uploads:
+            await self._upload(message.uploads, reply, caller)
+
+    async def _respond(self, response_url: str, payload: dict[str, Any]) -> None:
+        webhook = AsyncWebhookClient(url=response_url, retry_handlers=self._retry_handlers)
+        response = await webhook.send_dict(payload)
+        if response.status_code != 200:
+            log.warning("Slack: the response_url answered %d: %s", response.status_code, response.body)
+
+    async def _upload(self, uploads: tuple[Upload, ...], reply: Reply, caller: Caller) -> None:
+        """Files can't be ephemeral: a private one goes to the member's DM, a public one to the
+        channel."""
+        try:
+            if reply.private or caller.channel is None:
+                target = await open_dm(self.client, caller.member.id)
+            else:
+                target = caller.channel.id
+            await upload_files(self.client, target, uploads)
+        except SlackApiError as err:
+            log.warning("Slack: couldn't upload %s for %s: %s",
+                        ", ".join(u.filename for u in uploads), caller.member.id, api_error(err))

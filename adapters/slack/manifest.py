@@ -1,0 +1,65 @@
+"""The Slack app manifest, built from the catalogue: paste it at api.slack.com/apps →
+Create New App → From a manifest."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.commands import CATALOGUE, CommandSpec
+
+APP_NAME = "Who's Next"
+BOT_NAME = "whos-next"
+DESCRIPTION = "Log every ask you make, celebrate every no. Some will, some won't, so what: who's next?"
+
+BOT_SCOPES = (
+    "commands",            # the slash commands
+    "chat:write",          # replies, check-ins, follow-ups
+    "chat:write.public",   # check-ins in public channels the bot hasn't joined
+    "im:write",            # open a DM for follow-ups (conversations.open)
+    "users:read",          # admin or owner? (users.info)
+    "files:write",         # charts and /export files
+)
+
+
+def slash_command(spec: CommandSpec, request_url: str | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "command": f"/{spec.name}",
+        "description": spec.description[:100],
+        "should_escape": True,
+    }
+    if spec.usage_hint:
+        entry["usage_hint"] = spec.usage_hint[:1000]
+    if request_url:
+        entry["url"] = request_url
+    return entry
+
+
+def build_manifest(request_url: str | None = None, name: str = APP_NAME) -> dict[str, Any]:
+    """Socket Mode by default; with ``request_url`` (``https://host/slack/events``) an HTTP
+    mode manifest whose commands and interactivity point there."""
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if request_url:
+        interactivity["request_url"] = request_url
+    return {
+        "display_information": {
+            "name": name,
+            "description": DESCRIPTION[:140],
+            "background_color": "#2d3a4a",
+        },
+        "features": {
+            "bot_user": {"display_name": BOT_NAME, "always_online": True},
+            "slash_commands": [slash_command(spec, request_url) for spec in CATALOGUE],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": request_url is None,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def manifest_json(request_url: str | None = None) -> str:
+    return json.dumps(build_manifest(request_url), indent=2, ensure_ascii=False)

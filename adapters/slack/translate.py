@@ -1,0 +1,154 @@
+"""Slack payloads -> the core's ``Caller``, ``Invocation`` and ``ActionInvocation``.
+
+Request ids. The core never counts one request id twice, so each id must be the same on a
+Slack retry and different for a new request:
+
+- a slash command: its ``trigger_id``. A retry (HTTP ``X-Slack-Retry-Num``, or a Socket Mode
+  envelope with ``retry_attempt``) re-sends the very same payload, so the same trigger id; a
+  new command gets a new one. (The Socket Mode ``envelope_id`` is *not* used: it is per delivery.)
+- a modal submission: the view's ``id``. One modal logs at most one entry, however often its
+  submission is delivered or its button clicked.
+- a button press: the press's ``trigger_id`` (else the action's ``action_ts``); a second press
+  is a new request, and the core makes it a no-op ("already sorted").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands import CommandSpec, OptionError, OptionType
+from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
+from bot.invocation import Caller
+from bot.textopts import parse
+
+# <@U123> or <@U123|name>, <#C123> or <#C123|name>, as Slack sends them with should_escape on.
+USER_TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+CHANNEL_TOKEN = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<``, ``>`` in message text (``&amp;`` last)."""
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
+
+def options_from_text(spec: CommandSpec, text: str) -> dict[str, object]:
+    """Raw options for the core from a slash command's text, with the core's grammar.
+
+    Slack sends ``@ana`` as ``<@U123|ana>``: a member option becomes a ``MemberRef`` and a
+    channel option the channel's id. Everything else is the member's own text, unescaped; the
+    renderer escapes it again on the way out.
+    """
+    # Labels may hold spaces, which would split the value in the grammar: drop them first.
+    text = USER_TOKEN.sub(lambda m: f"<@{m.group(1)}>", text)
+    text = CHANNEL_TOKEN.sub(lambda m: f"<#{m.group(1)}>", text)
+    raw = parse(spec, text)
+    out: dict[str, object] = {}
+    for name, value in raw.items():
+        opt = spec.option(name)
+        if opt is not None and opt.type is OptionType.MEMBER:
+            m = USER_TOKEN.fullmatch(value.strip())
+            if m:
+                out[name] = MemberRef(Platform.SLACK, m.group(1))
+                continue
+        if opt is not None and opt.type is OptionType.CHANNEL:
+            m = CHANNEL_TOKEN.fullmatch(value.strip())
+            if m:
+                out[name] = m.group(1)
+                continue
+        out[name] = unescape(value)
+    return out
+
+
+def _dig(body: Mapping[str, Any], *path: str) -> Any:
+    node: Any = body
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def team_id(body: Mapping[str, Any]) -> str:
+    """The workspace: a slash command's ``team_id``, an interaction's ``team.id``."""
+    return str(body.get("team_id") or _dig(body, "team", "id") or _dig(body, "user", "team_id") or "")
+
+
+def caller_from_command(body: Mapping[str, Any], is_admin: bool = False) -> Caller:
+    user_id = str(body.get("user_id", ""))
+    channel = body.get("channel_id")
+    return Caller(
+        member=MemberRef(Platform.SLACK, user_id),
+        name=str(body.get("user_name") or user_id),
+        community=CommunityRef(Platform.SLACK, team_id(body)),
+        channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
+        is_admin=is_admin,
+    )
+
+
+def caller_from_interaction(body: Mapping[str, Any], channel_id: str | None = None,
+                            is_admin: bool = False) -> Caller:
+    """A button press or a modal submission: ``user`` and ``team`` are objects there."""
+    user = body.get("user") or {}
+    user_id = str(user.get("id", ""))
+    name = user.get("name") or user.get("username") or user_id
+    channel = channel_id or _dig(body, "channel", "id") or _dig(body, "container", "channel_id")
+    return Caller(
+        member=MemberRef(Platform.SLACK, user_id),
+        name=str(name),
+        community=CommunityRef(Platform.SLACK, team_id(body)),
+        channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
+        is_admin=is_admin,
+    )
+
+
+def command_request_id(body: Mapping[str, Any]) -> str | None:
+    trigger = body.get("trigger_id")
+    return f"slack:cmd:{trigger}" if trigger else None
+
+
+def view_request_id(body: Mapping[str, Any]) -> str | None:
+    view_id = _dig(body, "view", "id")
+    return f"slack:view:{view_id}" if view_id else None
+
+
+def action_request_id(body: Mapping[str, Any], action: Mapping[str, Any]) -> str | None:
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"slack:act:{trigger}"
+    stamp = action.get("action_ts")
+    return f"slack:act:{stamp}:{action.get('action_id', '')}" if stamp else None
+
+
+def retry_number(headers: Mapping[str, Any]) -> int:
+    """``X-Slack-Retry-Num`` (bolt also sets it for Socket Mode retries); 0 for a first try."""
+    value = headers.get("x-slack-retry-num")
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    try:
+        return int(value) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def usage(spec: CommandSpec) -> str:
+    return f"Usage: /{spec.name} {spec.usage_hint}".rstrip()
+
+
+__all__ = [
+    "OptionError",
+    "action_request_id",
+    "caller_from_command",
+    "caller_from_interaction",
+    "command_request_id",
+    "options_from_text",
+    "retry_number",
+    "team_id",
+    "unescape",
+    "usage",
+    "view_request_id",
+]

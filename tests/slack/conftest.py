@@ -1,0 +1,194 @@
+"""Fixtures for the Slack adapter: a loopback fake Slack, the real adapter on top of the real
+core and a real SQLite file, and helpers that build and sign Slack's requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from adapters.slack.app import SlackAdapter
+from bot.config import Settings
+from bot.ids import CommunityRef, MemberRef, Platform
+from tests.fakes.slack import FakeSlack
+
+SECRET = "0123456789abcdef0123456789abcdef"
+TEAM = "T0TEAM"
+CHANNEL = "C0GENERAL"
+ANA, BEN = "U0ANA", "U0BEN"
+COMMUNITY = CommunityRef(Platform.SLACK, TEAM)
+
+
+def member(user_id: str) -> MemberRef:
+    return MemberRef(Platform.SLACK, user_id)
+
+
+class Recorder:
+    """An injected ``sleep`` that records the wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+class Ids:
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def __call__(self, prefix: str) -> str:
+        return f"{prefix}{next(self._n):05d}"
+
+
+@pytest.fixture
+def ids() -> Ids:
+    return Ids()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack(team_id=TEAM, admins={"U0ADMIN"})
+    await slack.start()
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture
+def sleeps() -> Recorder:
+    return Recorder()
+
+
+def settings_for(fake: FakeSlack, mode: str) -> Settings:
+    return Settings(_env_file=None, slack_bot_token="xoxb-1-test", slack_app_token="xapp-1-test",
+                    slack_signing_secret=SECRET, slack_mode=mode, slack_api_url=fake.api_url)
+
+
+@pytest.fixture
+async def http_adapter(app, fake, sleeps) -> AsyncIterator[SlackAdapter]:
+    adapter = SlackAdapter(app, settings_for(fake, "http"), http_host="127.0.0.1", http_port=0,
+                           sleep=sleeps)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+@pytest.fixture
+async def socket_adapter(app, fake, sleeps) -> AsyncIterator[SlackAdapter]:
+    adapter = SlackAdapter(app, settings_for(fake, "socket"), sleep=sleeps)
+    await adapter.start()
+    await fake.wait_for_socket()
+    yield adapter
+    await adapter.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+# ---------------------------------------------------------------------- payloads
+
+
+def slash(fake: FakeSlack, ids: Ids, command: str, text: str = "", *, user: str = ANA,
+          name: str = "ana", channel: str = CHANNEL, trigger_id: str | None = None) -> dict[str, str]:
+    """A slash command as Slack sends it (form fields)."""
+    trigger = trigger_id or ids("trig-")
+    return {
+        "token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
+        "channel_name": "general", "user_id": user, "user_name": name, "command": f"/{command}",
+        "text": text, "api_app_id": "A0APP", "is_enterprise_install": "false",
+        "response_url": fake.response_url(trigger), "trigger_id": trigger,
+    }
+
+
+def block_actions(fake: FakeSlack, ids: Ids, action_id: str, *, user: str = ANA, name: str = "ana",
+                  channel: str = CHANNEL, ephemeral: bool = False) -> dict[str, Any]:
+    trigger = ids("press-")
+    return {
+        "type": "block_actions", "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
+        "api_app_id": "A0APP", "token": "legacy", "trigger_id": trigger,
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
+                      "is_ephemeral": ephemeral},
+        "channel": {"id": channel, "name": "general"},
+        "response_url": fake.response_url(trigger),
+        "actions": [{"action_id": action_id, "block_id": "b1", "type": "button",
+                     "value": action_id.split(":", 2)[-1], "action_ts": f"1700000001.{trigger[-5:]}"}],
+    }
+
+
+def view_submission(view: dict[str, Any], values: dict[str, Any], *, view_id: str = "V0001",
+                    user: str = ANA, name: str = "ana") -> dict[str, Any]:
+    return {
+        "type": "view_submission", "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
+        "api_app_id": "A0APP", "token": "legacy", "trigger_id": f"sub-{view_id}",
+        "view": {**view, "id": view_id, "team_id": TEAM, "hash": "h1", "state": {"values": values}},
+        "response_urls": [],
+    }
+
+
+def text_value(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+# ---------------------------------------------------------------------- signed HTTP
+
+
+def sign(body: bytes, timestamp: int, secret: str = SECRET) -> str:
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+async def post_signed(http: aiohttp.ClientSession, adapter: SlackAdapter, form: dict[str, Any], *,
+                      timestamp: int | None = None, secret: str = SECRET,
+                      headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+    """POST a form body to the adapter's /slack/events, signed like Slack signs it."""
+    body = urlencode(form).encode()
+    ts = int(time.time()) if timestamp is None else timestamp
+    all_headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(body, ts, secret),
+                   **(headers or {})}
+    url = f"http://127.0.0.1:{adapter.http_port}/slack/events"
+    response = await http.post(url, data=body, headers=all_headers)
+    await response.read()
+    return response
+
+
+async def post_interaction(http: aiohttp.ClientSession, adapter: SlackAdapter, payload: dict[str, Any],
+                           **kwargs: Any) -> aiohttp.ClientResponse:
+    return await post_signed(http, adapter, {"payload": json.dumps(payload)}, **kwargs)
+
+
+async def reply_json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    assert response.status == 200, await response.text()
+    text = await response.text()
+    return json.loads(text) if text else {}
+
+
+def section_texts(payload: dict[str, Any]) -> str:
+    """All mrkdwn of a message payload, for assertions."""
+    out = []
+    for block in payload.get("blocks") or []:
+        if block.get("type") == "section":
+            out.append(block.get("text", {}).get("text", ""))
+            out.extend(f.get("text", "") for f in block.get("fields", []))
+        elif block.get("type") == "context":
+            out.extend(e.get("text", "") for e in block.get("elements", []))
+        elif block.get("type") == "header":
+            out.append(block["text"]["text"])
+    return "\n".join(out)
+
+
+def buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in payload.get("blocks") or [] if b.get("type") == "actions" for e in b["elements"]]
