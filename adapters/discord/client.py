@@ -1,0 +1,353 @@
+"""The Discord adapter: a discord.py client and command tree built from the catalogue.
+
+``DiscordAdapter(app, settings, kv_store)``; ``await start()`` logs in, syncs the slash
+commands, connects to the gateway and returns once Discord says READY; ``await stop()``.
+``adapter.poster`` is the scheduler's ``Poster``.
+
+Where Discord is (``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``). discord.py keeps both as class
+attributes (``discord.http.Route.BASE``, ``DiscordWebSocket.DEFAULT_GATEWAY``): setting them
+would move every client in the process. This adapter leaves them alone and re-points only its
+own traffic:
+- REST and the gateway go through the client's own ``HTTPClient``, replaced here by a subclass
+  that rewrites each request's URL (``request``) and the gateway URL (``ws_connect``);
+- interaction responses and followups go through discord.py's webhook adapter, which it looks
+  up in a ``ContextVar`` (``discord.webhook.async_.async_context``). The adapter sets a
+  rewriting one inside the task that runs the gateway, so every interaction task (created from
+  that task) inherits it, and nothing outside does.
+
+Command sync. With ``DISCORD_GUILD_IDS`` the commands are copied to those servers and synced
+there on every start (instant; for development). Otherwise they are synced globally, and only
+when the catalogue's payload hash differs from the one stored in the database, so restarts
+never spend Discord's daily command-creation budget.
+
+Responding. Discord wants a first response within 3 seconds. Each command or button press runs
+in the core with a short budget (``response_budget``, 2 s by default); if the core answers in
+time the reply goes out as the first response, otherwise the interaction is deferred and the
+reply follows up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable
+from typing import Any, Protocol
+from zoneinfo import available_timezones
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import HTTPClient, Route
+from discord.webhook.async_ import AsyncWebhookAdapter, async_context
+
+from adapters.discord import slash, translate
+from adapters.discord.invite import check_token
+from adapters.discord.poster import DiscordPoster
+from adapters.discord.render import ActionButton, render
+from bot.app import App
+from bot.commands import CommandSpec
+from bot.config import ConfigError, Settings
+from bot.reply import Action, Reply, error_reply
+
+log = logging.getLogger(__name__)
+
+SYNC_KEY = "discord.command_hash.{application_id}"
+# Replies to these are public unless something goes wrong: when the core is slow, the
+# "thinking…" placeholder is shown publicly for them and privately for everything else.
+LIKELY_PUBLIC = frozenset({"rejected", "accepted", "pending", "who-next", "leaderboard", "stats"})
+OOPS = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
+NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
+
+
+class KeyValueStore(Protocol):
+    """Where the adapter keeps the last synced command hash (the SQLite repository does)."""
+
+    async def get_value(self, key: str) -> str | None:
+        ...
+
+    async def set_value(self, key: str, value: str) -> None:
+        ...
+
+
+class Endpoints:
+    """Maps discord.py's default Discord URLs to the configured ones."""
+
+    def __init__(self, api_url: str, gateway_url: str):
+        self.api = api_url.rstrip("/")
+        self.gateway = yarl.URL(gateway_url)
+
+    def rest(self, url: str) -> str:
+        default = Route.BASE
+        if self.api != default and url.startswith(default):
+            return self.api + url[len(default):]
+        return url
+
+    def ws(self, url: str) -> str:
+        if self.gateway == DiscordWebSocket.DEFAULT_GATEWAY:
+            return url  # Discord's own gateway, including the resume URL it hands out
+        return str(self.gateway.with_query(yarl.URL(url).query))
+
+
+class RoutedHTTPClient(HTTPClient):
+    """discord.py's HTTP client, sending REST calls and the gateway to our endpoints."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, endpoints: Endpoints):
+        super().__init__(loop)
+        self.endpoints = endpoints
+
+    async def request(self, route: Route, **kwargs: Any) -> Any:
+        route.url = self.endpoints.rest(route.url)
+        return await super().request(route, **kwargs)
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> Any:
+        return await super().ws_connect(self.endpoints.ws(url), compress=compress)
+
+
+class RoutedWebhookAdapter(AsyncWebhookAdapter):
+    """Interaction callbacks and followups, sent to our REST endpoint."""
+
+    def __init__(self, endpoints: Endpoints):
+        super().__init__()
+        self.endpoints = endpoints
+
+    async def request(self, route: Route, session: Any, **kwargs: Any) -> Any:
+        route.url = self.endpoints.rest(route.url)
+        return await super().request(route, session, **kwargs)
+
+
+class WhosNextClient(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, endpoints: Endpoints,
+                 guild_ready_timeout: float = 2.0):
+        intents = discord.Intents.none()
+        intents.guilds = True  # no privileged intents: slash commands need none
+        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
+        self.http = RoutedHTTPClient(self.loop, endpoints)
+        self._connection.http = self.http
+        self.adapter = adapter
+        self.tree: app_commands.CommandTree = app_commands.CommandTree(self)
+
+    async def setup_hook(self) -> None:
+        # Buttons of any message ever sent, found by custom_id: persistent across restarts.
+        self.add_dynamic_items(ActionButton)
+
+    async def handle_action_press(self, interaction: discord.Interaction, action: Action,
+                                  guild_id: str | None) -> None:
+        await self.adapter.on_action(interaction, action, guild_id)
+
+
+class DiscordAdapter:
+    def __init__(self, app: App, settings: Settings, kv_store: KeyValueStore, *,
+                 response_budget: float = 2.0, ready_timeout: float = 60.0,
+                 guild_ready_timeout: float = 2.0):
+        self.app = app
+        self.token = check_token(settings.discord_token)
+        self.guild_ids = settings.guild_ids
+        self.endpoints = Endpoints(settings.discord_api_url, settings.discord_gateway_url)
+        self.kv = kv_store
+        self.response_budget = response_budget
+        self.ready_timeout = ready_timeout
+        self.guild_ready_timeout = guild_ready_timeout
+        self.client: WhosNextClient | None = None
+        self.poster = DiscordPoster(lambda: self.client)
+        self._runner: asyncio.Task[None] | None = None
+        self._zones = tuple(sorted(z for z in available_timezones()
+                                   if not z.startswith(("posix/", "right/"))))
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.client is not None:
+            raise RuntimeError("the Discord adapter is already running")
+        client = WhosNextClient(self, self.endpoints, self.guild_ready_timeout)
+        for command in slash.build_commands(self._run_command, self._complete_zone):
+            client.tree.add_command(command)
+        client.tree.error(self._on_tree_error)
+        self.client = client
+        try:
+            try:
+                await client.login(self.token)
+            except discord.LoginFailure:
+                raise ConfigError("Discord refused DISCORD_TOKEN (401). Reset the token in the "
+                                  "Developer Portal (Bot → Reset Token) and copy it into .env."
+                                  ) from None
+            await self._sync(client)
+            self._runner = asyncio.create_task(self._run(client), name="whosnext-discord")
+            await self._wait_ready(client, self._runner)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Discord: connected as %s, in %d server(s)", client.user, len(client.guilds))
+
+    async def _run(self, client: WhosNextClient) -> None:
+        # Only this task and the tasks it creates (every interaction's) see this adapter.
+        async_context.set(RoutedWebhookAdapter(self.endpoints))
+        await client.connect(reconnect=True)
+
+    async def _wait_ready(self, client: WhosNextClient, runner: asyncio.Task[None]) -> None:
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _ = await asyncio.wait({ready, runner}, timeout=self.ready_timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if ready in done:
+            return
+        ready.cancel()
+        if runner in done:
+            err = runner.exception()
+            raise ConfigError(f"Could not connect to the Discord gateway at "
+                              f"{self.endpoints.gateway} ({err or 'closed'}). Check "
+                              "DISCORD_GATEWAY_URL and your network.") from err
+        raise ConfigError(f"Discord did not say READY within {self.ready_timeout:.0f} s. "
+                          "Check DISCORD_GATEWAY_URL and your network.")
+
+    async def stop(self) -> None:
+        client, runner = self.client, self._runner
+        self.client, self._runner = None, None
+        if client is not None:
+            await client.close()
+        if runner is not None:
+            if not runner.done():
+                runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
+
+    # -- command sync ---------------------------------------------------------------------
+
+    @staticmethod
+    def catalogue_hash(client: WhosNextClient) -> str:
+        payload = sorted((c.to_dict(client.tree) for c in client.tree.get_commands()),
+                         key=lambda c: c["name"])
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def _sync(self, client: WhosNextClient) -> None:
+        tree = client.tree
+        if self.guild_ids:
+            for guild_id in self.guild_ids:
+                guild = discord.Object(id=guild_id)
+                tree.copy_global_to(guild=guild)
+                try:
+                    synced = await tree.sync(guild=guild)
+                except discord.Forbidden:
+                    log.error("Discord: no access to server %s from DISCORD_GUILD_IDS. Invite "
+                              "the bot there first (whosnext discord-invite).", guild_id)
+                else:
+                    log.info("Discord: %d commands synced to server %s", len(synced), guild_id)
+            return
+        key = SYNC_KEY.format(application_id=client.application_id)
+        digest = self.catalogue_hash(client)
+        if await self.kv.get_value(key) == digest:
+            log.info("Discord: commands unchanged since the last sync; not syncing")
+            return
+        synced = await tree.sync()
+        await self.kv.set_value(key, digest)
+        log.info("Discord: %d commands synced globally (may take a while to show up)", len(synced))
+
+    # -- commands, autocomplete, buttons ---------------------------------------------------
+
+    async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec,
+                           values: dict[str, Any]) -> None:
+        who = translate.caller(interaction)
+        if who is None:
+            await self._respond(interaction, _ready(error_reply(NO_SERVER)), command=spec.name)
+            return
+        inv = translate.invocation(interaction, spec, values, who)
+        await self._respond(interaction, self.app.dispatch(inv), command=spec.name)
+
+    async def on_action(self, interaction: discord.Interaction, action: Action,
+                        guild_id: str | None) -> None:
+        who = translate.caller(interaction, guild_id)
+        work = (_ready(error_reply(NO_SERVER_BUTTON)) if who is None
+                else self.app.handle_action(translate.action_invocation(interaction, action, who)))
+        await self._respond(interaction, work, guild_id=guild_id)
+
+    async def _complete_zone(self, interaction: discord.Interaction, current: str
+                             ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in slash.match_zones(self._zones, current)]
+
+    async def _on_tree_error(self, interaction: discord.Interaction,
+                             error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.TransformerError):
+            reply = error_reply(f"I couldn't read “{error.value}”. Could you pick it from the list?")
+        else:
+            log.error("Discord command failed", exc_info=error)
+            reply = error_reply(OOPS)
+        with contextlib.suppress(discord.HTTPException):
+            r = render(reply)
+            if interaction.response.is_done():
+                await interaction.followup.send(**r.send_kwargs(), ephemeral=True)
+            else:
+                await interaction.response.send_message(**r.send_kwargs(), ephemeral=True)
+
+    async def _respond(self, interaction: discord.Interaction, work: Awaitable[Reply], *,
+                       command: str | None = None, guild_id: str | None = None) -> None:
+        """Answer within Discord's 3 seconds: the reply itself if the core is quick, else a
+        deferral now and the reply as a followup."""
+        task = asyncio.ensure_future(work)
+        try:
+            reply: Reply | None = await asyncio.wait_for(asyncio.shield(task), self.response_budget)
+        except TimeoutError:
+            reply = None
+        except Exception:
+            log.exception("Discord: the core failed")
+            reply = error_reply(OOPS)
+        try:
+            if reply is not None:
+                await self._send_first(interaction, reply, guild_id)
+                return
+            deferred_public = command in LIKELY_PUBLIC
+            if command is not None:
+                await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
+            else:
+                await interaction.response.defer()  # a button: acknowledge, change nothing yet
+            reply = await _safely(task)
+            await self._follow_up(interaction, reply, guild_id, deferred_public
+                                  if command is not None else None)
+        except discord.HTTPException as err:
+            log.warning("Discord: could not answer interaction %s (%s %s)", interaction.id,
+                        err.status, err.text or "")
+
+    async def _send_first(self, interaction: discord.Interaction, reply: Reply,
+                          guild_id: str | None) -> None:
+        r = render(reply, guild_id_in_buttons=_dm_guild(interaction, guild_id))
+        is_button = interaction.type is discord.InteractionType.component
+        if is_button and reply.replace_original:
+            await interaction.response.edit_message(**r.edit_kwargs())
+        else:
+            await interaction.response.send_message(**r.send_kwargs(), ephemeral=r.ephemeral)
+
+    async def _follow_up(self, interaction: discord.Interaction, reply: Reply,
+                         guild_id: str | None, deferred_public: bool | None) -> None:
+        r = render(reply, guild_id_in_buttons=_dm_guild(interaction, guild_id))
+        if deferred_public is None:  # a button press, deferred without a placeholder
+            if reply.replace_original:
+                await interaction.edit_original_response(**r.edit_kwargs())
+            else:
+                await interaction.followup.send(**r.send_kwargs(), ephemeral=r.ephemeral)
+            return
+        if r.ephemeral == (not deferred_public):
+            await interaction.edit_original_response(**r.edit_kwargs())
+        else:
+            # The placeholder has the wrong visibility (say, an error after a public
+            # "thinking…"): remove it and send the reply as it should be seen.
+            await interaction.delete_original_response()
+            await interaction.followup.send(**r.send_kwargs(), ephemeral=r.ephemeral)
+
+
+async def _ready(reply: Reply) -> Reply:
+    return reply
+
+
+async def _safely(task: asyncio.Future[Reply]) -> Reply:
+    try:
+        return await task
+    except Exception:
+        log.exception("Discord: the core failed")
+        return error_reply(OOPS)
+
+
+def _dm_guild(interaction: discord.Interaction, guild_id: str | None) -> str | None:
+    """In a DM, new buttons must keep naming the community they belong to."""
+    return guild_id if interaction.guild_id is None else None

@@ -1,0 +1,297 @@
+"""Reply → what discord.py sends: an embed (public) or ephemeral text (private), a view of
+persistent buttons, files, and allowed mentions locked down to the core's own mentions.
+
+Text a member wrote arrives as plain ``str`` spans: it is escaped for Markdown and its mention
+syntax is broken (``@everyone`` → ``@\u200beveryone``), so it can never form a ping, a link or a
+heading. ``allowed_mentions`` is the lock behind that: ``parse`` is always empty (no
+``@everyone``, ``@here`` or roles, whatever the text says) and ``users`` lists only the members
+in ``reply.mentions()``. Mentions inside an embed never notify anyone on Discord anyway, so a
+public reply shows the mention chips without pinging.
+
+Buttons carry the core's ``Action`` as a stable ``custom_id`` (``wn:cheer:42``). They are
+``DynamicItem``s: the client registers the class once at start-up, so a press on a message of
+last week is routed after any restart. A button sent in a DM has no server around it, so its id
+also names the community: ``wn.<guild id>:resolve:c12:r``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from bot.ids import Platform
+from bot.reply import (
+    Action,
+    Block,
+    Button,
+    Buttons,
+    ButtonStyle,
+    Context,
+    Fields,
+    Heading,
+    Image,
+    Mention,
+    Reply,
+    Span,
+    Strong,
+    Text,
+)
+
+COLOUR = discord.Colour(0xF2A541)  # a warm amber
+CONTENT_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = 256
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+MAX_FIELDS = 25
+MAX_ROWS = 5
+MAX_PER_ROW = 5
+CUSTOM_ID_LIMIT = 100
+# wn:<name>:<value>, or wn.<guild id>:<name>:<value> on a DM.
+CUSTOM_ID = re.compile(r"wn(?:\.(?P<guild>[0-9]{1,20}))?:(?P<name>[a-z][a-z0-9_-]{0,31}):(?P<value>.*)")
+
+_STYLES = {
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
+    ButtonStyle.DEFAULT: discord.ButtonStyle.secondary,
+}
+
+
+@runtime_checkable
+class ActionPressHandler(Protocol):
+    """What the client offers the buttons: run a pressed action through the core."""
+
+    async def handle_action_press(self, interaction: discord.Interaction, action: Action,
+                                  guild_id: str | None) -> None:
+        ...
+
+
+def custom_id(action: Action, guild_id: str | None = None) -> str:
+    plain = action.encode()
+    if guild_id is None:
+        return plain
+    with_guild = f"{Action.PREFIX}.{guild_id}:{action.name}:{action.value}"
+    return with_guild if len(with_guild) <= CUSTOM_ID_LIMIT else plain
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID):
+    """A button that sends an ``Action`` to the core, found again by its ``custom_id`` alone."""
+
+    def __init__(self, action: Action, label: str = "…",
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+                 guild_id: str | None = None) -> None:
+        super().__init__(discord.ui.Button(label=label[:80], style=style,
+                                           custom_id=custom_id(action, guild_id)))
+        self.action = action
+        self.guild_id = guild_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> ActionButton:
+        label = getattr(item, "label", None) or "…"
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        return cls(Action(match["name"], match["value"]), label, style, match["guild"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        handler = interaction.client
+        if isinstance(handler, ActionPressHandler):
+            await handler.handle_action_press(interaction, self.action, self.guild_id)
+
+
+@dataclass
+class Rendered:
+    """Keyword arguments for discord.py, shared by send_message, followups, edits and posts."""
+
+    content: str | None = None
+    embeds: list[discord.Embed] = field(default_factory=list)
+    view: discord.ui.View | None = None
+    files: list[discord.File] = field(default_factory=list)
+    allowed_mentions: discord.AllowedMentions = field(default_factory=lambda: locked_mentions(()))
+    ephemeral: bool = False
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """For ``response.send_message``, ``followup.send`` and ``channel.send``."""
+        kwargs: dict[str, Any] = {"allowed_mentions": self.allowed_mentions}
+        if self.content:
+            kwargs["content"] = self.content
+        if self.embeds:
+            kwargs["embeds"] = self.embeds
+        if self.view is not None:
+            kwargs["view"] = self.view
+        if self.files:
+            kwargs["files"] = self.files
+        return kwargs
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """For ``response.edit_message`` and ``edit_original_response``: replace everything."""
+        kwargs: dict[str, Any] = {"content": self.content, "embeds": self.embeds,
+                                  "view": self.view, "allowed_mentions": self.allowed_mentions}
+        if self.files:
+            kwargs["attachments"] = self.files
+        return kwargs
+
+
+def locked_mentions(member_ids: tuple[int, ...] | list[int]) -> discord.AllowedMentions:
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                   users=[discord.Object(id=i) for i in member_ids])
+
+
+def escape(text: str) -> str:
+    """Member-written text, safe to show: no Markdown, no mentions, no headings or quotes."""
+    safe = escape_mentions(escape_markdown(text))
+    if safe.startswith(">"):
+        safe = "\\" + safe
+    return safe
+
+
+def span(s: Span) -> str:
+    if isinstance(s, Mention):
+        if s.member.platform is Platform.DISCORD and s.member.id.isdigit():
+            return f"<@{s.member.id}>"
+        return escape(f"@{s.name}")
+    if isinstance(s, Strong):
+        core = s.text.strip()
+        if not core:
+            return s.text
+        # Markdown bold may not start or end with a space: keep the spaces outside.
+        lead, trail = s.text[: len(s.text) - len(s.text.lstrip())], s.text[len(s.text.rstrip()):]
+        return f"{lead}**{escape(core)}**{trail}"
+    return escape(s)
+
+
+def spans(items: tuple[Span, ...]) -> str:
+    return "".join(span(s) for s in items)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[str, Buttons]]]:
+    """With several rows of buttons (``/asks``), number each item and its row so it is clear
+    which buttons belong to which ask. Returns the blocks to show and the labelled rows."""
+    rows = [b for b in blocks if isinstance(b, Buttons)]
+    if len(rows) <= 1:
+        return [b for b in blocks if not isinstance(b, Buttons)], [("", r) for r in rows]
+    shown: list[Block] = []
+    labelled: list[tuple[str, Buttons]] = []
+    for block in blocks:
+        if isinstance(block, Buttons):
+            number = len(labelled) + 1
+            labelled.append((f"{number} · ", block))
+            for i in range(len(shown) - 1, -1, -1):  # number the line this row belongs to
+                prev = shown[i]
+                if isinstance(prev, Text):
+                    shown[i] = Text((Strong(f"{number}."), " ", *prev.spans))
+                    break
+                if isinstance(prev, Heading):
+                    break
+        else:
+            shown.append(block)
+    return shown, labelled
+
+
+def build_view(rows: list[tuple[str, Buttons]], guild_id: str | None = None
+               ) -> tuple[discord.ui.View | None, int]:
+    """A view of persistent buttons (``timeout=None``), at most 5 rows of 5; returns it and
+    how many rows did not fit."""
+    if not rows:
+        return None, 0
+    view = discord.ui.View(timeout=None)
+    kept = rows[:MAX_ROWS]
+    for row_index, (prefix, block) in enumerate(kept):
+        for button in block.buttons[:MAX_PER_ROW]:
+            view.add_item(_button(button, prefix, guild_id, row_index))
+    return view, len(rows) - len(kept)
+
+
+def _button(button: Button, prefix: str, guild_id: str | None, row: int) -> ActionButton:
+    item = ActionButton(button.action, f"{prefix}{button.label}", _STYLES[button.style], guild_id)
+    item.row = row
+    return item
+
+
+def render(reply: Reply, *, guild_id_in_buttons: str | None = None,
+           force_public: bool = False) -> Rendered:
+    """Render a reply. Public → one embed; private → ephemeral text (an ephemeral embed when
+    the text is too long for a message). ``guild_id_in_buttons`` is for DMs (see module doc);
+    ``force_public`` is for scheduled posts, which have no one to be private to."""
+    shown, rows = _number_items(reply.blocks)
+    view, hidden_rows = build_view(rows, guild_id_in_buttons)
+    files: list[discord.File] = []
+    image_name: str | None = None
+    for block in shown:
+        if isinstance(block, Image):
+            files.append(discord.File(io.BytesIO(block.data), filename=block.filename,
+                                      description=block.alt[:1024] or None))
+            image_name = image_name or block.filename
+    for att in reply.attachments:
+        files.append(discord.File(io.BytesIO(att.data), filename=att.filename))
+    mentions = [int(m.id) for m in sorted(reply.mentions(), key=lambda m: m.id)
+                if m.platform is Platform.DISCORD and m.id.isdigit()]
+    more = (f"Showing buttons for the first {MAX_ROWS}. Sort those out and run the command "
+            "again for the rest.") if hidden_rows else None
+    private = reply.private and not force_public
+    out = Rendered(view=view, files=files, allowed_mentions=locked_mentions(mentions),
+                   ephemeral=private)
+    if private:
+        text = _as_text(shown, more)
+        if len(text) <= CONTENT_LIMIT:
+            out.content = text or "\u200b"
+            return out
+    out.embeds = [_as_embed(shown, image_name, more)]
+    return out
+
+
+def _as_text(blocks: list[Block], more: str | None) -> str:
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            lines.append(f"**{escape(block.text)}**")
+        elif isinstance(block, Text):
+            lines.append(spans(block.spans))
+        elif isinstance(block, Context):
+            lines.extend(f"-# {line}" for line in spans(block.spans).split("\n") if line.strip())
+        elif isinstance(block, Fields):
+            lines.extend(f"**{escape(k)}**: {escape(v)}" for k, v in block.pairs)
+    if more:
+        lines.append(f"-# {more}")
+    return "\n".join(line for line in lines if line)
+
+
+def _as_embed(blocks: list[Block], image_name: str | None, more: str | None) -> discord.Embed:
+    embed = discord.Embed(colour=COLOUR)
+    parts: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            if embed.title is None and not parts:
+                embed.title = _clip(escape(block.text), TITLE_LIMIT)
+            else:
+                parts.append(f"**{escape(block.text)}**")
+        elif isinstance(block, Text):
+            parts.append(spans(block.spans))
+        elif isinstance(block, Context):
+            text = spans(block.spans).strip()
+            if text:
+                parts.append("\n".join(f"*{line}*" for line in text.split("\n") if line.strip()))
+        elif isinstance(block, Fields):
+            for key, value in block.pairs:
+                if len(embed.fields) < MAX_FIELDS:
+                    embed.add_field(name=_clip(escape(key), FIELD_NAME_LIMIT) or "\u200b",
+                                    value=_clip(escape(value), FIELD_VALUE_LIMIT) or "\u200b",
+                                    inline=True)
+                else:
+                    parts.append(f"**{escape(key)}**: {escape(value)}")
+    if more:
+        parts.append(f"*{more}*")
+    description = "\n\n".join(p for p in parts if p)
+    if description:
+        embed.description = _clip(description, DESCRIPTION_LIMIT)
+    if image_name:
+        embed.set_image(url=f"attachment://{image_name}")
+    return embed

@@ -1,0 +1,70 @@
+"""Interaction → Caller, Invocation, ActionInvocation. Nothing here talks to Discord.
+
+The interaction id is the request id: Discord may deliver an interaction twice (a gateway
+resume, two processes), and the core never counts the same request id twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import discord
+
+from bot.commands import CommandSpec, OptionType
+from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
+from bot.invocation import ActionInvocation, Caller, Invocation
+from bot.reply import Action
+
+
+def member_ref(user: discord.abc.Snowflake) -> MemberRef:
+    return MemberRef(Platform.DISCORD, str(user.id))
+
+
+def is_admin(interaction: discord.Interaction) -> bool:
+    """Manage Server in this server (Discord computes the member's permissions for us;
+    Administrator implies it)."""
+    if interaction.guild_id is None:
+        return False
+    perms = interaction.permissions
+    return bool(perms.manage_guild or perms.administrator)
+
+
+def caller(interaction: discord.Interaction, guild_id: str | None = None) -> Caller | None:
+    """Who is asking and where. ``guild_id`` names the community when the interaction has
+    none (a button in a DM). None when no community can be known."""
+    guild = str(interaction.guild_id) if interaction.guild_id is not None else guild_id
+    if guild is None:
+        return None
+    user = interaction.user
+    name = (getattr(user, "display_name", None) or user.name or str(user.id)).strip()
+    channel = (ChannelRef(Platform.DISCORD, str(interaction.channel_id))
+               if interaction.channel_id is not None else None)
+    return Caller(member=member_ref(user), name=name[:100] or str(user.id),
+                  community=CommunityRef(Platform.DISCORD, guild), channel=channel,
+                  is_admin=is_admin(interaction) if interaction.guild_id is not None else False)
+
+
+def option_value(spec_type: OptionType, value: object) -> object:
+    """discord.py's transformed option value → what the core's validator takes."""
+    if value is None:
+        return None
+    if spec_type is OptionType.MEMBER and isinstance(value, discord.abc.Snowflake):
+        return member_ref(value)
+    if spec_type is OptionType.CHANNEL and isinstance(value, discord.abc.Snowflake):
+        return str(value.id)
+    return value
+
+
+def invocation(interaction: discord.Interaction, spec: CommandSpec,
+               values: Mapping[str, object], who: Caller) -> Invocation:
+    options: dict[str, object] = {}
+    for opt in spec.options:
+        value = option_value(opt.type, values.get(opt.name))
+        if value is not None:
+            options[opt.name] = value
+    return Invocation(spec.name, who, options, request_id=str(interaction.id))
+
+
+def action_invocation(interaction: discord.Interaction, action: Action,
+                      who: Caller) -> ActionInvocation:
+    return ActionInvocation(action.name, action.value, who, request_id=str(interaction.id))

@@ -1,0 +1,51 @@
+"""Fixtures for the Discord suite: a loopback fake Discord and the real adapter pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from adapters.discord.client import DiscordAdapter
+from bot.app import App
+from bot.config import Settings
+from tests.fakes.discord import FakeDiscord
+
+StartBot = Callable[..., Awaitable[DiscordAdapter]]
+
+
+def settings_for(fake: FakeDiscord, guild_ids: str = "") -> Settings:
+    return Settings(_env_file=None, discord_token=fake.token, discord_api_url=fake.api_url,
+                    discord_gateway_url=fake.gateway_url, discord_guild_ids=guild_ids)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def start_bot(fake: FakeDiscord, app: App, repo) -> AsyncIterator[StartBot]:
+    """Start an adapter against the fake (several may be started and stopped in one test)."""
+    started: list[DiscordAdapter] = []
+
+    async def start(*, core: App | None = None, guild_ids: str = "",
+                    response_budget: float = 2.0) -> DiscordAdapter:
+        adapter = DiscordAdapter(core or app, settings_for(fake, guild_ids), repo,
+                                 response_budget=response_budget, ready_timeout=10,
+                                 guild_ready_timeout=0.05)
+        await adapter.start()
+        started.append(adapter)
+        return adapter
+
+    yield start
+    for adapter in started:
+        await adapter.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> DiscordAdapter:
+    return await start_bot()
