@@ -1,0 +1,122 @@
+"""Buttons arrive as block_actions, run through the core, and answer through the response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.slack.conftest import (
+    ANA,
+    BEN,
+    COMMUNITY,
+    block_actions,
+    buttons,
+    member,
+    post_interaction,
+    post_signed,
+    reply_json,
+    section_texts,
+    slash,
+)
+
+
+async def command(http, adapter, fake, ids, name: str, text: str = "", user: str = ANA,
+                  user_name: str = "ana") -> dict[str, Any]:
+    return await reply_json(await post_signed(http, adapter, slash(fake, ids, name, text, user=user,
+                                                                   name=user_name)))
+
+
+async def press(http, adapter, fake, ids, action_id: str, user: str = ANA, name: str = "ana",
+                ephemeral: bool = False) -> dict[str, Any]:
+    payload = block_actions(fake, ids, action_id, user=user, name=name, ephemeral=ephemeral)
+    response = await post_interaction(http, adapter, payload)
+    assert response.status == 200 and await response.text() == ""
+    await adapter.idle()
+    [answer] = fake.responses_to(payload["trigger_id"])
+    return answer
+
+
+def button(payload: dict[str, Any], label: str) -> str:
+    return next(b["action_id"] for b in buttons(payload) if b["text"]["text"] == label)
+
+
+async def test_cheer_is_private_and_toggles(http_adapter, fake, http, ids, repo):
+    posted = await command(http, http_adapter, fake, ids, "rejected", "asked for a raise")
+    cheer = button(posted, "Cheer")
+    first = await press(http, http_adapter, fake, ids, cheer, user=BEN, name="ben")
+    assert first["response_type"] == "ephemeral" and first["replace_original"] is False
+    assert "1 cheer" in first["text"]
+    again = await press(http, http_adapter, fake, ids, cheer, user=BEN, name="ben")
+    assert "taken back" in again["text"]
+    own = await press(http, http_adapter, fake, ids, cheer)
+    assert own["response_type"] == "ephemeral" and "your own ask" in own["text"]
+
+
+async def resolve_buttons(http, adapter, fake, ids) -> dict[str, Any]:
+    await command(http, adapter, fake, ids, "pending", "pitched the editor")
+    await command(http, adapter, fake, ids, "who-next", "ask Sam for an intro when:tomorrow")
+    listing = await command(http, adapter, fake, ids, "asks")
+    assert listing["response_type"] == "ephemeral"
+    return listing
+
+
+async def test_resolving_a_promise_celebrates_and_counts(http_adapter, fake, http, ids, repo):
+    listing = await resolve_buttons(http, http_adapter, fake, ids)
+    labels = [b["text"]["text"] for b in buttons(listing)]
+    assert labels == ["Rejected", "Accepted", "Still waiting", "Didn't ask", "Rejected", "Accepted",
+                      "Still waiting"]
+    promise_no = buttons(listing)[0]["action_id"]
+    answer = await press(http, http_adapter, fake, ids, promise_no, ephemeral=True)
+    assert answer["response_type"] == "in_channel"
+    assert "ask Sam for an intro" in section_texts(answer)
+    totals = await repo.totals(COMMUNITY, member(ANA))
+    assert (totals.attempts, totals.rejected, totals.pending) == (2, 1, 1)
+
+
+async def test_resolving_a_pending_ask_replaces_the_list(http_adapter, fake, http, ids, repo):
+    listing = await resolve_buttons(http, http_adapter, fake, ids)
+    yes = buttons(listing)[5]["action_id"]  # the pending ask's "Accepted"
+    answer = await press(http, http_adapter, fake, ids, yes, ephemeral=True)
+    assert answer["replace_original"] is True and "response_type" not in answer
+    assert "Marked as a yes" in answer["text"]
+    totals = await repo.totals(COMMUNITY, member(ANA))
+    assert (totals.attempts, totals.accepted, totals.pending) == (1, 1, 0)
+
+
+async def test_a_double_press_counts_once(http_adapter, fake, http, ids, repo):
+    listing = await resolve_buttons(http, http_adapter, fake, ids)
+    promise_yes = buttons(listing)[1]["action_id"]
+    first = await press(http, http_adapter, fake, ids, promise_yes, ephemeral=True)
+    second = await press(http, http_adapter, fake, ids, promise_yes, ephemeral=True)
+    assert "got a yes" in section_texts(first)
+    assert second["response_type"] == "ephemeral" and "Already sorted" in second["text"]
+    totals = await repo.totals(COMMUNITY, member(ANA))
+    assert (totals.attempts, totals.accepted) == (2, 1)
+
+
+async def test_a_retried_press_counts_once(http_adapter, fake, http, ids, repo):
+    listing = await resolve_buttons(http, http_adapter, fake, ids)
+    payload = block_actions(fake, ids, buttons(listing)[0]["action_id"], ephemeral=True)
+    for retry in ("", "1"):
+        headers = {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        assert (await post_interaction(http, http_adapter, payload, headers=headers)).status == 200
+        await http_adapter.idle()
+    assert (await repo.totals(COMMUNITY, member(ANA))).rejected == 1
+
+
+async def test_a_stranger_cannot_resolve_someone_elses_ask(http_adapter, fake, http, ids, repo):
+    listing = await resolve_buttons(http, http_adapter, fake, ids)
+    for action in buttons(listing)[:2] + buttons(listing)[4:6]:
+        answer = await press(http, http_adapter, fake, ids, action["action_id"], user=BEN, name="ben")
+        assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+        assert "Only the person who made that ask" in answer["text"] or "can't find" in answer["text"]
+    totals = await repo.totals(COMMUNITY, member(ANA))
+    assert (totals.attempts, totals.rejected, totals.accepted, totals.pending) == (1, 0, 0, 1)
+    assert (await repo.totals(COMMUNITY, member(BEN))).attempts == 0
+
+
+async def test_a_foreign_button_is_ignored(http_adapter, fake, http, ids):
+    payload = block_actions(fake, ids, "someone_elses_button")
+    response = await post_interaction(http, http_adapter, payload)
+    assert response.status in (200, 404)
+    await http_adapter.idle()
+    assert fake.responses == []
