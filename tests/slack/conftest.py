@@ -150,7 +150,7 @@ def sign(body: bytes, timestamp: int, secret: str = SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-async def post_signed(http: aiohttp.ClientSession, adapter: SlackAdapter, form: dict[str, Any], *,
+async def post_signed(http: aiohttp.ClientSession, adapter: Any, form: dict[str, Any], *,
                       timestamp: int | None = None, secret: str = SECRET,
                       headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
     """POST a form body to the adapter's /slack/events, signed like Slack signs it."""
@@ -165,7 +165,7 @@ async def post_signed(http: aiohttp.ClientSession, adapter: SlackAdapter, form: 
     return response
 
 
-async def post_interaction(http: aiohttp.ClientSession, adapter: SlackAdapter, payload: dict[str, Any],
+async def post_interaction(http: aiohttp.ClientSession, adapter: Any, payload: dict[str, Any],
                            **kwargs: Any) -> aiohttp.ClientResponse:
     return await post_signed(http, adapter, {"payload": json.dumps(payload)}, **kwargs)
 
