@@ -22,6 +22,22 @@ Autocomplete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
+class ChannelId(app_commands.Transformer):
+    """A text or announcement channel, passed on as its id. Unlike a ``TextChannel``
+    annotation it needs no channel cache: Discord's own resolved data is enough."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> str:
+        return str(value.id)
+
+
 def annotation(opt: OptionSpec) -> Any:
     """The discord.py annotation for one catalogue option."""
     if opt.type is OptionType.INT:
@@ -33,7 +49,7 @@ def annotation(opt: OptionSpec) -> Any:
     if opt.type is OptionType.MEMBER:
         return discord.User
     if opt.type is OptionType.CHANNEL:
-        return discord.TextChannel
+        return app_commands.Transform[str, ChannelId]
     if opt.type is OptionType.CHOICE:
         return str
     # TEXT, DATE, ZONE: strings, with the catalogue's length limit.

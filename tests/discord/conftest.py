@@ -9,7 +9,7 @@ import pytest
 from adapters.discord.client import DiscordAdapter
 from bot.app import App
 from bot.config import Settings
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import Call, FakeDiscord
 
 StartBot = Callable[..., Awaitable[DiscordAdapter]]
 
@@ -49,3 +49,36 @@ async def start_bot(fake: FakeDiscord, app: App, repo) -> AsyncIterator[StartBot
 @pytest.fixture
 async def bot(start_bot: StartBot) -> DiscordAdapter:
     return await start_bot()
+
+
+ANA = 1500000000000000001
+BEN = 1500000000000000002
+
+
+async def run_command(fake: FakeDiscord, name: str, options: dict | None = None, *,
+                      user_id: int = ANA, user_name: str = "ana", **kwargs) -> tuple[dict, Call]:
+    """Push one slash command; return its payload and the bot's first response to it."""
+    payload = fake.command(name, options, user_id=user_id, user_name=user_name, **kwargs)
+    await fake.push(payload)
+    return payload, await first_response(fake, payload)
+
+
+async def press(fake: FakeDiscord, message: dict, custom_id: str, *, user_id: int = ANA,
+                user_name: str = "ana", **kwargs) -> tuple[dict, Call]:
+    payload = fake.press(message, custom_id, user_id=user_id, user_name=user_name, **kwargs)
+    await fake.push(payload)
+    return payload, await first_response(fake, payload)
+
+
+async def first_response(fake: FakeDiscord, payload: dict) -> Call:
+    calls = await fake.wait_for("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    return calls[0]
+
+
+def posted(fake: FakeDiscord, payload: dict) -> dict:
+    """The message the bot's first response to ``payload`` created (as Discord stores it)."""
+    return fake.messages[f"original:{payload['token']}"]
+
+
+def buttons(message: dict) -> list[dict]:
+    return [c for row in message.get("components", []) for c in row.get("components", [])]
