@@ -62,3 +62,16 @@ async def test_admin_only_commands_check_roles_once_per_ttl(app, fake, http, ids
         assert len(fake.calls_to("users.info")) == 2
     finally:
         await adapter.stop()
+
+
+async def test_only_workspace_admins_may_run_admin_commands(http_adapter, fake, http, ids):
+    refused = await reply_json(await post_signed(http, http_adapter, slash(
+        fake, ids, "checkin", "set time:09:00 days:weekdays channel:<#C0ASKS|asks>", user="U0ANA")))
+    assert refused["response_type"] == "ephemeral" and "admins" in refused["text"]
+    allowed = await reply_json(await post_signed(http, http_adapter, slash(
+        fake, ids, "checkin", "set time:09:00 days:weekdays channel:<#C0ASKS|asks>", user="U0ADMIN",
+        name="boss")))
+    assert "admins" not in allowed["text"], allowed["text"]
+    shown = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "checkin", "show",
+                                                                         user="U0ADMIN")))
+    assert "09:00" in shown["text"] and "C0ASKS" in shown["text"]

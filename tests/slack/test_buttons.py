@@ -120,3 +120,18 @@ async def test_a_foreign_button_is_ignored(http_adapter, fake, http, ids):
     assert response.status in (200, 404)
     await http_adapter.idle()
     assert fake.responses == []
+
+
+async def test_forget_me_asks_first_then_forgets_on_the_danger_button(http_adapter, fake, http, ids, repo):
+    await command(http, http_adapter, fake, ids, "rejected", "asked for a raise")
+    question = await command(http, http_adapter, fake, ids, "forget-me")
+    assert question["response_type"] == "ephemeral"
+    [confirm] = buttons(question)
+    assert confirm["style"] == "danger"
+    stranger = await press(http, http_adapter, fake, ids, confirm["action_id"], user=BEN, name="ben",
+                           ephemeral=True)
+    assert stranger["replace_original"] is False
+    assert (await repo.totals(COMMUNITY, member(ANA))).attempts == 1
+    done = await press(http, http_adapter, fake, ids, confirm["action_id"], ephemeral=True)
+    assert done["replace_original"] is True and "gone" in done["text"]
+    assert (await repo.totals(COMMUNITY, member(ANA))).attempts == 0

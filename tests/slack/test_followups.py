@@ -54,3 +54,15 @@ async def test_a_private_file_goes_to_the_members_dm(repo, clock, fake, http, id
         assert list(fake.uploads.values()) == [b"when,ask\n"]
     finally:
         await adapter.stop()
+
+
+async def test_export_sends_the_csv_to_the_members_dm(http_adapter, fake, http, ids):
+    await post_signed(http, http_adapter, slash(fake, ids, "rejected", "asked <Bo> for a raise"))
+    response = await post_signed(http, http_adapter, slash(fake, ids, "export"))
+    payload = await response.json()
+    assert payload["response_type"] == "ephemeral"
+    await http_adapter.idle()
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == "D0ANA"
+    [data] = fake.uploads.values()
+    assert b"asked <Bo> for a raise" in data  # a file is not mrkdwn: no escaping there
