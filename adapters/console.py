@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
@@ -39,12 +40,20 @@ HELP = ("Type a command like /rejected asked for a raise, or /help. "
 
 class Console:
     def __init__(self, app: App, user: str, community: str = "local",
-                 out: TextIO | None = None):
+                 out: TextIO | None = None, files_dir: Path = Path("whosnext-files")):
         self.app = app
         self.user = user
         self.community = CommunityRef(Platform.CONSOLE, community)
         self.out = out or sys.stdout
+        self.files_dir = files_dir
         self.buttons: dict[int, Action] = {}
+
+    def save(self, filename: str, data: bytes) -> Path:
+        """Files (CSV exports, charts) land in ``files_dir``; the terminal shows the path."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(filename).name
+        path.write_bytes(data)
+        return path
 
     def caller(self, name: str) -> Caller:
         return Caller(MemberRef(Platform.CONSOLE, name.lower()), name, self.community,
@@ -87,9 +96,10 @@ class Console:
             elif isinstance(block, Context):
                 lines.append(f"  {spans_text(block.spans)}")
             elif isinstance(block, Fields):
-                lines.append("  " + " | ".join(f"{k}: {v}" for k, v in block.pairs))
+                pairs = [f"{k}: {v}" for k, v in block.pairs]
+                lines += ["  " + " | ".join(pairs[i:i + 5]) for i in range(0, len(pairs), 5)]
             elif isinstance(block, Image):
-                lines.append(f"  [image: {block.alt}]")
+                lines.append(f"  [image: {block.alt}, saved to {self.save(block.filename, block.data)}]")
             elif isinstance(block, Buttons):
                 labels = []
                 for button in block.buttons:
@@ -98,7 +108,7 @@ class Console:
                     labels.append(f"[{number} {button.label}]")
                 lines.append("  " + " ".join(labels) + "  (type !N to press)")
         for attachment in reply.attachments:
-            lines.append(f"  [file: {attachment.filename}]")
+            lines.append(f"  [file saved to {self.save(attachment.filename, attachment.data)}]")
         if reply.private:
             lines = [f"(only {name} sees this) {lines[0]}" if lines else f"(only {name} sees this)",
                      *lines[1:]]

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import commands
 from bot.commands import OptionError
-from bot.handlers import Deps, board, commitments, undo
+from bot.handlers import Deps, board, checkins, commitments, goal, privacy, undo
 from bot.handlers import help as help_
 from bot.handlers import logging as log_
 from bot.handlers.cheer import cheer
@@ -33,12 +33,19 @@ HANDLERS: dict[str, Handler] = {
     "asks": commitments.asks,
     "undo": undo.undo,
     "leaderboard": board.leaderboard,
-    "stats": board.stats,
+    "stats": board.stats_command,
     "help": help_.help_command,
+    "goal": goal.goal,
+    "export": privacy.export,
+    "forget-me": privacy.forget_me,
+    "checkin": checkins.checkin,
+    "timezone": checkins.timezone,
+    "reminders": checkins.reminders,
 }
 ACTIONS: dict[str, ActionHandler] = {
     "cheer": cheer,
     "resolve": commitments.resolve,
+    "forget": privacy.confirm_forget,
 }
 OOPS = ("Something went wrong on my side and nothing was saved. "
         "Please try again in a moment.")
@@ -46,8 +53,8 @@ OOPS = ("Something went wrong on my side and nothing was saved. "
 
 class App:
     def __init__(self, repo: Repository, clock: Clock | None = None,
-                 default_timezone: str = "UTC"):
-        self.deps = Deps(repo, clock or SystemClock(), default_timezone)
+                 default_timezone: str = "UTC", max_logs_per_hour: int = 20):
+        self.deps = Deps(repo, clock or SystemClock(), default_timezone, max_logs_per_hour)
 
     async def dispatch(self, inv: Invocation) -> Reply:
         spec = commands.get_command(inv.command)

@@ -46,7 +46,8 @@ async def _open_app(settings: Settings, db: str | None = None):
 
     path = Path(db) if db else settings.database_path
     repo = await SqliteRepository.open(path)
-    return repo, App(repo, default_timezone=settings.default_timezone)
+    return repo, App(repo, default_timezone=settings.default_timezone,
+                     max_logs_per_hour=settings.max_logs_per_hour)
 
 
 async def _console(settings: Settings, user: str, db: str | None, community: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.ids import CommunityRef, MemberRef
 
@@ -22,6 +22,11 @@ class NewAttempt:
     lesson: str | None = None
     private: bool = False
     request_id: str | None = None
+    # The community-local day it counts on for period leaderboards ('YYYY-MM-DD'); default: UTC.
+    local_day: str | None = None
+    # Fair play: refuse the write if the member already has this many entries in the hour
+    # before ``at``. None: no limit.
+    max_per_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,13 @@ class LogResult:
     # How many rejections this member has ever logged (never goes down, not even on /undo):
     # used to vary reflection prompts.
     rejection_seq: int
+    # True when the hourly limit refused the write (nothing was written).
+    limited: bool = False
+    # The goal's target, when this attempt reached the member's rejection goal.
+    goal_reached: int | None = None
+    # For streak celebrations: the member's zone and attempt times of the last STREAK_WINDOW.
+    member_timezone: str | None = None
+    recent_times: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class NewCommitment:
     due_at: datetime
     at: datetime
     request_id: str | None = None
+    max_per_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -114,3 +127,71 @@ class Resolution:
     status: str  # done | not_found | not_owner | already
     attempt: LogResult | None = None
     ask: str = ""
+
+
+# -- check-ins ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A community's check-in schedule: ``time`` (HH:MM) on ``days`` in ``timezone``."""
+
+    community: CommunityRef
+    channel_id: str
+    timezone: str
+    time: str  # 'HH:MM', local
+    days: str  # cron day_of_week, canonical order: 'mon,wed,fri'
+    recap_day: str | None = "monday"  # None: no weekly recap
+    enabled: bool = True
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One scheduled occurrence: the check-in (or recap) of a community on a local date."""
+
+    community: CommunityRef
+    kind: str  # checkin | recap
+    local_date: date
+    status: str = "claimed"  # claimed | posted | failed | skipped
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What happened in a community in a window, for check-in posts and recaps."""
+
+    attempts: tuple[Attempt, ...]  # created in [start, end), oldest first
+    names: dict[str, str]  # member key -> display name, for everyone below
+    prior: dict[str, Totals]  # totals before ``start`` of each member active in the window
+    commitments: tuple[Commitment, ...]  # open, due in the asked range, earliest first
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A commitment that just came due, claimed for its one follow-up."""
+
+    community: CommunityRef
+    commitment: Commitment
+    member: MemberInfo
+
+
+@dataclass(frozen=True)
+class Goal:
+    target: int
+    by_date: date | None
+    set_at: datetime
+    reached_at: datetime | None
+    progress: int  # rejections logged since the goal was set
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything /stats shows about one member, read in one go."""
+
+    info: MemberInfo
+    totals: Totals
+    attempt_times: tuple[datetime, ...]  # UTC, oldest first
+    areas: tuple[tuple[str, int], ...]  # most used first
+    cheers_given: int
+    cheers_received: int
+    goal: Goal | None

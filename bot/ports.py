@@ -3,20 +3,27 @@ imports an implementation."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
+    Activity,
     Attempt,
+    Claim,
     Commitment,
+    FollowUp,
+    Goal,
     Leaderboard,
     LogResult,
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    Profile,
     Removed,
     Resolution,
+    Schedule,
     Totals,
 )
 from bot.reply import Reply
@@ -37,8 +44,9 @@ class Repository(Protocol):
         """Record one attempt (and the member's latest name) in one transaction. A request id
         seen before writes nothing and returns the earlier attempt with ``duplicate=True``."""
 
-    async def add_commitment(self, new: NewCommitment) -> tuple[Commitment, bool]:
-        """Record a /who-next; returns it and whether the request id was a duplicate."""
+    async def add_commitment(self, new: NewCommitment) -> tuple[Commitment | None, bool]:
+        """Record a /who-next; returns it and whether the request id was a duplicate. None when
+        the hourly limit refused it (nothing written)."""
 
     async def open_items(self, community: CommunityRef, member: MemberRef
                          ) -> tuple[list[Commitment], list[Attempt]]:
@@ -50,7 +58,7 @@ class Repository(Protocol):
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: str, at: datetime,
-                                 request_id: str | None = None) -> Resolution:
+                                 local_day: str | None = None) -> Resolution:
         """Close a commitment: rejected/accepted/pending log an attempt, ``skipped`` does not."""
 
     async def undo_last(self, community: CommunityRef, member: MemberRef) -> Removed | None:
@@ -59,10 +67,10 @@ class Repository(Protocol):
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         ...
 
-    async def leaderboard(self, community: CommunityRef, since: datetime | None, by: str,
+    async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
                           caller: MemberRef, limit: int = 10) -> Leaderboard:
-        """Ranked counts (``by``: attempts or rejections) since ``since`` (None: all time).
-        Ties share a rank (1, 1, 3)."""
+        """Ranked counts (``by``: attempts or rejections) since the community-local day
+        ``since`` (None: all time). Ties share a rank (1, 1, 3); the caller's row comes too."""
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
                            member_name: str, at: datetime) -> tuple[str, int]:
@@ -72,8 +80,70 @@ class Repository(Protocol):
     async def member(self, community: CommunityRef, member: MemberRef) -> MemberInfo | None:
         ...
 
+    async def attempt_times(self, community: CommunityRef, member: MemberRef,
+                            since: datetime) -> list[datetime]:
+        """When the member's attempts since ``since`` were logged, oldest first (for streaks)."""
+
+    async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
+        """Everything /stats shows about a member, or None if they are unknown here."""
+
+    async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
+                       by_date: date | None, at: datetime) -> None:
+        ...
+
+    async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
+        ...
+
+    async def export_rows(self, community: CommunityRef, member: MemberRef
+                          ) -> tuple[list[Attempt], list[Commitment], Goal | None]:
+        """All of a member's own data in one community."""
+
+    async def forget_member(self, community: CommunityRef, member: MemberRef) -> int:
+        """Delete every row about the member in the community; returns how many rows went."""
+
     async def find_member(self, community: CommunityRef, query: str) -> MemberInfo | None:
         """A member of the community by id or by display name (case-insensitive)."""
+
+    # -- check-ins, reminders and time zones -------------------------------------------------
+
+    async def set_member_timezone(self, community: CommunityRef, member: MemberRef, name: str,
+                                  zone: str, at: datetime) -> None:
+        ...
+
+    async def set_reminders(self, community: CommunityRef, member: MemberRef, name: str,
+                            on: bool, at: datetime) -> None:
+        ...
+
+    async def save_schedule(self, schedule: Schedule, at: datetime) -> None:
+        """Create or replace the community's schedule (enabled), stamped ``at``."""
+
+    async def disable_schedule(self, community: CommunityRef, at: datetime) -> bool:
+        """Turn check-ins off; False when there was no enabled schedule."""
+
+    async def get_schedule(self, community: CommunityRef) -> Schedule | None:
+        ...
+
+    async def list_schedules(self, platforms: Collection[str] | None = None,
+                             changed_since: datetime | None = None) -> list[Schedule]:
+        """Schedules (enabled and disabled when ``changed_since`` is given, else enabled only)
+        on the given platforms."""
+
+    async def claim_occurrences(self, claims: Sequence[Claim], at: datetime) -> list[bool]:
+        """Insert every claim in one transaction; True where this call inserted it, False
+        where it was already taken (by an earlier run or another process)."""
+
+    async def finish_claim(self, claim: Claim, status: str, at: datetime) -> None:
+        """Record how a claimed occurrence ended: posted or failed."""
+
+    async def activity(self, community: CommunityRef, start: datetime, end: datetime,
+                       due_from: datetime, due_until: datetime) -> Activity:
+        """Attempts created in [start, end), the prior totals of the members active in it, and
+        open commitments due in [due_from, due_until): one read."""
+
+    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None
+                              ) -> list[FollowUp]:
+        """Open commitments due by ``now`` and not yet followed up: marked followed up in the
+        same transaction, so each is returned once, across restarts and processes."""
 
     async def close(self) -> None:
         ...

@@ -109,3 +109,64 @@ def rejections_word(n: int) -> str:
 
 def yes_word(n: int) -> str:
     return f"{n} yes" if n == 1 else f"{n} yeses"
+
+
+# -- check-ins, recaps and follow-ups (the scheduler's posts) ---------------------------------
+
+CHECKIN_BUSY: tuple[str, ...] = (
+    "Every one of those took a little nerve. Thank you for asking.",
+    "That's a lot of courage in one channel. Who's adding to it today?",
+    "Asks made, answers collected, lessons banked. Lovely work, everyone.",
+    "Yes or no, each of those counts the same here: you showed up and asked.",
+)
+CHECKIN_QUIET: tuple[str, ...] = (
+    "It was a quiet one, and that's fine: rest is part of the practice too.",
+    "No asks logged, which just means today's first one gets the spotlight.",
+    "A calm stretch. Today is a fresh page, and it only takes one small ask to start.",
+    "Quiet days happen to everyone. The next ask is still right there, waiting for you.",
+)
+CHECKIN_INVITES: tuple[str, ...] = (
+    "Who's next? Make one ask today, big or small, and log it here.",
+    "What's one thing you could ask for today? A no counts just as much as a yes.",
+    "Today's challenge: one ask that makes you a little nervous. Who's in?",
+    "Some will, some won't, so what. Who's asking today?",
+)
+CHECKIN_HOW_TO = ("Log an ask with /rejected, /accepted or /pending, "
+                  "or promise one with /who-next.")
+CHECKIN_OPEN_NOTE = ("However they went, they're worth logging: a no counts as much as a yes. "
+                     "Resolve them from /asks.")
+RECAP_QUIET = ("A quiet week on the asking front. That's okay: a new week starts now, "
+               "and the first ask is the hardest. Who's going first?")
+RECAP_NO_FEAR = ("Add fear:0-10 when you log an ask, and next week's bravest one gets a "
+                 "shout-out here.")
+FOLLOWUP_HEADING = "How did your ask go?"
+FOLLOWUP_NOTE = ("Whatever happened, it counts: a no scores exactly like a yes. Didn't get to "
+                 "it? No problem, press Didn't ask, and there's always a next ask.")
+
+
+def checkin_milestone(count: int, kind: str) -> str:
+    """A short shout-out line: 'reached 10 asks', 'collected their first no'."""
+    if kind == "yes":
+        return "got their first yes"
+    if count == 1:
+        return "logged their first ask" if kind == "attempts" else "collected their first no"
+    return f"reached {attempts_word(count)}" if kind == "attempts" else \
+        f"collected {rejections_word(count)}"
+
+
+def week_compare(this: int, last: int) -> str:
+    """This week's asks against last week's, never scolding."""
+    if last == 0 and this == 0:
+        return ""
+    if last == 0:
+        return "Up from a quiet week before. Lovely to see."
+    if this > last:
+        return f"That's {this - last} more than last week ({last}). The group is warming up!"
+    if this == last:
+        return f"The same as last week ({last}): steady and strong."
+    return f"A lighter week than the one before ({last}). Every single ask still counts."
+
+
+def goal_reached(target: int) -> str:
+    return (f"Goal reached: {target} no's! You set out to collect them and you did. "
+            "Set the next one with /goal.")

@@ -14,25 +14,31 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.ids import CommunityRef, MemberRef
+from bot.ids import CommunityRef, MemberRef, Platform
 from bot.models import (
+    Activity,
     Attempt,
+    Claim,
     Commitment,
+    FollowUp,
+    Goal,
     Leaderboard,
     LeaderRow,
     LogResult,
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    Profile,
     Removed,
     Resolution,
+    Schedule,
     Totals,
 )
 from storage import migrate
@@ -40,6 +46,8 @@ from storage import migrate
 T = TypeVar("T")
 Unit = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 512
+# How far back a logged attempt looks for its streak celebration.
+STREAK_WINDOW = timedelta(days=400)
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
@@ -101,19 +109,73 @@ def _touch_member(c: sqlite3.Connection, community: str, member: str, name: str,
     return row[0]
 
 
+def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts: int,
+          rejections: int) -> None:
+    """Keep the leaderboard aggregates in step with the attempts table."""
+    c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
+              "rejections_count = rejections_count + ? WHERE community_id = ? AND member_id = ?",
+              (attempts, rejections, community, member))
+    c.execute("INSERT INTO member_days (community_id, day, member_id, attempts, rejections) "
+              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
+              "attempts = member_days.attempts + excluded.attempts, "
+              "rejections = member_days.rejections + excluded.rejections",
+              (community, day, member, attempts, rejections))
+
+
+def _over_limit(c: sqlite3.Connection, community: str, member: str, at: datetime,
+                limit: int | None) -> bool:
+    """Fair play: has the member already made ``limit`` entries in the hour before ``at``?"""
+    if limit is None:
+        return False
+    since = ts(at - timedelta(hours=1))
+    args = (community, member, since)
+    n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                  "AND created_at > ?) + (SELECT COUNT(*) FROM commitments WHERE community_id = ? "
+                  "AND member_id = ? AND created_at > ?)", args + args).fetchone()[0]
+    return n >= limit
+
+
 def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int | None = None
                     ) -> LogResult:
     community, member = new.community.key, new.member.key
-    seq = _touch_member(c, community, member, new.member_name, new.at,
-                        1 if new.outcome == "rejected" else 0)
+    if _over_limit(c, community, member, new.at, new.max_per_hour):
+        return LogResult(0, False, _totals(c, community, member), 0, limited=True)
+    rejected = 1 if new.outcome == "rejected" else 0
+    seq = _touch_member(c, community, member, new.member_name, new.at, rejected)
+    day = new.local_day or ts(new.at)[:10]
     cur = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
-        "private, created_at, commitment_id, request_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "private, created_at, commitment_id, request_id, local_day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (community, member, new.outcome, new.ask, new.who, new.area, new.fear, new.lesson,
          int(new.private), ts(new.at), commitment_id,
-         _request_key(new.community, new.request_id)))
-    return LogResult(cur.lastrowid, False, _totals(c, community, member), seq)
+         _request_key(new.community, new.request_id), day))
+    _bump(c, community, member, day, 1, rejected)
+    goal = _check_goal(c, community, member, new.at) if rejected else None
+    zone = c.execute("SELECT timezone FROM members WHERE community_id = ? AND member_id = ?",
+                     (community, member)).fetchone()[0]
+    times = tuple(from_ts(r[0]) for r in c.execute(
+        "SELECT created_at FROM attempts WHERE community_id = ? AND member_id = ? AND created_at >= ? "
+        "ORDER BY created_at", (community, member, ts(new.at - STREAK_WINDOW))))
+    return LogResult(cur.lastrowid, False, _totals(c, community, member), seq, goal_reached=goal,
+                     member_timezone=zone, recent_times=times)
+
+
+def _goal_progress(c: sqlite3.Connection, community: str, member: str, set_at: str) -> int:
+    return c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                     "AND outcome = 'rejected' AND created_at >= ?",
+                     (community, member, set_at)).fetchone()[0]
+
+
+def _check_goal(c: sqlite3.Connection, community: str, member: str, at: datetime) -> int | None:
+    """Mark the member's goal reached (once) if this rejection got there; returns its target."""
+    goal = c.execute("SELECT target, set_at FROM goals WHERE community_id = ? AND member_id = ? "
+                     "AND reached_at IS NULL", (community, member)).fetchone()
+    if goal is None or _goal_progress(c, community, member, goal["set_at"]) < goal["target"]:
+        return None
+    c.execute("UPDATE goals SET reached_at = ? WHERE community_id = ? AND member_id = ?",
+              (ts(at), community, member))
+    return goal["target"]
 
 
 class SqliteRepository:
@@ -197,14 +259,16 @@ class SqliteRepository:
             return _insert_attempt(c, new)
         return await self._write(unit)
 
-    async def add_commitment(self, new: NewCommitment) -> tuple[Commitment, bool]:
-        def unit(c: sqlite3.Connection) -> tuple[Commitment, bool]:
+    async def add_commitment(self, new: NewCommitment) -> tuple[Commitment | None, bool]:
+        def unit(c: sqlite3.Connection) -> tuple[Commitment | None, bool]:
             key = _request_key(new.community, new.request_id)
             if key is not None:
                 row = c.execute("SELECT * FROM commitments WHERE request_id = ?",
                                 (key,)).fetchone()
                 if row is not None:
                     return _commitment(row), True
+            if _over_limit(c, new.community.key, new.member.key, new.at, new.max_per_hour):
+                return None, False
             _touch_member(c, new.community.key, new.member.key, new.member_name, new.at)
             row = c.execute(
                 "INSERT INTO commitments (community_id, member_id, ask, due_at, created_at, "
@@ -245,13 +309,18 @@ class SqliteRepository:
                                 1 if outcome == "rejected" else 0)
             c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
                       (outcome, ts(at), attempt_id))
-            result = LogResult(attempt_id, False, _totals(c, community.key, member.key), seq)
+            goal = None
+            if outcome == "rejected":
+                _bump(c, community.key, member.key, row["local_day"], 0, 1)
+                goal = _check_goal(c, community.key, member.key, at)
+            result = LogResult(attempt_id, False, _totals(c, community.key, member.key), seq,
+                               goal_reached=goal)
             return Resolution("done", result, row["ask"])
         return await self._write(unit)
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: str, at: datetime,
-                                 request_id: str | None = None) -> Resolution:
+                                 local_day: str | None = None) -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
             row = c.execute("SELECT * FROM commitments WHERE id = ? AND community_id = ?",
                             (commitment_id, community.key)).fetchone()
@@ -270,14 +339,14 @@ class SqliteRepository:
                              "member_id = ?", (community.key, member.key)).fetchone()[0]
             result = _insert_attempt(c, NewAttempt(
                 community=community, member=member, member_name=name, outcome=outcome,
-                ask=row["ask"], at=at, request_id=request_id), commitment_id=commitment_id)
+                ask=row["ask"], at=at, local_day=local_day), commitment_id=commitment_id)
             return Resolution("done", result, row["ask"])
         return await self._write(unit)
 
     async def undo_last(self, community: CommunityRef, member: MemberRef) -> Removed | None:
         def unit(c: sqlite3.Connection) -> Removed | None:
             args = (community.key, member.key)
-            a = c.execute("SELECT id, ask, outcome, created_at, commitment_id FROM attempts "
+            a = c.execute("SELECT id, ask, outcome, created_at, commitment_id, local_day FROM attempts "
                           "WHERE community_id = ? AND member_id = ? "
                           "ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
             k = c.execute("SELECT id, ask, created_at FROM commitments WHERE community_id = ? "
@@ -287,6 +356,8 @@ class SqliteRepository:
                 return None
             if a is not None and (k is None or a["created_at"] >= k["created_at"]):
                 c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
+                _bump(c, community.key, member.key, a["local_day"], -1,
+                      -1 if a["outcome"] == "rejected" else 0)
                 if a["commitment_id"] is not None:  # the promise it kept is open again
                     c.execute("UPDATE commitments SET status = 'open', closed_at = NULL "
                               "WHERE id = ?", (a["commitment_id"],))
@@ -298,38 +369,35 @@ class SqliteRepository:
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         return await self._read(lambda c: _totals(c, community.key, member.key))
 
-    async def leaderboard(self, community: CommunityRef, since: datetime | None, by: str,
+    async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
                           caller: MemberRef, limit: int = 10) -> Leaderboard:
-        where = ["community_id = ?"]
-        args: list[object] = [community.key]
-        if since is not None:
-            where.append("created_at >= ?")
-            args.append(ts(since))
-        if by == "rejections":
-            where.append("outcome = 'rejected'")
-        ranked = (
-            "WITH counts AS (SELECT member_id, COUNT(*) AS n FROM attempts WHERE "
-            + " AND ".join(where) + " GROUP BY member_id), "
-            "ranked AS (SELECT member_id, n, RANK() OVER (ORDER BY n DESC) AS r, "
-            "COUNT(*) OVER () AS total FROM counts) ")
+        """From the maintained aggregates: all time reads one row per member, a period sums the
+        per-day rows in it, so neither scans the attempts."""
+        if since is None:
+            column = "attempts_count" if by == "attempts" else "rejections_count"
+            counts = (f"SELECT member_id, {column} AS n FROM members "
+                      f"WHERE community_id = ? AND {column} > 0")
+            args: tuple = (community.key,)
+        else:
+            column = "attempts" if by == "attempts" else "rejections"
+            counts = (f"SELECT member_id, SUM({column}) AS n FROM member_days "
+                      "WHERE community_id = ? AND day >= ? GROUP BY member_id HAVING n > 0")
+            args = (community.key, since.isoformat())
+        query = (
+            f"WITH counts AS ({counts}), "
+            "ranked AS (SELECT counts.member_id, n, display_name, "
+            "RANK() OVER (ORDER BY n DESC) AS r, "
+            "ROW_NUMBER() OVER (ORDER BY n DESC, display_name, counts.member_id) AS place, "
+            "COUNT(*) OVER () AS total FROM counts JOIN members m "
+            "ON m.community_id = ? AND m.member_id = counts.member_id) "
+            "SELECT * FROM ranked WHERE place <= ? OR member_id = ? ORDER BY place")
 
         def unit(c: sqlite3.Connection) -> Leaderboard:
-            rows = c.execute(
-                ranked + "SELECT ranked.member_id, display_name, n, r, total FROM ranked "
-                "JOIN members m ON m.community_id = ? AND m.member_id = ranked.member_id "
-                "ORDER BY r, display_name, ranked.member_id LIMIT ?",
-                (*args, community.key, limit)).fetchall()
-            top = tuple(LeaderRow(r["r"], _member(r["member_id"]), r["display_name"], r["n"])
-                        for r in rows)
-            mine = next((row for row in top if row.member == caller), None)
-            if mine is None:
-                me = c.execute(ranked + "SELECT n, r FROM ranked WHERE member_id = ?",
-                               (*args, caller.key)).fetchone()
-                if me is not None:
-                    name = c.execute("SELECT display_name FROM members WHERE community_id = ? "
-                                     "AND member_id = ?", (community.key, caller.key)
-                                     ).fetchone()[0]
-                    mine = LeaderRow(me["r"], caller, name, me["n"])
+            rows = c.execute(query, (*args, community.key, limit, caller.key)).fetchall()
+            as_rows = [(r["place"], LeaderRow(r["r"], _member(r["member_id"]), r["display_name"],
+                                              r["n"])) for r in rows]
+            top = tuple(row for place, row in as_rows if place <= limit)
+            mine = next((row for _, row in as_rows if row.member == caller), None)
             return Leaderboard(top, mine, rows[0]["total"] if rows else 0)
         return await self._read(unit)
 
@@ -374,6 +442,79 @@ class SqliteRepository:
 
     # -- small key-value settings (adapters keep e.g. their command-sync hash here) ---------
 
+    async def attempt_times(self, community: CommunityRef, member: MemberRef,
+                            since: datetime) -> list[datetime]:
+        def unit(c: sqlite3.Connection) -> list[datetime]:
+            return [from_ts(r[0]) for r in c.execute(
+                "SELECT created_at FROM attempts WHERE community_id = ? AND member_id = ? "
+                "AND created_at >= ? ORDER BY created_at", (community.key, member.key, ts(since)))]
+        return await self._read(unit)
+
+    async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
+        def unit(c: sqlite3.Connection) -> Profile | None:
+            args = (community.key, member.key)
+            row = c.execute("SELECT * FROM members WHERE community_id = ? AND member_id = ?",
+                            args).fetchone()
+            if row is None:
+                return None
+            times = tuple(from_ts(r[0]) for r in c.execute(
+                "SELECT created_at FROM attempts WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at", args))
+            areas = tuple((r[0], r[1]) for r in c.execute(
+                "SELECT area, COUNT(*) AS n FROM attempts WHERE community_id = ? AND member_id = ? "
+                "AND area IS NOT NULL GROUP BY area ORDER BY n DESC, area", args))
+            given = c.execute("SELECT COUNT(*) FROM cheers WHERE community_id = ? AND member_id = ?",
+                              args).fetchone()[0]
+            received = c.execute(
+                "SELECT COUNT(*) FROM cheers JOIN attempts a ON a.id = cheers.attempt_id "
+                "WHERE a.community_id = ? AND a.member_id = ?", args).fetchone()[0]
+            return Profile(_member_info(row), _totals(c, *args), times, areas, given, received,
+                           _goal(c, *args))
+        return await self._read(unit)
+
+    async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
+                       by_date: date | None, at: datetime) -> None:
+        def unit(c: sqlite3.Connection) -> None:
+            _touch_member(c, community.key, member.key, name, at)
+            c.execute("INSERT INTO goals (community_id, member_id, target, by_date, set_at) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
+                      "target = excluded.target, by_date = excluded.by_date, "
+                      "set_at = excluded.set_at, reached_at = NULL",
+                      (community.key, member.key, target,
+                       by_date.isoformat() if by_date else None, ts(at)))
+        await self._write(unit)
+
+    async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
+        def unit(c: sqlite3.Connection) -> bool:
+            return c.execute("DELETE FROM goals WHERE community_id = ? AND member_id = ?",
+                             (community.key, member.key)).rowcount > 0
+        return await self._write(unit)
+
+    async def export_rows(self, community: CommunityRef, member: MemberRef
+                          ) -> tuple[list[Attempt], list[Commitment], Goal | None]:
+        def unit(c: sqlite3.Connection):
+            args = (community.key, member.key)
+            attempts = [_attempt(r) for r in c.execute(
+                "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at, id", args)]
+            commitments = [_commitment(r) for r in c.execute(
+                "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at, id", args)]
+            return attempts, commitments, _goal(c, *args)
+        return await self._read(unit)
+
+    async def forget_member(self, community: CommunityRef, member: MemberRef) -> int:
+        """Every table with a member column is listed here; a test checks none is missed."""
+        def unit(c: sqlite3.Connection) -> int:
+            args = (community.key, member.key)
+            gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
+                             "WHERE community_id = ? AND member_id = ?)", args).rowcount
+            for table in ("cheers", "attempts", "commitments", "goals", "member_days", "members"):
+                gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
+                                  args).rowcount
+            return gone
+        return await self._write(unit)
+
     async def get_value(self, key: str) -> str | None:
         def unit(c: sqlite3.Connection) -> str | None:
             row = c.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
@@ -385,6 +526,165 @@ class SqliteRepository:
             c.execute("INSERT INTO kv (key, value) VALUES (?, ?) "
                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
         await self._write(unit)
+
+    # -- check-ins, reminders and time zones (issue 5) -----------------------------------------
+
+    async def set_member_timezone(self, community: CommunityRef, member: MemberRef, name: str,
+                                  zone: str, at: datetime) -> None:
+        def unit(c: sqlite3.Connection) -> None:
+            _touch_member(c, community.key, member.key, name, at)
+            c.execute("UPDATE members SET timezone = ? WHERE community_id = ? AND member_id = ?",
+                      (zone, community.key, member.key))
+        await self._write(unit)
+
+    async def set_reminders(self, community: CommunityRef, member: MemberRef, name: str,
+                            on: bool, at: datetime) -> None:
+        def unit(c: sqlite3.Connection) -> None:
+            _touch_member(c, community.key, member.key, name, at)
+            c.execute("UPDATE members SET reminders = ? WHERE community_id = ? AND member_id = ?",
+                      (int(on), community.key, member.key))
+        await self._write(unit)
+
+    async def save_schedule(self, schedule: Schedule, at: datetime) -> None:
+        s = schedule
+
+        def unit(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO schedules (community_id, channel_id, timezone, local_time, days, "
+                "recap_day, enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (community_id) DO UPDATE SET channel_id = excluded.channel_id, "
+                "timezone = excluded.timezone, local_time = excluded.local_time, "
+                "days = excluded.days, recap_day = excluded.recap_day, enabled = 1, "
+                "updated_at = excluded.updated_at",
+                (s.community.key, s.channel_id, s.timezone, s.time, s.days, s.recap_day, ts(at)))
+        await self._write(unit)
+
+    async def disable_schedule(self, community: CommunityRef, at: datetime) -> bool:
+        def unit(c: sqlite3.Connection) -> bool:
+            return c.execute("UPDATE schedules SET enabled = 0, updated_at = ? "
+                             "WHERE community_id = ? AND enabled = 1",
+                             (ts(at), community.key)).rowcount > 0
+        return await self._write(unit)
+
+    async def get_schedule(self, community: CommunityRef) -> Schedule | None:
+        def unit(c: sqlite3.Connection) -> Schedule | None:
+            row = c.execute("SELECT * FROM schedules WHERE community_id = ?",
+                            (community.key,)).fetchone()
+            return _schedule(row) if row else None
+        return await self._read(unit)
+
+    async def list_schedules(self, platforms: Collection[str] | None = None,
+                             changed_since: datetime | None = None) -> list[Schedule]:
+        def unit(c: sqlite3.Connection) -> list[Schedule]:
+            if changed_since is None:
+                rows = c.execute("SELECT * FROM schedules WHERE enabled = 1 ORDER BY community_id")
+            else:
+                rows = c.execute("SELECT * FROM schedules WHERE updated_at > ? "
+                                 "ORDER BY community_id", (ts(changed_since),))
+            found = [_schedule(r) for r in rows]
+            if platforms is not None:
+                wanted = {str(p) for p in platforms}
+                found = [s for s in found if s.community.platform.value in wanted]
+            return found
+        return await self._read(unit)
+
+    async def claim_occurrences(self, claims: Sequence[Claim], at: datetime) -> list[bool]:
+        rows = [(k.community.key, k.kind, k.local_date.isoformat(), k.status, ts(at))
+                for k in claims]
+
+        def unit(c: sqlite3.Connection) -> list[bool]:
+            return [c.execute("INSERT INTO claims (community_id, kind, local_date, status, "
+                              "claimed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                              row).rowcount == 1 for row in rows]
+        return await self._write(unit)
+
+    async def finish_claim(self, claim: Claim, status: str, at: datetime) -> None:
+        def unit(c: sqlite3.Connection) -> None:
+            c.execute("UPDATE claims SET status = ?, finished_at = ? WHERE community_id = ? "
+                      "AND kind = ? AND local_date = ?",
+                      (status, ts(at), claim.community.key, claim.kind,
+                       claim.local_date.isoformat()))
+        await self._write(unit)
+
+    async def activity(self, community: CommunityRef, start: datetime, end: datetime,
+                       due_from: datetime, due_until: datetime) -> Activity:
+        key, lo, hi = community.key, ts(start), ts(end)
+
+        def unit(c: sqlite3.Connection) -> Activity:
+            attempts = tuple(_attempt(r) for r in c.execute(
+                "SELECT * FROM attempts WHERE community_id = ? AND created_at >= ? "
+                "AND created_at < ? ORDER BY created_at, id", (key, lo, hi)))
+            prior: dict[str, dict[str, int]] = {}
+            for r in c.execute(
+                    "SELECT member_id, outcome, COUNT(*) AS n FROM attempts WHERE community_id = ? "
+                    "AND created_at < ? AND member_id IN (SELECT member_id FROM attempts WHERE "
+                    "community_id = ? AND created_at >= ? AND created_at < ?) "
+                    "GROUP BY member_id, outcome", (key, lo, key, lo, hi)):
+                prior.setdefault(r["member_id"], {})[r["outcome"]] = r["n"]
+            commitments = tuple(_commitment(r) for r in c.execute(
+                "SELECT * FROM commitments WHERE community_id = ? AND status = 'open' "
+                "AND due_at >= ? AND due_at < ? ORDER BY due_at, id",
+                (key, ts(due_from), ts(due_until))))
+            wanted = {a.member.key for a in attempts} | {k.member.key for k in commitments}
+            names: dict[str, str] = {}
+            if wanted:
+                marks = ",".join("?" * len(wanted))
+                names = dict(c.execute(
+                    f"SELECT member_id, display_name FROM members WHERE community_id = ? "
+                    f"AND member_id IN ({marks})", (key, *sorted(wanted))).fetchall())
+            totals = {}
+            for member_key in {a.member.key for a in attempts}:
+                counts = prior.get(member_key, {})
+                r, a, p = (counts.get("rejected", 0), counts.get("accepted", 0),
+                           counts.get("pending", 0))
+                totals[member_key] = Totals(r + a + p, r, a, p)
+            return Activity(attempts, names, totals, commitments)
+        return await self._read(unit)
+
+    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None
+                              ) -> list[FollowUp]:
+        def unit(c: sqlite3.Connection) -> list[FollowUp]:
+            rows = c.execute(
+                "SELECT k.*, m.display_name, m.timezone, m.reminders FROM commitments k "
+                "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
+                "WHERE k.status = 'open' AND k.followed_up_at IS NULL AND k.due_at <= ? "
+                "ORDER BY k.due_at, k.id LIMIT 5000", (ts(now),)).fetchall()
+            wanted = None if platforms is None else {str(p) for p in platforms}
+            out = []
+            for r in rows:
+                community = _community(r["community_id"])
+                if wanted is not None and community.platform.value not in wanted:
+                    continue
+                if c.execute("UPDATE commitments SET followed_up_at = ? WHERE id = ? "
+                             "AND followed_up_at IS NULL", (ts(now), r["id"])).rowcount != 1:
+                    continue
+                info = MemberInfo(_member(r["member_id"]), r["display_name"], r["timezone"],
+                                  bool(r["reminders"]))
+                out.append(FollowUp(community, _commitment(r), info))
+            return out
+        return await self._write(unit)
+
+
+def _community(key: str) -> CommunityRef:
+    platform, _, ident = key.partition(":")
+    return CommunityRef(Platform(platform), ident)
+
+
+def _schedule(row: sqlite3.Row) -> Schedule:
+    return Schedule(community=_community(row["community_id"]), channel_id=row["channel_id"],
+                    timezone=row["timezone"], time=row["local_time"], days=row["days"],
+                    recap_day=row["recap_day"], enabled=bool(row["enabled"]),
+                    updated_at=from_ts(row["updated_at"]))
+
+
+def _goal(c: sqlite3.Connection, community: str, member: str) -> Goal | None:
+    row = c.execute("SELECT * FROM goals WHERE community_id = ? AND member_id = ?",
+                    (community, member)).fetchone()
+    if row is None:
+        return None
+    return Goal(row["target"], date.fromisoformat(row["by_date"]) if row["by_date"] else None,
+                from_ts(row["set_at"]), from_ts(row["reached_at"]) if row["reached_at"] else None,
+                _goal_progress(c, community, member, row["set_at"]))
 
 
 def _member_info(row: sqlite3.Row) -> MemberInfo:

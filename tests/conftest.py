@@ -44,7 +44,8 @@ async def repo(tmp_path):
 
 @pytest.fixture
 def app(repo, clock) -> App:
-    return App(repo, clock, default_timezone="UTC")
+    # A generous hourly limit: many tests log dozens of asks without moving the clock.
+    return App(repo, clock, default_timezone="UTC", max_logs_per_hour=1000)
 
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "test")

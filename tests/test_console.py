@@ -56,7 +56,7 @@ def test_a_two_member_session_and_a_second_run(tmp_path):
 def test_the_40th_rejection_is_celebrated(tmp_path):
     script = "".join(f"/rejected ask number {i}\n" for i in range(1, 41))
     out = whosnext(["console", "--db", str(tmp_path / "forty.db"), "--user", "ana"],
-                   script, tmp_path)
+                   script, tmp_path, env={"MAX_LOGS_PER_HOUR": "100"})
     assert out.returncode == 0
     last = out.stdout.strip().split("\n\n")[-1]
     assert "40 asks so far · 40 no's" in last

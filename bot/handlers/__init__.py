@@ -3,12 +3,28 @@ validated options, and returns a ``Reply``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.ids import CommunityRef
 from bot.invocation import Caller
 from bot.ports import Clock, Repository
+
+ScheduleListener = Callable[[CommunityRef], Awaitable[None]]
+
+
+class Hooks:
+    """Listeners the composition root wires in: the scheduler hears about /checkin changes
+    here and rebuilds that community's jobs."""
+
+    def __init__(self) -> None:
+        self.schedule_changed: list[ScheduleListener] = []
+
+    async def notify_schedule_changed(self, community: CommunityRef) -> None:
+        for listener in list(self.schedule_changed):
+            await listener(community)
 
 
 @dataclass(frozen=True)
@@ -16,13 +32,21 @@ class Deps:
     repo: Repository
     clock: Clock
     default_timezone: str = "UTC"
+    max_logs_per_hour: int = 20
+    hooks: Hooks = field(default_factory=Hooks, compare=False)
 
     async def member_zone(self, caller: Caller) -> ZoneInfo:
         info = await self.repo.member(caller.community, caller.member)
         return ZoneInfo(info.timezone if info and info.timezone else self.default_timezone)
 
-    def community_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.default_timezone)
+    async def community_zone(self, community: CommunityRef) -> ZoneInfo:
+        """The zone of the community's check-ins if set, else the default: leaderboard weeks
+        and months start at its midnight."""
+        schedule = await self.repo.get_schedule(community)
+        return ZoneInfo(schedule.timezone if schedule else self.default_timezone)
+
+    async def local_day(self, community: CommunityRef) -> str:
+        return self.now().astimezone(await self.community_zone(community)).date().isoformat()
 
     def now(self) -> datetime:
         return self.clock.now()

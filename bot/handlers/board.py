@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot import prompts
+from bot import stats
 from bot.commands import OptionError
 from bot.handlers import Deps
 from bot.handlers.logging import ratio
 from bot.ids import MemberRef
 from bot.invocation import Invocation
-from bot.reply import Block, Context, Fields, Heading, Mention, Reply, Strong, Text
+from bot.models import MemberInfo
+from bot.reply import Block, Context, Fields, Heading, Mention, Reply, Strong, Text, Visibility
 
 PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
 
 
-def period_start(period: str, now: datetime, zone) -> datetime | None:
-    """The start of the current calendar week (Monday) or month, local midnight."""
+def period_start(period: str, now: datetime, zone: ZoneInfo) -> date | None:
+    """The first local day of the current calendar week (from Monday) or month."""
     if period == "all":
         return None
     today = now.astimezone(zone).date()
-    first = today - timedelta(days=today.weekday()) if period == "week" else today.replace(day=1)
-    return datetime.combine(first, time(0), tzinfo=zone)
+    return today - timedelta(days=today.weekday()) if period == "week" else today.replace(day=1)
 
 
 async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     period, by = opts.get("period", "week"), opts.get("by", "attempts")
-    since = period_start(period, deps.now(), deps.community_zone())
+    since = period_start(period, deps.now(), await deps.community_zone(inv.caller.community))
     board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member)
     unit = "asks" if by == "attempts" else "no's"
     blocks: list[Block] = [Heading(f"Leaderboard: {unit}, {PERIOD_TITLES[period]}")]
@@ -49,46 +50,69 @@ async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     return Reply(tuple(blocks))
 
 
-def milestones_reached(count: int) -> list[int]:
-    return [m for m in prompts.ATTEMPT_MILESTONES if m <= count]
-
-
-async def stats(deps: Deps, inv: Invocation, opts: dict) -> Reply:
-    caller, target = inv.caller, opts.get("member")
-    if target is None:
-        member, name = caller.member, caller.name
+async def resolve_member(deps: Deps, inv: Invocation, target: object) -> MemberInfo:
+    caller = inv.caller
+    if isinstance(target, MemberRef):
+        info = await deps.repo.member(caller.community, target)
     else:
-        info = None
-        if isinstance(target, MemberRef):
-            info = await deps.repo.member(caller.community, target)
-        else:
-            info = await deps.repo.find_member(caller.community, str(target).lstrip("@"))
-        if info is None:
-            raise OptionError(f"I don't know “{target}” here yet. They show up once they've "
-                              "logged an ask.", "member")
-        member, name = info.member, info.name
-    t = await deps.repo.totals(caller.community, member)
-    whose = "Your" if member == caller.member else f"{name}'s"
+        info = await deps.repo.find_member(caller.community, str(target).lstrip("@"))
+    if info is None:
+        raise OptionError(f"I don't know “{target}” here yet. They show up once they've "
+                          "logged an ask.", "member")
+    return info
+
+
+def streak_text(streak: stats.Streak, unit: str) -> str:
+    return f"{streak.current} {unit}{'' if streak.current == 1 else 's'} (best {streak.best})"
+
+
+async def stats_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller = inv.caller
+    target = opts.get("member")
+    member = caller.member if target is None else (await resolve_member(deps, inv, target)).member
+    profile = await deps.repo.profile(caller.community, member)
+    mine = member == caller.member
+    if profile is None:  # only possible for yourself: others are resolved above
+        return Reply((Heading("Your asking so far"),
+                      Text.of("Nothing logged yet. The first ask is the bravest one: "
+                              "try /rejected or /accepted."),), Visibility.PRIVATE)
+    t, name = profile.totals, profile.info.name
+    zone = ZoneInfo(profile.info.timezone or deps.default_timezone)
+    today = deps.now().astimezone(zone).date()
+    days = stats.local_days(profile.attempt_times, zone)
+    daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)
     blocks: list[Block] = [
-        Heading(f"{whose} asking so far"),
+        Heading(f"{'Your' if mine else name + chr(39) + 's'} asking so far"),
         Fields((("Asks", str(t.attempts)), ("No's", str(t.rejected)), ("Yeses", str(t.accepted)),
                 ("Waiting", str(t.pending)),
-                ("Asks per yes", ratio(t.attempts, t.accepted) if t.accepted else "no yes yet"))),
+                ("Asks per yes", ratio(t.attempts, t.accepted) if t.accepted else "no yes yet"),
+                ("Daily streak", streak_text(daily, "day")),
+                (f"Weeks with {stats.WEEKLY_TARGET}+ asks", streak_text(weekly, "week")),
+                ("Cheers", f"{profile.cheers_received} received · {profile.cheers_given} given"))),
     ]
     if t.attempts == 0:
         blocks.append(Text.of("Nothing logged yet. The first ask is the bravest one."))
-    reached = milestones_reached(t.attempts)
-    no_reached = milestones_reached(t.rejected)
-    if reached or no_reached:
-        parts = []
-        if reached:
-            parts.append("asks " + ", ".join(map(str, reached)))
-        if no_reached:
-            parts.append("no's " + ", ".join(map(str, no_reached)))
-        if t.accepted:
-            parts.append("first yes")
+    goal = profile.goal
+    if goal is not None:
+        by = f" by {goal.by_date.isoformat()}" if goal.by_date else ""
+        if goal.reached_at:
+            blocks.append(Text.of(Strong("Goal: "), f"{goal.target} no's{by}. Reached! "))
+        else:
+            pace = stats.goal_pace(goal.target - goal.progress, today, goal.by_date)
+            blocks.append(Text.of(Strong("Goal: "), f"{goal.progress} of {goal.target} no's{by}.",
+                                  f" {pace}" if pace else ""))
+    if profile.areas:
+        blocks.append(Text.of(Strong("Top areas: "),
+                              " · ".join(f"{area} {n}" for area, n in profile.areas[:3])))
+    parts = []
+    if reached := stats.milestones_reached(t.attempts):
+        parts.append("asks " + ", ".join(map(str, reached)))
+    if no_reached := stats.milestones_reached(t.rejected):
+        parts.append("no's " + ", ".join(map(str, no_reached)))
+    if t.accepted:
+        parts.append("first yes")
+    if parts:
         blocks.append(Text.of(Strong("Milestones: "), " · ".join(parts)))
-    nxt = next((m for m in prompts.ATTEMPT_MILESTONES if m > t.attempts), None)
-    if nxt:
+    if nxt := stats.next_milestone(t.attempts):
         blocks.append(Context.of(f"{nxt - t.attempts} more to the {nxt}-ask milestone."))
     return Reply(tuple(blocks))

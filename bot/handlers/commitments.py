@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.handlers import Deps
-from bot.handlers.logging import celebration
+from bot.handlers.logging import celebration, rate_limited
 from bot.invocation import ActionInvocation, Invocation
 from bot.models import Attempt, Commitment, NewCommitment
 from bot.reply import (
@@ -54,7 +54,10 @@ async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     due = end_of_day(day, zone)
     commitment, _dup = await deps.repo.add_commitment(NewCommitment(
         community=caller.community, member=caller.member, member_name=caller.name,
-        ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id))
+        ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id,
+        max_per_hour=deps.max_logs_per_hour))
+    if commitment is None:
+        return rate_limited(deps.max_logs_per_hour)
     return Reply((
         Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
         Text.of(f"Due {describe_due(due, zone, now)}. ",
@@ -114,7 +117,7 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
                                               now)
     else:
         res = await deps.repo.resolve_commitment(caller.community, caller.member, int(ident),
-                                                 outcome, now, request_id=act.request_id)
+                                                 outcome, now, await deps.local_day(caller.community))
     if res.status == "not_found":
         return error_reply("I can't find that ask any more; maybe it was undone.")
     if res.status == "not_owner":
@@ -135,4 +138,5 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
                                  prompts.yes_word(res.attempt.totals.accepted))),
                      Visibility.PRIVATE, replace_original=True)
     # A kept promise is a new attempt: celebrate it publicly.
-    return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt)
+    return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt, now,
+                       deps.default_timezone)

@@ -1,0 +1,221 @@
+"""What the scheduler posts, platform-free: the daily check-in, the weekly recap and the
+commitment follow-up DM. Each is a ``Reply`` built from one ``Repository.activity`` read.
+
+Private attempts are counted everywhere but their text never appears. Quiet days and quiet
+weeks get an encouraging post, never a scolding one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import prompts
+from bot.chart import week_chart
+from bot.handlers.commitments import commitment_blocks
+from bot.ids import MemberRef
+from bot.models import Activity, Attempt, FollowUp, Schedule, Totals
+from bot.ports import Repository
+from bot.reply import Block, Context, Heading, Image, Mention, Reply, Span, Strong, Text
+from bot.schedules import local_midnight, previous_day
+
+MAX_NAMES = 15
+MAX_HIGHLIGHTS = 3
+MAX_COMMITMENTS = 8
+Chart = Callable[..., bytes]
+
+
+def _date_words(day: date) -> str:
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%b')}"
+
+
+def _mention(names: dict[str, str], member: MemberRef) -> Mention:
+    return Mention(member, names.get(member.key, member.id))
+
+
+def _joined(spans_per_item: list[list[Span]]) -> list[Span]:
+    """'a, b and c' over groups of spans."""
+    out: list[Span] = []
+    for i, item in enumerate(spans_per_item):
+        if i:
+            out.append(" and " if i == len(spans_per_item) - 1 else ", ")
+        out.extend(item)
+    return out
+
+
+def counts_line(attempts: list[Attempt] | tuple[Attempt, ...]) -> str:
+    by = Counter(a.outcome for a in attempts)
+    parts = []
+    if by["rejected"]:
+        parts.append(prompts.rejections_word(by["rejected"]))
+    if by["accepted"]:
+        parts.append(prompts.yes_word(by["accepted"]))
+    if by["pending"]:
+        parts.append(f"{by['pending']} still waiting")
+    return f"{prompts.attempts_word(len(attempts))}: " + ", ".join(parts)
+
+
+def milestones(activity: Activity) -> list[tuple[MemberRef, str]]:
+    """Milestones crossed inside the window, per member, in the order they were logged."""
+    running: dict[str, Totals] = {}
+    found: list[tuple[MemberRef, str]] = []
+    for a in activity.attempts:
+        t = running.get(a.member.key) or activity.prior.get(a.member.key, Totals())
+        t = Totals(t.attempts + 1, t.rejected + (a.outcome == "rejected"),
+                   t.accepted + (a.outcome == "accepted"), t.pending + (a.outcome == "pending"))
+        running[a.member.key] = t
+        if prompts.attempt_milestone(t.attempts):
+            found.append((a.member, prompts.checkin_milestone(t.attempts, "attempts")))
+        if a.outcome == "rejected" and t.rejected > 1 and prompts.rejection_milestone(t.rejected):
+            found.append((a.member, prompts.checkin_milestone(t.rejected, "rejections")))
+        if a.outcome == "accepted" and t.accepted == 1:
+            found.append((a.member, prompts.checkin_milestone(1, "yes")))
+    return found
+
+
+async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool = False
+                     ) -> Reply:
+    """The check-in for local date ``day``: what happened since the previous check-in day
+    (yesterday, for a daily schedule), milestones, promises due today, the ones still open,
+    and an invitation."""
+    zone = ZoneInfo(schedule.timezone)
+    since = previous_day(schedule, day)
+    start, end = local_midnight(since, zone), local_midnight(day, zone)
+    tomorrow = local_midnight(day + timedelta(days=1), zone)
+    act = await repo.activity(schedule.community, start, end, start, tomorrow)
+    return daily_reply(schedule, day, since, act, late)
+
+
+def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late: bool = False
+                ) -> Reply:
+    seed = day.toordinal()
+    zone = ZoneInfo(schedule.timezone)
+    period = "Yesterday" if since == day - timedelta(days=1) else f"Since {since.strftime('%A')}"
+    blocks: list[Block] = [Heading(f"Check-in · {_date_words(day)}")]
+    if act.attempts:
+        blocks.append(Text.of(Strong(f"{period}: "), counts_line(act.attempts) + "."))
+        per_member = Counter(a.member for a in act.attempts)
+        order = sorted(per_member, key=lambda m: (-per_member[m], act.names.get(m.key, m.id)))
+        who = [[_mention(act.names, m), f" ({per_member[m]})"] for m in order[:MAX_NAMES]]
+        extra = len(order) - MAX_NAMES
+        if extra > 0:
+            who.append([f"{extra} more"])
+        blocks.append(Text.of("Logged by ", *_joined(who), "."))
+        shown = [a for a in act.attempts if not a.private][-MAX_HIGHLIGHTS:]
+        verbs = {"rejected": " got a no: ", "accepted": " got a yes: ", "pending": " is waiting to hear back on: "}
+        for a in shown:
+            blocks.append(Text.of("• ", _mention(act.names, a.member), verbs[a.outcome],
+                                  Strong(a.ask)))
+        private = sum(a.private for a in act.attempts)
+        if private:
+            blocks.append(Context.of(f"Plus {private} private "
+                                     f"{'ask' if private == 1 else 'asks'}, counted with thanks."))
+        reached: dict[MemberRef, list[str]] = {}
+        for member, line in milestones(act):
+            reached.setdefault(member, []).append(line)
+        if reached:
+            blocks.append(Text.of(Strong("Milestones! 🎉")))
+            for member, lines in reached.items():
+                blocks.append(Text.of("• ", _mention(act.names, member), " ",
+                                      *_joined([[line] for line in lines])))
+        blocks.append(Text.of(prompts.pick(prompts.CHECKIN_BUSY, seed)))
+    else:
+        blocks.append(Text.of(Strong(f"{period}: "), prompts.pick(prompts.CHECKIN_QUIET, seed)))
+    end = local_midnight(day, zone)
+    due_today = [c for c in act.commitments if c.due_at >= end]
+    still_open = [c for c in act.commitments if c.due_at < end]
+    if due_today:
+        items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
+                 for c in due_today[:MAX_COMMITMENTS]]
+        more = len(due_today) - MAX_COMMITMENTS
+        blocks.append(Text.of(Strong("Promised for today: "), *_joined(items),
+                              f" (and {more} more)" if more > 0 else "", ". You've got this!"))
+    if still_open:
+        items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
+                 for c in still_open[:MAX_COMMITMENTS]]
+        more = len(still_open) - MAX_COMMITMENTS
+        blocks.append(Text.of(Strong("Promises still open: "), *_joined(items),
+                              f" (and {more} more)" if more > 0 else "", "."))
+        blocks.append(Context.of(prompts.CHECKIN_OPEN_NOTE))
+    blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, seed)))
+    blocks.append(Context.of(prompts.CHECKIN_HOW_TO))
+    if late:
+        blocks.append(Context.of(f"Posted a little late: I was offline at {schedule.time}."))
+    return Reply(tuple(blocks))
+
+
+async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
+                       chart: Chart = week_chart) -> Reply:
+    """The recap posted on ``day``: the seven local days before it, against the seven before
+    those. The chart is drawn on a worker thread."""
+    zone = ZoneInfo(schedule.timezone)
+    week_start = day - timedelta(days=7)
+    start = local_midnight(day - timedelta(days=14), zone)
+    middle, end = local_midnight(week_start, zone), local_midnight(day, zone)
+    act = await repo.activity(schedule.community, start, end, end, end)
+    this_week = [a for a in act.attempts if a.created_at >= middle]
+    last_week = len(act.attempts) - len(this_week)
+    days = [week_start + timedelta(days=i) for i in range(7)]
+    per_day = {o: [0] * 7 for o in ("rejected", "accepted", "pending")}
+    for a in this_week:
+        index = (a.created_at.astimezone(zone).date() - week_start).days
+        if 0 <= index < 7:
+            per_day[a.outcome][index] += 1
+    png = None
+    if this_week:
+        png = await asyncio.to_thread(chart, days, per_day, "Asks per day, by outcome")
+    totals = [sum(per_day[o][i] for o in per_day) for i in range(7)]
+    return recap_reply(day, act, this_week, last_week, totals, png)
+
+
+def recap_reply(day: date, act: Activity, this_week: list[Attempt], last_week: int,
+                per_day: list[int], png: bytes | None) -> Reply:
+    first, last = day - timedelta(days=7), day - timedelta(days=1)
+    span = f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b')}"
+    blocks: list[Block] = [Heading(f"Weekly recap · {span}")]
+    if not this_week:
+        blocks.append(Text.of(prompts.RECAP_QUIET))
+        if last_week:
+            blocks.append(Context.of(f"The week before: {prompts.attempts_word(last_week)}. "
+                                     "The group knows how; this week is a fresh start."))
+        blocks.append(Context.of(prompts.CHECKIN_HOW_TO))
+        return Reply(tuple(blocks))
+    blocks.append(Text.of(Strong("This week: "), counts_line(this_week) + "."))
+    compare = prompts.week_compare(len(this_week), last_week)
+    if compare:
+        blocks.append(Context.of(compare))
+    counts = Counter(a.member for a in this_week)
+    ranked = sorted(counts, key=lambda m: (-counts[m], act.names.get(m.key, m.id), m.key))
+    lines: list[Span] = []
+    rank = 0
+    for i, member in enumerate(ranked[:10]):
+        if i == 0 or counts[member] != counts[ranked[i - 1]]:
+            rank = i + 1
+        lines += [f"{rank}. ", _mention(act.names, member), f" · {counts[member]}",
+                  "\n" if i < min(len(ranked), 10) - 1 else ""]
+    blocks.append(Text.of(Strong("Leaderboard"), "\n", *lines))
+    brave = [a for a in this_week if not a.private and a.fear is not None]
+    if brave:
+        top = max(brave, key=lambda a: (a.fear, -a.created_at.timestamp()))
+        blocks.append(Text.of(Strong("Bravest ask: "), _mention(act.names, top.member), " asked ",
+                              Strong(top.ask), f" (fear {top.fear}/10). Hats off!"))
+    else:
+        blocks.append(Context.of(prompts.RECAP_NO_FEAR))
+    if png is not None:
+        summary = ", ".join(f"{(first + timedelta(days=i)).strftime('%a')} {n}"
+                            for i, n in enumerate(per_day))
+        blocks.append(Image(png, f"whosnext-week-{first.isoformat()}.png",
+                            f"Asks per day, {span}: {summary}"))
+    blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, day.toordinal())))
+    return Reply(tuple(blocks))
+
+
+def followup_reply(item: FollowUp, zone: ZoneInfo, now: datetime) -> Reply:
+    """The DM when a /who-next comes due: how did it go, with the resolve buttons."""
+    return Reply((Heading(prompts.FOLLOWUP_HEADING),
+                  *commitment_blocks(item.commitment, zone, now),
+                  Context.of(prompts.FOLLOWUP_NOTE)))
+

@@ -1,0 +1,175 @@
+"""/checkin (admins: the community's scheduled check-ins), /timezone and /reminders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.checkin_posts import daily_post, weekly_recap
+from bot.commands import OptionError
+from bot.handlers import Deps
+from bot.invocation import Invocation
+from bot.models import Schedule
+from bot.reply import Block, Context, Heading, Reply, Strong, Text, private_reply
+from bot.schedules import (
+    EVERY_DAY,
+    describe_days,
+    describe_when,
+    next_fire,
+    parse_channel,
+    parse_days,
+    parse_time,
+    parse_zone,
+)
+
+log = logging.getLogger(__name__)
+SET_ONLY = ("time", "days", "zone", "channel", "recap")
+EXAMPLE = "/checkin set time:09:00 days:weekdays zone:Europe/Berlin"
+
+
+def _where(schedule: Schedule, here: str | None) -> str:
+    return "this channel" if schedule.channel_id == here else f"#{schedule.channel_id}"
+
+
+def describe(schedule: Schedule, here: str | None) -> str:
+    recap = (f" Weekly recap on {schedule.recap_day.capitalize()}s."
+             if schedule.recap_day else " No weekly recap.")
+    return (f"{describe_days(schedule.days).capitalize()} at {schedule.time} "
+            f"({schedule.timezone}) in {_where(schedule, here)}.{recap}")
+
+
+def next_lines(schedule: Schedule, now: datetime) -> list[Block]:
+    zone = ZoneInfo(schedule.timezone)
+    lines = []
+    checkin = next_fire(schedule, "checkin", now)
+    if checkin is not None:
+        lines.append(f"Next check-in: {describe_when(checkin, zone)} ({schedule.timezone})")
+    recap = next_fire(schedule, "recap", now)
+    if recap is not None:
+        lines.append(f"Next recap: {describe_when(recap, zone)}")
+    return [Context.of(" · ".join(lines))] if lines else []
+
+
+async def checkin(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    action = opts["action"]
+    extra = [k for k in SET_ONLY if k in opts]
+    if action != "set" and extra:
+        raise OptionError(f"`{extra[0]}` only goes with /checkin set, as in {EXAMPLE}.", extra[0])
+    if action == "show":
+        return await _show(deps, inv)
+    if action == "off":
+        return await _off(deps, inv)
+    if action == "preview":
+        return await _preview(deps, inv)
+    return await _set(deps, inv, opts)
+
+
+async def _set(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller, now = inv.caller, deps.now()
+    existing = await deps.repo.get_schedule(caller.community)
+    time = parse_time(str(opts["time"])) if "time" in opts else (
+        existing.time if existing else "09:00")
+    days = parse_days(str(opts["days"])) if "days" in opts else (
+        existing.days if existing else EVERY_DAY)
+    if "zone" in opts:
+        zone = parse_zone(str(opts["zone"]))
+    elif existing:
+        zone = existing.timezone
+    else:
+        zone = (await deps.member_zone(caller)).key
+    here = caller.channel.id if caller.channel else None
+    if "channel" in opts:
+        channel = parse_channel(str(opts["channel"]))
+        if not channel:
+            raise OptionError("`channel` is empty. Name a channel, like channel:#asks.", "channel")
+    elif here:
+        channel = here
+    elif existing:
+        channel = existing.channel_id
+    else:
+        raise OptionError("Which channel should the check-ins go to? Run /checkin set in that "
+                          "channel, or add channel:#name.", "channel")
+    if "recap" in opts:
+        recap = None if opts["recap"] == "off" else opts["recap"]
+    else:
+        recap = existing.recap_day if existing else "monday"
+    schedule = Schedule(caller.community, channel, zone, time, days, recap)
+    await deps.repo.save_schedule(schedule, now)
+    await _notify(deps, inv)
+    return Reply((
+        Text.of(Strong("Check-ins are on! "), describe(schedule, here)),
+        *next_lines(schedule, now),
+        Context.of("Each one celebrates the last day's asks, names today's promises and invites "
+                   "the next ask. Change it any time with /checkin set, or /checkin off."),
+    ))
+
+
+async def _off(deps: Deps, inv: Invocation) -> Reply:
+    turned_off = await deps.repo.disable_schedule(inv.caller.community, deps.now())
+    if not turned_off:
+        return private_reply(Text.of("Check-ins were already off, so nothing changed."),
+                             Context.of(f"Turn them on with {EXAMPLE}"))
+    await _notify(deps, inv)
+    return Reply((Text.of("Check-ins are off. No more scheduled posts or recaps here."),
+                  Context.of("Follow-up DMs for /who-next promises carry on for members who want "
+                             "them (/reminders). Turn check-ins back on with /checkin set.")))
+
+
+async def _show(deps: Deps, inv: Invocation) -> Reply:
+    schedule = await deps.repo.get_schedule(inv.caller.community)
+    here = inv.caller.channel.id if inv.caller.channel else None
+    if schedule is None:
+        return private_reply(Text.of("No check-ins are scheduled here yet."),
+                             Context.of(f"Set one up with {EXAMPLE}"))
+    if not schedule.enabled:
+        return private_reply(Text.of("Check-ins are off. Last setting: ", describe(schedule, here)),
+                             Context.of("Turn them back on with /checkin set."))
+    return private_reply(Heading("Check-ins"), Text.of(describe(schedule, here)),
+                         *next_lines(schedule, deps.now()),
+                         Context.of("/checkin preview shows what today's would look like."))
+
+
+async def _preview(deps: Deps, inv: Invocation) -> Reply:
+    """Today's check-in (and, on its day, the recap) as only the admin sees it: no claim, no
+    post."""
+    schedule = await deps.repo.get_schedule(inv.caller.community)
+    if schedule is None:
+        zone = (await deps.member_zone(inv.caller)).key
+        schedule = Schedule(inv.caller.community, "", zone, "09:00", EVERY_DAY)
+    today = deps.now().astimezone(ZoneInfo(schedule.timezone)).date()
+    post = await daily_post(deps.repo, schedule, today)
+    blocks: list[Block] = [Context.of("Preview: nothing is posted."), *post.blocks]
+    if schedule.recap_day and today.strftime("%A").lower() == schedule.recap_day:
+        blocks += (await weekly_recap(deps.repo, schedule, today)).blocks
+    return private_reply(*blocks)
+
+
+async def _notify(deps: Deps, inv: Invocation) -> None:
+    try:
+        await deps.hooks.notify_schedule_changed(inv.caller.community)
+    except Exception:  # the schedule is saved; the scheduler re-reads it at its next sync
+        log.exception("rescheduling %s failed", inv.caller.community.key)
+
+
+async def timezone(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller, now = inv.caller, deps.now()
+    zone = parse_zone(str(opts["zone"]))
+    await deps.repo.set_member_timezone(caller.community, caller.member, caller.name, zone, now)
+    local = now.astimezone(ZoneInfo(zone))
+    return private_reply(
+        Text.of("Your time zone is now ", Strong(zone), f" (it's {local.strftime('%H:%M')} "
+                f"on {local.strftime('%a')} {local.day} {local.strftime('%b')} there)."),
+        Context.of("Your /who-next promises fall due at the end of your day there."))
+
+
+async def reminders(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller = inv.caller
+    on = opts["state"] == "on"
+    await deps.repo.set_reminders(caller.community, caller.member, caller.name, on, deps.now())
+    if on:
+        return private_reply(Text.of("Reminders on: when a /who-next promise comes due, I'll "
+                                     "DM you to ask how it went."))
+    return private_reply(Text.of("Reminders off: no DMs from me. Your promises still wait for "
+                                 "you in /asks."),
+                         Context.of("Change your mind any time with /reminders on."))

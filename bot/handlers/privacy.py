@@ -1,0 +1,69 @@
+"""/export and /forget-me: a member's own data, theirs to take or to delete."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.handlers import Deps
+from bot.invocation import ActionInvocation, Invocation
+from bot.reply import (
+    Action,
+    Attachment,
+    Button,
+    Buttons,
+    ButtonStyle,
+    Context,
+    Reply,
+    Text,
+    Visibility,
+    error_reply,
+    private_reply,
+)
+
+CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
+               "due", "status", "target", "by")
+
+
+async def export(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    caller = inv.caller
+    attempts, commitments, goal = await deps.repo.export_rows(caller.community, caller.member)
+    buf = io.StringIO()
+    out = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
+    out.writeheader()
+    for a in attempts:
+        out.writerow({"type": "attempt", "date": a.created_at.isoformat(), "outcome": a.outcome,
+                      "ask": a.ask, "who": a.who or "", "area": a.area or "",
+                      "fear": "" if a.fear is None else a.fear, "lesson": a.lesson or "",
+                      "private": "yes" if a.private else "no"})
+    for c in commitments:
+        out.writerow({"type": "commitment", "date": c.created_at.isoformat(), "ask": c.ask,
+                      "due": c.due_at.isoformat(), "status": c.status})
+    if goal is not None:
+        out.writerow({"type": "goal", "date": goal.set_at.isoformat(), "target": goal.target,
+                      "by": goal.by_date.isoformat() if goal.by_date else "",
+                      "status": "reached" if goal.reached_at else "open"})
+    stamp = deps.now().strftime("%Y%m%d")
+    filename = f"whosnext-{caller.member.id}-{stamp}.csv"
+    data = buf.getvalue().encode("utf-8")
+    return Reply((Text.of(f"Here's everything you've logged here: {len(attempts)} asks, "
+                          f"{len(commitments)} promises{', and your goal' if goal else ''}."),
+                  Context.of("Only you can see this file.")),
+                 Visibility.PRIVATE, attachments=(Attachment(filename, data, "text/csv"),))
+
+
+async def forget_me(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+    confirm = Action("forget", inv.caller.member.key)
+    return private_reply(
+        Text.of("This deletes everything I hold about you in this community: every ask, promise, "
+                "cheer, your goal and settings. It can't be undone. Want a copy first? Try /export."),
+        Buttons((Button("Yes, forget me", confirm, ButtonStyle.DANGER),)))
+
+
+async def confirm_forget(deps: Deps, act: ActionInvocation) -> Reply:
+    if act.value != act.caller.member.key:
+        return error_reply("Only the person who asked to be forgotten can confirm that.")
+    await deps.repo.forget_member(act.caller.community, act.caller.member)
+    return Reply((Text.of("Done. Everything about you here is gone. "
+                          "If you ever come back, your first ask will be waiting."),),
+                 Visibility.PRIVATE, replace_original=True)

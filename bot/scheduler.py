@@ -1,0 +1,335 @@
+"""Check-ins, weekly recaps and commitment follow-ups on APScheduler 3.x, exactly once.
+
+Schedules live in our database. At start-up (and whenever /checkin changes one, or another
+process changed one: see ``sync``) each community gets fixed-id cron jobs in its own zone:
+``checkin:<community>`` and ``recap:<community>``, added with ``replace_existing=True``.
+APScheduler only says *when*; what to do at a moment is ``run_due(now)`` / ``fire``, which the
+tests call directly with a fake clock.
+
+Exactly once: before posting, the occurrence (community + kind + local date) is claimed by
+inserting a row in the database, all claims of one run in one transaction. Whoever inserts
+first posts; a second fire, a restart or a second process sharing the file finds the row taken.
+A post is therefore at most once, and at least once unless the platform refuses it (logged as
+failed). An occurrence missed while the bot was down is posted late within the grace window,
+otherwise claimed as skipped and logged.
+
+Fan-out: posts go out per platform under a semaphore (bounded concurrency) and an optional
+pace (posts per second); each community's post is isolated (errors, a False from the Poster or
+a timeout are logged and recorded, never propagated), so one failing community never delays
+or breaks the others beyond the one slot it holds until its timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.checkin_posts import daily_post, followup_reply, weekly_recap
+from bot.handlers import Deps
+from bot.ids import CommunityRef, Platform
+from bot.models import Claim, FollowUp, Schedule
+from bot.ports import Clock, Poster, Repository
+from bot.reply import Reply
+from bot.schedules import KINDS, Occurrence, latest_occurrence, trigger_for, weekdays_of
+
+log = logging.getLogger(__name__)
+
+# A follow-up for a promise that fell due longer ago than this (the bot was down for days) is
+# marked done quietly instead of sent.
+FOLLOWUP_MAX_AGE = timedelta(days=3)
+# How long after its minute a job may still find "its" occurrence: covers clock jitter between
+# APScheduler's wake-up and our clock.
+FIRE_TOLERANCE = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class PlatformLimit:
+    """How hard the scheduler may push one platform: at most ``concurrency`` posts in flight,
+    and at most ``per_second`` started per second (None: no pacing)."""
+
+    concurrency: int = 8
+    per_second: float | None = None
+
+
+def default_limits() -> dict[Platform, PlatformLimit]:
+    return {
+        # One bot token for every server: Discord's global limit is 50 requests a second.
+        Platform.DISCORD: PlatformLimit(concurrency=10, per_second=40.0),
+        # One token per workspace, so a post per workspace never meets a shared limit; the
+        # Slack poster itself retries a 429 after Retry-After.
+        Platform.SLACK: PlatformLimit(concurrency=20),
+        Platform.CONSOLE: PlatformLimit(concurrency=4),
+    }
+
+
+@dataclass
+class RunReport:
+    """What one run did; the tests and the benchmark read it, the logs summarise it."""
+
+    posted: int = 0
+    failed: int = 0
+    skipped: int = 0  # missed beyond the grace window
+    taken: int = 0  # already claimed (posted before, or by another process)
+    followups: int = 0  # DMs sent
+    quiet_followups: int = 0  # claimed without a DM (reminders off, or too old)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: RunReport) -> None:
+        for name in ("posted", "failed", "skipped", "taken", "followups", "quiet_followups"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures += other.failures
+
+
+class _Pace:
+    """Spaces out the start of posts on one platform (None: no spacing, no sleeping)."""
+
+    def __init__(self, per_second: float | None):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class Scheduler:
+    def __init__(self, repo: Repository, app_or_deps: object, posters: Mapping[Platform, Poster],
+                 clock: Clock | None = None, grace_minutes: int = 120,
+                 limits: Mapping[Platform, PlatformLimit] | None = None,
+                 post_timeout: float = 60.0, tick_seconds: float = 60.0):
+        deps: Deps = getattr(app_or_deps, "deps", app_or_deps)  # an App, or its Deps
+        self.deps = deps
+        self.repo = repo
+        self.clock = clock or deps.clock
+        self.posters = dict(posters)
+        self.grace = timedelta(minutes=grace_minutes)
+        self.lookback_days = max(2, grace_minutes // (24 * 60) + 2)
+        chosen = {**default_limits(), **(limits or {})}
+        self._limits = {p: chosen.get(p, PlatformLimit()) for p in self.posters}
+        self._slots = {p: asyncio.Semaphore(lim.concurrency) for p, lim in self._limits.items()}
+        self._pace = {p: _Pace(lim.per_second) for p, lim in self._limits.items()}
+        self.post_timeout = post_timeout
+        self.tick_seconds = tick_seconds
+        self._schedules: dict[str, Schedule] = {}
+        self._synced_at: datetime | None = None
+        self.aps: AsyncIOScheduler | None = None
+
+    @property
+    def platforms(self) -> list[str]:
+        return [p.value for p in self.posters]
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, catch_up: bool = True, paused: bool = False) -> RunReport | None:
+        """Build the jobs from the database, start APScheduler, and (by default) post what was
+        missed within the grace window while the bot was down."""
+        grace = max(1, int(self.grace.total_seconds()))
+        self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
+        self.aps.start(paused=paused)
+        now = self.clock.now()
+        self._synced_at = now
+        for schedule in await self.repo.list_schedules(self.platforms):
+            self._apply(schedule)
+        self.aps.add_job(self.tick, IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
+                         id="tick", replace_existing=True, misfire_grace_time=None)
+        self.deps.hooks.schedule_changed.append(self.reschedule)
+        log.info("Scheduler started: %d check-in schedule(s).", len(self._schedules))
+        if catch_up:
+            return await self.run_due(now)
+        return None
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.deps.hooks.schedule_changed.remove(self.reschedule)
+        if self.aps is not None and self.aps.running:
+            self.aps.shutdown(wait=False)
+        self.aps = None
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def job_id(self, kind: str, community: CommunityRef) -> str:
+        return f"{kind}:{community.key}"
+
+    def _apply(self, schedule: Schedule) -> None:
+        """Add, replace or remove one community's jobs to match its schedule."""
+        key = schedule.community.key
+        live = schedule.enabled and schedule.community.platform in self.posters
+        if live:
+            self._schedules[key] = schedule
+        else:
+            self._schedules.pop(key, None)
+        if self.aps is None:
+            return
+        for kind in KINDS:
+            job_id = self.job_id(kind, schedule.community)
+            if live and weekdays_of(schedule, kind):
+                self.aps.add_job(self.fire, trigger_for(schedule, kind), args=(key, kind),
+                                 id=job_id, name=f"{kind} {key}", replace_existing=True)
+            else:
+                with contextlib.suppress(JobLookupError):
+                    self.aps.remove_job(job_id)
+
+    async def reschedule(self, community: CommunityRef) -> None:
+        """/checkin changed this community's schedule: rebuild its jobs."""
+        schedule = await self.repo.get_schedule(community)
+        if schedule is None:
+            schedule = Schedule(community, "", "UTC", "00:00", "mon", None, enabled=False)
+        self._apply(schedule)
+
+    async def sync(self, now: datetime | None = None) -> int:
+        """Pick up schedules another process changed (with five minutes of overlap)."""
+        now = now or self.clock.now()
+        since = (self._synced_at or now) - timedelta(minutes=5)
+        self._synced_at = now
+        changed = await self.repo.list_schedules(self.platforms, changed_since=since)
+        for schedule in changed:
+            self._apply(schedule)
+        return len(changed)
+
+    async def tick(self) -> None:
+        """Every minute: other processes' schedule changes, then due follow-ups."""
+        now = self.clock.now()
+        try:
+            await self.sync(now)
+            await self.run_followups(now)
+        except Exception:
+            log.exception("scheduler tick failed")
+
+    async def fire(self, community_key: str, kind: str) -> RunReport:
+        """What a cron job runs at its minute."""
+        now = self.clock.now()
+        schedule = self._schedules.get(community_key)
+        if schedule is None:
+            return RunReport()
+        occ = latest_occurrence(schedule, kind, now + FIRE_TOLERANCE, self.lookback_days)
+        if occ is None:
+            return RunReport()
+        return await self.run_occurrences([occ], now)
+
+    # -- the work ------------------------------------------------------------------------------
+
+    async def run_due(self, now: datetime | None = None) -> RunReport:
+        """Everything due at ``now``: each schedule's latest occurrence not yet claimed (posted
+        if within the grace window, else skipped), then follow-ups."""
+        now = now or self.clock.now()
+        schedules = await self.repo.list_schedules(self.platforms)
+        occurrences = [occ for s in schedules for kind in KINDS
+                       if (occ := latest_occurrence(s, kind, now, self.lookback_days))]
+        report = await self.run_occurrences(occurrences, now)
+        report.add(await self.run_followups(now))
+        return report
+
+    async def run_occurrences(self, occurrences: Iterable[Occurrence], now: datetime
+                              ) -> RunReport:
+        report = RunReport()
+        occurrences = list(occurrences)
+        if not occurrences:
+            return report
+        claims = [Claim(o.schedule.community, o.kind, o.local_date,
+                        "claimed" if now - o.at <= self.grace else "skipped")
+                  for o in occurrences]
+        won = await self.repo.claim_occurrences(claims, now)
+        groups: dict[str, list[tuple[Occurrence, Claim]]] = {}
+        for occ, claim, mine in zip(occurrences, claims, won, strict=True):
+            if not mine:
+                report.taken += 1
+            elif claim.status == "skipped":
+                report.skipped += 1
+                late = int((now - occ.at).total_seconds() // 60)
+                log.warning("Skipped the %s of %s for %s (due %s): the bot was %d minutes late, "
+                            "beyond the %d-minute grace window.", occ.kind,
+                            occ.schedule.community.key, occ.local_date, occ.at.isoformat(), late,
+                            self.grace.total_seconds() // 60)
+            else:
+                groups.setdefault(occ.schedule.community.key, []).append((occ, claim))
+        # A community's check-in goes before its recap; communities run side by side.
+        results = await asyncio.gather(*(self._deliver(group, now) for group in groups.values()))
+        for sub in results:
+            report.add(sub)
+        return report
+
+    async def _deliver(self, group: list[tuple[Occurrence, Claim]], now: datetime) -> RunReport:
+        report = RunReport()
+        community = group[0][0].schedule.community
+        platform = community.platform
+        async with self._slots[platform]:
+            for occ, claim in sorted(group, key=lambda g: KINDS.index(g[0].kind)):
+                ok = False
+                try:
+                    reply = await self.content(occ, late=now - occ.at > timedelta(minutes=1))
+                    await self._pace[platform].wait()
+                    async with asyncio.timeout(self.post_timeout):
+                        ok = bool(await self.posters[platform].post(
+                            community, occ.schedule.channel_id, reply))
+                    if not ok:
+                        log.warning("The %s for %s was refused by %s.", occ.kind, community.key,
+                                    platform.value)
+                except Exception:
+                    log.exception("The %s for %s failed.", occ.kind, community.key)
+                if ok:
+                    report.posted += 1
+                else:
+                    report.failed += 1
+                    report.failures.append(community.key)
+                try:
+                    await self.repo.finish_claim(claim, "posted" if ok else "failed",
+                                                 self.clock.now())
+                except Exception:
+                    log.exception("recording the %s of %s failed", occ.kind, community.key)
+        return report
+
+    async def content(self, occ: Occurrence, late: bool = False) -> Reply:
+        if occ.kind == "recap":
+            return await weekly_recap(self.repo, occ.schedule, occ.local_date)
+        return await daily_post(self.repo, occ.schedule, occ.local_date, late=late)
+
+    async def run_followups(self, now: datetime | None = None) -> RunReport:
+        """DM each promise that just came due to its owner (if their reminders are on), once:
+        the claim marks it followed up in the same transaction that finds it."""
+        now = now or self.clock.now()
+        report = RunReport()
+        items = await self.repo.claim_followups(now, self.platforms)
+        send = []
+        for item in items:
+            if item.member.reminders and now - item.commitment.due_at <= FOLLOWUP_MAX_AGE:
+                send.append(item)
+            else:
+                report.quiet_followups += 1
+        for ok in await asyncio.gather(*(self._dm(item, now) for item in send)):
+            if ok:
+                report.followups += 1
+            else:
+                report.failed += 1
+        return report
+
+    async def _dm(self, item: FollowUp, now: datetime) -> bool:
+        platform = item.community.platform
+        zone = ZoneInfo(item.member.timezone or self.deps.default_timezone)
+        async with self._slots[platform]:
+            try:
+                await self._pace[platform].wait()
+                async with asyncio.timeout(self.post_timeout):
+                    ok = bool(await self.posters[platform].dm(
+                        item.community, item.member.member, followup_reply(item, zone, now)))
+            except Exception:
+                log.exception("The follow-up DM to %s failed.", item.member.member.key)
+                return False
+        if not ok:
+            log.warning("The follow-up DM to %s was refused.", item.member.member.key)
+        return ok

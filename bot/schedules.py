@@ -1,0 +1,246 @@
+"""Check-in schedules as values: parsing what an admin types (time, days, zone, channel), the
+cron trigger of a schedule, and when its occurrences fall.
+
+An occurrence is ``time`` on a local date in the schedule's zone: 09:00 stays 09:00 local
+across daylight-saving changes. A local time that does not exist on a spring-forward day is
+taken with the offset from before the change (02:30 becomes 03:30), and an ambiguous one on a
+fall-back day is its first instance: exactly what APScheduler's ``CronTrigger`` does, and the
+claim on the local date makes sure such a day still gets one post.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from difflib import get_close_matches
+from zoneinfo import ZoneInfo, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.commands import OptionError
+from bot.models import Schedule
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+EVERY_DAY = ",".join(DAYS)
+WEEKDAYS = ",".join(DAYS[:5])
+WEEKENDS = ",".join(DAYS[5:])
+KINDS = ("checkin", "recap")
+
+_HHMM = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+_COMPACT = re.compile(r"^(\d{2})(\d{2})$")
+_HOUR = re.compile(r"^(\d{1,2})$")
+_AMPM = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_SLACK_CHANNEL = re.compile(r"^<#([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+_DISCORD_CHANNEL = re.compile(r"^<#(\d+)>$")
+
+
+# -- parsing what an admin types -------------------------------------------------------------
+
+def parse_time(text: str, option: str = "time") -> str:
+    """'09:00', '9:00', '0900' -> '09:00'. Anything else is an OptionError that says exactly
+    what was wrong and, where it can, which time was probably meant."""
+    raw = text.strip()
+    m = _HHMM.match(raw) or _COMPACT.match(raw)
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2))
+        if hour == 24 and minute == 0:
+            raise OptionError(f"`{option}`: {raw} isn't on the clock. For midnight, use 00:00.",
+                              option)
+        if hour > 23:
+            raise OptionError(f"`{option}`: {raw} isn't a time of day: hours go from 00 to 23, "
+                              "like 09:00 or 18:30.", option)
+        if minute > 59:
+            raise OptionError(f"`{option}`: {raw} isn't a time of day: minutes go from 00 to 59, "
+                              "like 09:00 or 18:30.", option)
+        return f"{hour:02d}:{minute:02d}"
+    m = _AMPM.match(raw)
+    if m:
+        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3).lower()
+        if 1 <= hour <= 12 and minute <= 59:
+            hour = hour % 12 + (12 if half == "p" else 0)
+            guess = f"{hour:02d}:{minute:02d}"
+            raise OptionError(f"`{option}` takes a 24-hour time. Did you mean `{option}:{guess}`?",
+                              option)
+    m = _HOUR.match(raw)
+    if m and int(m.group(1)) <= 23:
+        raise OptionError(f"`{option}` needs hours and minutes. Did you mean "
+                          f"`{option}:{int(m.group(1)):02d}:00`?", option)
+    raise OptionError(f"`{option}` takes a 24-hour time like 09:00 or 18:30, not “{raw}”.",
+                      option)
+
+
+def _day(word: str) -> int | None:
+    for i, name in enumerate(DAY_NAMES):
+        if len(word) >= 3 and name.startswith(word):
+            return i
+    return {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}.get(word)
+
+
+def parse_days(text: str, option: str = "days") -> str:
+    """daily, weekdays, weekends, or days like 'mon,wed,fri' (also 'mon-fri') -> the cron
+    day_of_week list in week order, e.g. 'mon,wed,fri'."""
+    low = " ".join(text.lower().split())
+    if low in ("daily", "every day", "everyday", "all", "*"):
+        return EVERY_DAY
+    if low in ("weekdays", "weekday", "workdays", "mon-fri"):
+        return WEEKDAYS
+    if low in ("weekends", "weekend"):
+        return WEEKENDS
+    chosen: set[int] = set()
+    for token in filter(None, re.split(r"[,\s/;&+]+|\band\b", low)):
+        first, dash, last = token.partition("-")
+        a = _day(first)
+        b = _day(last) if dash else a
+        bad = first if a is None else last
+        if a is None or b is None:
+            close = get_close_matches(bad, DAY_NAMES + DAYS + ("daily", "weekdays"), n=1,
+                                      cutoff=0.6)
+            did = f" Did you mean {close[0]}?" if close else ""
+            raise OptionError(f"`{option}`: I don't know the day “{bad}”.{did} Use daily, "
+                              "weekdays, or a list like mon,wed,fri.", option)
+        i = a
+        while True:
+            chosen.add(i)
+            if i == b:
+                break
+            i = (i + 1) % 7
+    if not chosen:
+        raise OptionError(f"`{option}` is empty. Use daily, weekdays, or a list like mon,wed,fri.",
+                          option)
+    return ",".join(DAYS[i] for i in sorted(chosen))
+
+
+def parse_zone(text: str, option: str = "zone") -> str:
+    """An IANA zone name, checked against the zone database; a typo gets close suggestions."""
+    raw = text.strip()
+    zones = available_timezones() | {"UTC"}
+    if raw in zones:
+        return raw
+    key = raw.replace(" ", "_").lower()
+    by_lower = {z.lower(): z for z in zones}
+    if key in by_lower:
+        return by_lower[key]
+    close = get_close_matches(key, list(by_lower), n=3, cutoff=0.75)
+    if not close:  # a city alone, or a misspelt one: "Berlin", "Nwe_York"
+        cities: dict[str, str] = {}
+        for z in sorted(zones):
+            if "/" in z:
+                cities.setdefault(z.rsplit("/", 1)[1].lower(), z.lower())
+        city = key.rsplit("/", 1)[-1]
+        close = [cities[c] for c in get_close_matches(city, list(cities), n=3, cutoff=0.7)]
+    names = [by_lower[c] for c in close]
+    did = ""
+    if len(names) == 1:
+        did = f" Did you mean {names[0]}?"
+    elif names:
+        did = f" Did you mean {', '.join(names[:-1])} or {names[-1]}?"
+    raise OptionError(f"“{raw}” isn't a time zone I know.{did} Zones are written Area/City, "
+                      "like Europe/Berlin or America/New_York.", option)
+
+
+def parse_channel(raw: str) -> str:
+    """A channel as typed: '#asks', '<#C123|asks>' (Slack), '<#123>' (Discord), or an id."""
+    text = raw.strip()
+    m = _SLACK_CHANNEL.match(text) or _DISCORD_CHANNEL.match(text)
+    if m:
+        return m.group(1)
+    return text.lstrip("#")
+
+
+# -- describing -----------------------------------------------------------------------------
+
+def describe_days(days: str) -> str:
+    if days == EVERY_DAY:
+        return "every day"
+    if days == WEEKDAYS:
+        return "weekdays"
+    if days == WEEKENDS:
+        return "weekends"
+    names = [DAY_NAMES[DAYS.index(d)].capitalize() for d in days.split(",")]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_when(at: datetime, zone: ZoneInfo) -> str:
+    local = at.astimezone(zone)
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}, {local.strftime('%H:%M')}"
+
+
+# -- when occurrences fall ------------------------------------------------------------------
+
+def _hm(schedule: Schedule) -> time:
+    hour, minute = schedule.time.split(":")
+    return time(int(hour), int(minute))
+
+
+def weekdays_of(schedule: Schedule, kind: str) -> frozenset[int]:
+    if kind == "recap":
+        if not schedule.recap_day:
+            return frozenset()
+        return frozenset({DAY_NAMES.index(schedule.recap_day)})
+    return frozenset(DAYS.index(d) for d in schedule.days.split(","))
+
+
+def trigger_for(schedule: Schedule, kind: str = "checkin") -> CronTrigger:
+    """The APScheduler trigger: the schedule's time on its days, in its own zone."""
+    t = _hm(schedule)
+    days = ",".join(DAYS[i] for i in sorted(weekdays_of(schedule, kind)))
+    return CronTrigger(day_of_week=days, hour=t.hour, minute=t.minute,
+                       timezone=ZoneInfo(schedule.timezone))
+
+
+def next_fire(schedule: Schedule, kind: str, now: datetime) -> datetime | None:
+    if not weekdays_of(schedule, kind):
+        return None
+    return trigger_for(schedule, kind).get_next_fire_time(None, now)
+
+
+def occurrence_at(schedule: Schedule, day: date) -> datetime:
+    """When the schedule's time falls on a local date, in UTC."""
+    local = datetime.combine(day, _hm(schedule), tzinfo=ZoneInfo(schedule.timezone))
+    return local.astimezone(UTC)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    schedule: Schedule
+    kind: str  # checkin | recap
+    local_date: date
+    at: datetime  # UTC
+
+
+def latest_occurrence(schedule: Schedule, kind: str, now: datetime, lookback_days: int = 2
+                      ) -> Occurrence | None:
+    """The most recent occurrence at or before ``now`` within ``lookback_days``, if it is after
+    the schedule was last set (a schedule never posts for a time before it existed)."""
+    days = weekdays_of(schedule, kind)
+    if not days or not schedule.enabled:
+        return None
+    zone = ZoneInfo(schedule.timezone)
+    today = now.astimezone(zone).date()
+    for back in range(lookback_days + 1):
+        day = today - timedelta(days=back)
+        if day.weekday() not in days:
+            continue
+        at = occurrence_at(schedule, day)
+        if at > now:
+            continue
+        if schedule.updated_at is not None and at <= schedule.updated_at:
+            return None
+        return Occurrence(schedule, kind, day, at)
+    return None
+
+
+def previous_day(schedule: Schedule, day: date) -> date:
+    """The local date of the check-in before the one on ``day`` (at most a week back)."""
+    days = weekdays_of(schedule, "checkin")
+    for back in range(1, 8):
+        earlier = day - timedelta(days=back)
+        if earlier.weekday() in days:
+            return earlier
+    return day - timedelta(days=7)

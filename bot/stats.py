@@ -1,0 +1,84 @@
+"""Streaks, goal pace and milestones: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot import prompts
+
+WEEKLY_TARGET = 3  # attempts that make a week count for the weekly streak
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    best: int
+
+
+def local_days(times: Iterable[datetime], zone: ZoneInfo) -> list[date]:
+    """The member-local calendar day of each timestamp (a day ends at local midnight)."""
+    return [t.astimezone(zone).date() for t in times]
+
+
+def _runs(units: list[int], today: int) -> Streak:
+    """Longest run of consecutive integers, and the run that ends today or yesterday."""
+    if not units:
+        return Streak(0, 0)
+    best = run = 1
+    for prev, cur in zip(units, units[1:], strict=False):
+        run = run + 1 if cur == prev + 1 else 1
+        best = max(best, run)
+    current = run if units[-1] >= today - 1 else 0
+    return Streak(current, best)
+
+
+def daily_streak(days: Iterable[date], today: date) -> Streak:
+    """Consecutive days with at least one attempt. Today still counts as alive while it's
+    young: a streak that ended yesterday is current until today is over."""
+    units = sorted({d.toordinal() for d in days})
+    return _runs(units, today.toordinal())
+
+
+def _week(d: date) -> int:
+    """The Monday-based week number of a day."""
+    return (d.toordinal() - 1) // 7  # date(1, 1, 1) was a Monday
+
+
+def weekly_streak(days: Iterable[date], today: date) -> Streak:
+    """Consecutive weeks with at least WEEKLY_TARGET attempts; a quiet day inside doesn't
+    matter. The current week is still open, so a streak ending last week is current."""
+    counts = Counter(_week(d) for d in days)
+    units = sorted(w for w, n in counts.items() if n >= WEEKLY_TARGET)
+    return _runs(units, _week(today))
+
+
+def week_count(days: Iterable[date], today: date) -> int:
+    this = _week(today)
+    return sum(1 for d in days if _week(d) == this)
+
+
+def goal_pace(remaining: int, today: date, by: date | None) -> str | None:
+    """How many a week gets the member there: None without a date or when already there."""
+    if by is None or remaining <= 0:
+        return None
+    days_left = (by - today).days + 1
+    if days_left <= 0:
+        return "The date has passed. Set a new one with /goal, no shame in that."
+    weeks = days_left / 7
+    if weeks <= 1:
+        return f"{remaining} more by {by.isoformat()}: that's {math.ceil(remaining / days_left)} a day."
+    per_week = math.ceil(remaining / weeks)
+    return f"{per_week} a week gets you there by {by.isoformat()}."
+
+
+def milestones_reached(count: int) -> list[int]:
+    return [m for m in prompts.ATTEMPT_MILESTONES if m <= count]
+
+
+def next_milestone(count: int) -> int | None:
+    return next((m for m in prompts.ATTEMPT_MILESTONES if m > count), None)
