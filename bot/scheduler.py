@@ -280,6 +280,11 @@ class Scheduler:
                     if not ok:
                         log.warning("The %s for %s was refused by %s.", occ.kind, community.key,
                                     platform.value)
+                except asyncio.CancelledError:
+                    if _really_cancelled():
+                        raise
+                    log.error("The %s for %s was cancelled inside the poster.", occ.kind,
+                              community.key)
                 except Exception:
                     log.exception("The %s for %s failed.", occ.kind, community.key)
                 if ok:
@@ -327,9 +332,22 @@ class Scheduler:
                 async with asyncio.timeout(self.post_timeout):
                     ok = bool(await self.posters[platform].dm(
                         item.community, item.member.member, followup_reply(item, zone, now)))
+            except asyncio.CancelledError:
+                if _really_cancelled():
+                    raise
+                log.error("The follow-up DM to %s was cancelled inside the poster.",
+                          item.member.member.key)
+                return False
             except Exception:
                 log.exception("The follow-up DM to %s failed.", item.member.member.key)
                 return False
         if not ok:
             log.warning("The follow-up DM to %s was refused.", item.member.member.key)
         return ok
+
+
+def _really_cancelled() -> bool:
+    """Is this task being cancelled (shutdown), rather than a poster leaking a CancelledError
+    of its own (a timeout inside a client library, say)?"""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

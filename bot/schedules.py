@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
 from zoneinfo import ZoneInfo, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
@@ -130,6 +130,9 @@ def parse_zone(text: str, option: str = "zone") -> str:
                 cities.setdefault(z.rsplit("/", 1)[1].lower(), z.lower())
         city = key.rsplit("/", 1)[-1]
         close = [cities[c] for c in get_close_matches(city, list(cities), n=3, cutoff=0.7)]
+    if close:  # keep only the suggestions about as good as the best one
+        best = SequenceMatcher(None, key, close[0]).ratio()
+        close = [c for c in close if SequenceMatcher(None, key, c).ratio() >= best - 0.03]
     names = [by_lower[c] for c in close]
     did = ""
     if len(names) == 1:

@@ -1,0 +1,106 @@
+"""The daily check-in's content: a busy day, a quiet day, private attempts, due promises."""
+
+from datetime import date
+
+from bot import prompts
+from bot.checkin_posts import daily_post
+from bot.reply import Mention
+from tests.conftest import COMMUNITY, caller, run
+from tests.scheduler.helpers import RecordingPoster, make_scheduler, utc
+
+
+async def admin(app, text):
+    reply = await app.run_text("checkin", text, caller("ana", admin=True))
+    assert not reply.error, reply.plain_text()
+    return reply
+
+
+async def at(app, clock, when, line, who="ana"):
+    clock.set(when)
+    reply = await run(app, line, who)
+    assert not reply.error, reply.plain_text()
+    return reply
+
+
+async def test_busy_day(app, repo, clock):
+    clock.set(utc(2026, 11, 19, 12))
+    await admin(app, "set time:09:00 days:daily zone:Europe/Berlin")
+    for i in range(9):  # sam's first nine asks, the week before
+        await at(app, clock, utc(2026, 11, 20, 8 + i), f"/rejected old ask {i}", "sam")
+    await at(app, clock, utc(2026, 11, 24, 12), "/rejected the day before yesterday")
+    # Yesterday in Berlin: Wed 25 Nov, 23:00Z on the 24th to 23:00Z on the 25th.
+    await at(app, clock, utc(2026, 11, 24, 23, 30), "/rejected asked for a raise fear:8")
+    await at(app, clock, utc(2026, 11, 25, 9), "/accepted asked for a discount", "sam")
+    await at(app, clock, utc(2026, 11, 25, 10), "/pending asked the bank", "lee")
+    await at(app, clock, utc(2026, 11, 25, 22, 59), "/accepted asked for feedback", "lee")
+    await at(app, clock, utc(2026, 11, 25, 23, 30), "/rejected that's today already")
+
+    poster = RecordingPoster()
+    sched = make_scheduler(repo, app, poster, clock)
+    report = await sched.run_due(utc(2026, 11, 26, 8, 0))  # 09:00 in Berlin
+    assert report.posted == 1 and report.failed == 0
+    community, channel, reply = poster.posts[0]
+    assert community == COMMUNITY and channel == "general"
+    text = reply.plain_text()
+    print(text)
+    assert "Check-in · Thursday 26 Nov" in text
+    assert "Yesterday: 4 asks: 1 no, 2 yeses, 1 still waiting." in text
+    assert "Logged by @lee (2), @ana (1) and @sam (1)." in text
+    assert "the day before yesterday" not in text and "today already" not in text
+    # Milestones crossed yesterday: sam's 10th ask and first yes, lee's first ask and first yes.
+    assert "• @sam reached 10 asks and got their first yes" in text
+    assert "• @lee logged their first ask and got their first yes" in text
+    assert "@lee is waiting to hear back on: asked the bank" in text
+    mentioned = {m.id for m in reply.mentions()}
+    assert mentioned == {"ana", "sam", "lee"}
+    assert "Who's" in text or "ask" in text.splitlines()[-2]
+    assert not reply.private
+
+
+async def test_quiet_day_is_encouraging(app, repo, clock):
+    clock.set(utc(2026, 11, 19, 12))
+    await admin(app, "set time:09:00 zone:Europe/Berlin")
+    await at(app, clock, utc(2026, 11, 20, 12), "/rejected an ask long ago")
+    reply = await daily_post(repo, await repo.get_schedule(COMMUNITY), date(2026, 11, 26))
+    text = reply.plain_text().lower()
+    print(reply.plain_text())
+    assert "yesterday:" in text
+    assert any(line.lower() in text for line in prompts.CHECKIN_QUIET)
+    for word in ("nobody", "no one", "disappoint", "should have", "failed", "lazy", "shame"):
+        assert word not in text
+    assert "log an ask with /rejected" in text
+    assert not reply.mentions()
+
+
+async def test_private_attempts_are_counted_but_never_described(app, repo, clock):
+    clock.set(utc(2026, 11, 19, 12))
+    await admin(app, "set time:09:00 zone:UTC")
+    await at(app, clock, utc(2026, 11, 25, 9), "/rejected asked my landlord for a rent cut "
+             "private:true who:landlord lesson:\"be brave\"", "sam")
+    await at(app, clock, utc(2026, 11, 25, 10), "/rejected asked for a raise")
+    reply = await daily_post(repo, await repo.get_schedule(COMMUNITY), date(2026, 11, 26))
+    text = reply.plain_text()
+    print(text)
+    assert "2 asks: 2 no's" in text
+    assert "landlord" not in text and "rent" not in text and "be brave" not in text
+    assert "@ana got a no: asked for a raise" in text
+    assert "Plus 1 private ask" in text
+    assert "@sam (1)" in text  # counted and thanked, not described
+
+
+async def test_due_and_still_open_promises(app, repo, clock):
+    clock.set(utc(2026, 11, 19, 12))
+    await admin(app, "set time:09:00 days:daily zone:Europe/Berlin")
+    for who in ("lee", "sam"):
+        assert not (await run(app, "/timezone Europe/Berlin", who)).error
+    await at(app, clock, utc(2026, 11, 25, 7), "/who-next ask Kim for an intro when:tomorrow", "lee")
+    await at(app, clock, utc(2026, 11, 25, 8), "/who-next ask for a sample when:today", "sam")
+    await at(app, clock, utc(2026, 11, 25, 9), "/who-next pitch the editor when:friday", "sam")
+    reply = await daily_post(repo, await repo.get_schedule(COMMUNITY), date(2026, 11, 26))
+    text = reply.plain_text()
+    print(text)
+    assert "Promised for today: @lee: ask Kim for an intro" in text
+    assert "Promises still open: @sam: ask for a sample" in text
+    assert "pitch the editor" not in text  # due Friday: not today's business
+    owners = [s for b in reply.blocks for s in getattr(b, "spans", ()) if isinstance(s, Mention)]
+    assert {m.member.id for m in owners} == {"lee", "sam"}
