@@ -1,0 +1,163 @@
+"""Reply → Discord message parts, and the set-up helpers (pure, no network)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import parse_qs, urlparse
+
+import discord
+import pytest
+
+from adapters.discord.invite import application_id_from_token, check_token, invite_url
+from adapters.discord.render import CUSTOM_ID, custom_id, escape, render
+from adapters.discord.slash import COMMON_ZONES, match_zones
+from bot.config import ConfigError
+from bot.ids import MemberRef, Platform
+from bot.reply import (
+    Action,
+    Attachment,
+    Button,
+    Buttons,
+    Context,
+    Fields,
+    Heading,
+    Image,
+    Mention,
+    Reply,
+    Strong,
+    Text,
+    Visibility,
+)
+
+ANA = MemberRef(Platform.DISCORD, "1500000000000000001")
+SLACKER = MemberRef(Platform.SLACK, "U123")
+
+
+def test_public_reply_is_one_embed_with_title_fields_and_small_print():
+    reply = Reply((Heading("Your asking so far"), Fields((("Asks", "3"), ("No's", "2"))),
+                   Text.of(Mention(ANA, "ana"), " got a no: ", Strong("a raise")),
+                   Context.of("Every ask counts.")))
+    out = render(reply)
+    assert not out.ephemeral and out.content is None
+    (embed,) = out.embeds
+    assert embed.title == "Your asking so far"
+    assert [(f.name, f.value) for f in embed.fields] == [("Asks", "3"), ("No's", "2")]
+    assert embed.description == f"<@{ANA.id}> got a no: **a raise**\n\n*Every ask counts.*"
+    assert out.allowed_mentions.to_dict() == {"parse": [], "users": [int(ANA.id)]}
+
+
+def test_private_reply_is_ephemeral_text():
+    reply = Reply((Heading("Your open asks"), Text.of("Nothing open."), Context.of("Try /who-next")),
+                  Visibility.PRIVATE)
+    out = render(reply)
+    assert out.ephemeral and not out.embeds
+    assert out.content == "**Your open asks**\nNothing open.\n-# Try /who-next"
+    assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": [], "users": []}
+
+
+def test_a_long_private_reply_becomes_an_ephemeral_embed():
+    out = render(Reply((Text.of("x" * 2500),), Visibility.PRIVATE))
+    assert out.ephemeral and out.content is None and len(out.embeds[0].description) == 2500
+
+
+def test_strong_keeps_spaces_outside_the_stars():
+    out = render(Reply((Text.of(Strong("Milestone! "), "First ask."),)))
+    assert out.embeds[0].description == "**Milestone!** First ask."
+
+
+@pytest.mark.parametrize("text", [
+    "@everyone look", "@here", "<@1500000000000000002>", "<@!1500000000000000002>",
+    "<@&1600000000000000001>",
+])
+def test_member_text_cannot_form_a_mention(text: str):
+    for rendered in (escape(text),
+                     render(Reply((Text.of("They asked: ", Strong(text), " / ", text),))
+                            ).embeds[0].description):
+        assert text not in rendered
+        assert "@\u200b" in rendered
+
+
+@pytest.mark.parametrize("text, escaped", [
+    ("**bold** and __under__", "\\*\\*bold\\*\\* and \\_\\_under\\_\\_"),
+    ("[site](https://x.y)", "\\[site](https://x.y)"),
+    ("# big heading", "\\# big heading"), ("> quoted", "\\> quoted"), ("`code`", "\\`code\\`"),
+])
+def test_member_text_markdown_is_escaped(text: str, escaped: str):
+    assert escape(text) == escaped
+    assert render(Reply((Text.of(text),))).embeds[0].description == escaped
+
+
+def test_mentions_from_other_platforms_are_plain_names():
+    out = render(Reply((Text.of(Mention(SLACKER, "sam")),)))
+    assert out.embeds[0].description == "@sam"
+    assert out.allowed_mentions.to_dict() == {"parse": [], "users": []}
+
+
+def test_buttons_are_persistent_with_stable_ids():
+    reply = Reply((Text.of("Logged."), Buttons((Button("Cheer", Action("cheer", "42")),))))
+    out = render(reply)
+    assert out.view is not None and out.view.timeout is None
+    (row,) = out.view.to_components()
+    (button,) = row["components"]
+    assert button["custom_id"] == "wn:cheer:42" and button["label"] == "Cheer"
+    assert out.view.is_persistent()
+
+
+def test_custom_ids_round_trip_and_carry_the_server_in_dms():
+    action = Action("resolve", "c12:r")
+    assert CUSTOM_ID.fullmatch(custom_id(action))["value"] == "c12:r"
+    match = CUSTOM_ID.fullmatch(custom_id(action, "1200000000000000001"))
+    assert (match["guild"], match["name"], match["value"]) == ("1200000000000000001", "resolve", "c12:r")
+    assert Action.decode(custom_id(action)) == action
+    long = Action("resolve", "x" * 90)
+    assert custom_id(long, "1200000000000000001") == long.encode()  # too long: plain id
+
+
+def test_more_than_five_rows_of_buttons_say_so():
+    blocks = []
+    for i in range(7):
+        blocks += [Text.of(f"Item {i}"), Buttons((Button("Done", Action("resolve", f"a{i}:r")),))]
+    out = render(Reply(tuple(blocks), Visibility.PRIVATE))
+    assert len(out.view.to_components()) == 5
+    assert "first 5" in out.content
+
+
+def test_images_and_attachments_become_files():
+    reply = Reply((Heading("Week"), Image(b"\x89PNG...", "week.png", "A chart of the week")),
+                  attachments=(Attachment("asks.csv", b"a,b\n", "text/csv"),))
+    out = render(reply)
+    assert [f.filename for f in out.files] == ["week.png", "asks.csv"]
+    assert out.embeds[0].image.url == "attachment://week.png"
+
+
+def test_invite_url_has_both_scopes_and_least_permissions():
+    url = urlparse(invite_url(1234567890123456789))
+    assert url.netloc == "discord.com" and url.path == "/oauth2/authorize"
+    query = parse_qs(url.query)
+    assert query["client_id"] == ["1234567890123456789"]
+    assert query["scope"] == ["bot applications.commands"]
+    perms = discord.Permissions(int(query["permissions"][0]))
+    assert perms.send_messages and perms.embed_links and perms.view_channel and perms.attach_files
+    assert not (perms.administrator or perms.manage_guild or perms.mention_everyone
+                or perms.manage_messages or perms.read_message_history)
+
+
+def test_application_id_from_token():
+    first = base64.b64encode(b"1234567890123456789").decode().rstrip("=")
+    token = f"{first}.GAbCdE.{'k' * 38}"
+    assert application_id_from_token(token) == 1234567890123456789
+    assert check_token(f"  {token}\n") == token
+
+
+@pytest.mark.parametrize("token", [None, " ", "abc", "a.b", "a.b.c.d", "bm90IGFuIGlk.x.y", "a b.c.d"])
+def test_bad_tokens_name_the_variable(token):
+    with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
+        application_id_from_token(token)
+
+
+def test_zone_matching():
+    zones = ("America/New_York", "Europe/Berlin", "Europe/Bucharest", "UTC")
+    assert match_zones(zones, "eu") == ["Europe/Berlin", "Europe/Bucharest"]
+    assert match_zones(zones, "new york") == ["America/New_York"]
+    assert match_zones(zones, "lin") == ["Europe/Berlin"]
+    assert match_zones(zones, "") == [z for z in COMMON_ZONES if z in zones]
