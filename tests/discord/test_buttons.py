@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 
+from bot.app import App
 from bot.handlers.commitments import resolve_buttons
 from bot.ids import CommunityRef, MemberRef, Platform
+from bot.invocation import ActionInvocation
 from bot.reply import Reply, Text
-from tests.discord.conftest import ANA, BEN, buttons, posted, press, run_command
-from tests.fakes.discord import GUILD_ID, FakeDiscord
+from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, press, run_command
+from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
 
 EPHEMERAL = 64
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -144,3 +147,41 @@ async def test_a_button_in_a_dm_knows_its_server(bot, fake: FakeDiscord, repo):
     assert totals.rejected == 1
     new_ids = [b["custom_id"] for b in buttons(call.json["data"])]
     assert all(i.startswith(f"wn.{GUILD_ID}:") for i in new_ids)
+
+
+class SlowButtons(App):
+    """The real core, whose button handling waits until the test lets it go."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.release = asyncio.Event()
+
+    async def handle_action(self, act: ActionInvocation) -> Reply:
+        await self.release.wait()
+        return await super().handle_action(act)
+
+
+async def test_a_slow_button_is_acknowledged_then_answered(start_bot, fake: FakeDiscord, repo, clock):
+    core = SlowButtons(repo, clock, default_timezone="UTC")
+    await start_bot(core=core, response_budget=0.05)
+    message = await log_rejection(fake)
+    await run_command(fake, "pending", {"ask": "asked for a reference"})
+    asks = await open_asks(fake)
+
+    cheer, _ = await press_later(fake, message, button(message, "Cheer"), BEN)
+    resolve, _ = await press_later(fake, asks, button(asks, "Rejected"), ANA)
+    core.release.set()
+
+    (followup,) = await fake.wait_for("POST", rf"/webhooks/{BOT_ID}/{cheer['token']}")
+    assert followup.json["flags"] & EPHEMERAL and "cheered" in followup.json["content"]
+    (edit,) = await fake.wait_for("PATCH", rf"/webhooks/{BOT_ID}/{resolve['token']}/messages/@original")
+    assert "Marked as a no" in edit.json["content"] and edit.json["components"] == []
+    assert (await repo.totals(COMMUNITY, ANA_REF)).rejected == 2
+
+
+async def press_later(fake: FakeDiscord, message: dict, custom_id: str, user_id: int):
+    payload = fake.press(message, custom_id, user_id=user_id, user_name=f"user{user_id}")
+    await fake.push(payload)
+    call = await first_response(fake, payload)
+    assert call.json["type"] == 6  # DEFERRED_UPDATE_MESSAGE: acknowledged, nothing shown yet
+    return payload, call
