@@ -37,6 +37,7 @@ from collections.abc import Awaitable
 from typing import Any, Protocol
 from zoneinfo import available_timezones
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -175,6 +176,9 @@ class DiscordAdapter:
                 raise ConfigError("Discord refused DISCORD_TOKEN (401). Reset the token in the "
                                   "Developer Portal (Bot → Reset Token) and copy it into .env."
                                   ) from None
+            except (aiohttp.ClientError, OSError) as err:
+                raise ConfigError(f"Could not reach Discord at {self.endpoints.api} ({err}). "
+                                  "Check DISCORD_API_URL and your network.") from None
             await self._sync(client)
             self._runner = asyncio.create_task(self._run(client), name="whosnext-discord")
             await self._wait_ready(client, self._runner)
@@ -233,6 +237,9 @@ class DiscordAdapter:
                 except discord.Forbidden:
                     log.error("Discord: no access to server %s from DISCORD_GUILD_IDS. Invite "
                               "the bot there first (whosnext discord-invite).", guild_id)
+                except discord.HTTPException as err:
+                    log.error("Discord: syncing commands to server %s failed (%s %s)", guild_id,
+                              err.status, err.text)
                 else:
                     log.info("Discord: %d commands synced to server %s", len(synced), guild_id)
             return
@@ -241,7 +248,13 @@ class DiscordAdapter:
         if await self.kv.get_value(key) == digest:
             log.info("Discord: commands unchanged since the last sync; not syncing")
             return
-        synced = await tree.sync()
+        try:
+            synced = await tree.sync()
+        except discord.HTTPException as err:
+            # Keep running with the commands Discord has; the next start tries again.
+            log.error("Discord: syncing commands failed (%s %s); will retry at the next start",
+                      err.status, err.text)
+            return
         await self.kv.set_value(key, digest)
         log.info("Discord: %d commands synced globally (may take a while to show up)", len(synced))
 
@@ -271,6 +284,9 @@ class DiscordAdapter:
                              error: app_commands.AppCommandError) -> None:
         if isinstance(error, app_commands.TransformerError):
             reply = error_reply(f"I couldn't read “{error.value}”. Could you pick it from the list?")
+        elif isinstance(error, (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)):
+            reply = error_reply("My commands were just updated and Discord is still catching up. "
+                                "Give it a minute and try again.")
         else:
             log.error("Discord command failed", exc_info=error)
             reply = error_reply(OOPS)

@@ -156,3 +156,31 @@ async def test_an_unreachable_gateway_is_a_clear_error(app, repo, fake: FakeDisc
     with pytest.raises(ConfigError, match="DISCORD_GATEWAY_URL"):
         await adapter.start()
     assert adapter.client is None
+
+
+async def test_an_unreachable_api_is_a_clear_error(app, repo, fake: FakeDiscord):
+    settings = settings_for(fake).model_copy(update={"discord_api_url": "http://127.0.0.1:9/api/v10"})
+    adapter = DiscordAdapter(app, settings, repo, ready_timeout=1)
+    with pytest.raises(ConfigError, match="DISCORD_API_URL"):
+        await adapter.start()
+    assert adapter.client is None and not fake.calls
+
+
+async def test_a_failed_global_sync_is_retried_at_the_next_start(start_bot, fake: FakeDiscord, repo):
+    fake.fail_next("PUT", rf"/applications/{BOT_ID}/commands", 400, message="bad")
+    first = await start_bot()  # logged, not fatal
+    assert first.client is not None and first.client.is_ready()
+    assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) is None
+    await first.stop()
+    await start_bot()
+    assert fake.find("PUT", rf"/applications/{BOT_ID}/commands")[-1].status == 200
+    assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) is not None
+
+
+async def test_an_outdated_command_gets_a_friendly_note(bot: DiscordAdapter, fake: FakeDiscord):
+    payload = fake.command("rejected", {"ask": "asked for a raise"}, user_id=ANA)
+    payload["data"]["name"] = "rejection"  # a command this version no longer has
+    await fake.push(payload)
+    (call,) = await fake.wait_for("POST", rf"/interactions/{payload['id']}/[^/]+/callback")
+    data = call.json["data"]
+    assert data["flags"] & 64 and "try again" in data["content"]
