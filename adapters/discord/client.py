@@ -199,6 +199,8 @@ class DiscordAdapter:
         if ready in done:
             return
         ready.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ready
         if runner in done:
             err = runner.exception()
             raise ConfigError(f"Could not connect to the Discord gateway at "
