@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +30,7 @@ from bot.reply import (
     Image,
     Reply,
     Text,
+    Visibility,
     spans_text,
 )
 
@@ -86,8 +88,8 @@ class Console:
                                                               self.caller(name)))
         self.show(reply, name)
 
-    def show(self, reply: Reply, name: str) -> None:
-        lines: list[str] = []
+    def show(self, reply: Reply, name: str, header: str | None = None) -> None:
+        lines: list[str] = [header] if header else []
         for block in reply.blocks:
             if isinstance(block, Heading):
                 lines.append(f"== {block.text} ==")
@@ -117,6 +119,24 @@ class Console:
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
         print(file=self.out, flush=True)
+
+
+class ConsolePoster:
+    """The terminal's ``Poster`` for the scheduler: check-ins print to the console's output with
+    a header naming the channel, DMs are marked "(DM to NAME)", charts land in the console's
+    files folder, and buttons get numbers like any others (``NAME> !N`` presses one as NAME)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
+        self.console.show(reply, self.console.user, header=f"--- scheduled post in #{channel_id} ---")
+        return True
+
+    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
+        self.console.show(replace(reply, visibility=Visibility.PUBLIC), member.id,
+                          header=f"(DM to {member.id})")
+        return True
 
 
 async def run_console(console: Console, stdin: TextIO | None = None) -> None:

@@ -105,7 +105,8 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
             who.append([f"{extra} more"])
         blocks.append(Text.of("Logged by ", *_joined(who), "."))
         shown = [a for a in act.attempts if not a.private][-MAX_HIGHLIGHTS:]
-        verbs = {"rejected": " got a no: ", "accepted": " got a yes: ", "pending": " is waiting to hear back on: "}
+        verbs = {"rejected": " got a no: ", "accepted": " got a yes: ",
+                 "pending": " is waiting to hear back on: "}
         for a in shown:
             blocks.append(Text.of("• ", _mention(act.names, a.member), verbs[a.outcome],
                                   Strong(a.ask)))
@@ -200,7 +201,7 @@ def recap_reply(day: date, act: Activity, this_week: list[Attempt], last_week: i
     brave = [a for a in this_week if not a.private and a.fear is not None]
     if brave:
         top = max(brave, key=lambda a: (a.fear, -a.created_at.timestamp()))
-        blocks.append(Text.of(Strong("Bravest ask: "), _mention(act.names, top.member), " asked ",
+        blocks.append(Text.of(Strong("Bravest ask: "), _mention(act.names, top.member), " · ",
                               Strong(top.ask), f" (fear {top.fear}/10). Hats off!"))
     else:
         blocks.append(Context.of(prompts.RECAP_NO_FEAR))

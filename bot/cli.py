@@ -22,6 +22,8 @@ from pathlib import Path
 from bot import __version__
 from bot.app import App
 from bot.config import ConfigError, Settings, configure_logging, load_settings
+from bot.ids import Platform
+from bot.scheduler import Scheduler
 
 log = logging.getLogger("whosnext")
 
@@ -50,34 +52,53 @@ async def _open_app(settings: Settings, db: str | None = None):
                      max_logs_per_hour=settings.max_logs_per_hour)
 
 
+def _scheduler(settings: Settings, repo, app: App, posters: dict, **kwargs) -> Scheduler:
+    return Scheduler(repo, app, posters, grace_minutes=settings.checkin_grace_minutes, **kwargs)
+
+
 async def _console(settings: Settings, user: str, db: str | None, community: str) -> None:
-    from adapters.console import Console, run_console
+    from adapters.console import Console, ConsolePoster, run_console
 
     repo, app = await _open_app(settings, db)
+    console = Console(app, user, community)
+    # The terminal serves its own community: check-ins print here, DMs are marked.
+    scheduler = _scheduler(settings, repo, app, {Platform.CONSOLE: ConsolePoster(console)},
+                           communities=[console.community])
     try:
-        await run_console(Console(app, user, community))
+        await scheduler.start()
+        await run_console(console)
     finally:
+        await scheduler.stop()
         await repo.close()
 
 
 async def _run_platforms(settings: Settings) -> None:
     repo, app = await _open_app(settings)
     adapters = []
+    posters: dict[Platform, object] = {}
+    scheduler = None
     try:
         if settings.slack_enabled:
             from adapters.slack.app import SlackAdapter
 
             adapters.append(SlackAdapter(app, settings))
+            posters[Platform.SLACK] = adapters[-1].poster
         if settings.discord_enabled:
             from adapters.discord.client import DiscordAdapter
 
             adapters.append(DiscordAdapter(app, settings, repo))
+            posters[Platform.DISCORD] = adapters[-1].poster
         for adapter in adapters:
             await adapter.start()
+        # Check-ins, recaps and follow-ups for the platforms this process serves.
+        scheduler = _scheduler(settings, repo, app, posters)
+        await scheduler.start()
         log.info("Who's Next is running on %s. Ctrl-C to stop.",
                  " and ".join(type(a).__name__.removesuffix("Adapter") for a in adapters))
         await asyncio.Event().wait()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         for adapter in reversed(adapters):
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -100,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if settings.log_level != "DEBUG":  # APScheduler logs every job run at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     command = args.command or "run"
     try:
         if command == "slack-manifest":

@@ -140,10 +140,12 @@ class Repository(Protocol):
         """Attempts created in [start, end), the prior totals of the members active in it, and
         open commitments due in [due_from, due_until): one read."""
 
-    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None
+    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None,
+                              communities: Collection[CommunityRef] | None = None
                               ) -> list[FollowUp]:
-        """Open commitments due by ``now`` and not yet followed up: marked followed up in the
-        same transaction, so each is returned once, across restarts and processes."""
+        """Open commitments due by ``now`` and not yet followed up (on those platforms, in those
+        communities): marked followed up in the same transaction, so each is returned once,
+        across restarts and processes."""
 
     async def close(self) -> None:
         ...

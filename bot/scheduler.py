@@ -111,7 +111,11 @@ class Scheduler:
     def __init__(self, repo: Repository, app_or_deps: object, posters: Mapping[Platform, Poster],
                  clock: Clock | None = None, grace_minutes: int = 120,
                  limits: Mapping[Platform, PlatformLimit] | None = None,
-                 post_timeout: float = 60.0, tick_seconds: float = 60.0):
+                 post_timeout: float = 60.0, tick_seconds: float = 60.0,
+                 communities: Iterable[CommunityRef] | None = None):
+        """``posters``: one per platform this process serves; schedules on other platforms
+        are left to the processes that serve them. ``communities``: serve only these (the
+        terminal serves its own community), default all."""
         deps: Deps = getattr(app_or_deps, "deps", app_or_deps)  # an App, or its Deps
         self.deps = deps
         self.repo = repo
@@ -127,11 +131,16 @@ class Scheduler:
         self.tick_seconds = tick_seconds
         self._schedules: dict[str, Schedule] = {}
         self._synced_at: datetime | None = None
+        self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
 
     @property
     def platforms(self) -> list[str]:
         return [p.value for p in self.posters]
+
+    def serves(self, schedule: Schedule) -> bool:
+        return (schedule.community.platform in self.posters
+                and (self.communities is None or schedule.community in self.communities))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -145,7 +154,8 @@ class Scheduler:
         now = self.clock.now()
         self._synced_at = now
         for schedule in await self.repo.list_schedules(self.platforms):
-            self._apply(schedule)
+            if self.serves(schedule):
+                self._apply(schedule)
         self.aps.add_job(self.tick, IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
                          id="tick", replace_existing=True, misfire_grace_time=None)
         self.deps.hooks.schedule_changed.append(self.reschedule)
@@ -169,7 +179,7 @@ class Scheduler:
     def _apply(self, schedule: Schedule) -> None:
         """Add, replace or remove one community's jobs to match its schedule."""
         key = schedule.community.key
-        live = schedule.enabled and schedule.community.platform in self.posters
+        live = schedule.enabled and self.serves(schedule)
         if live:
             self._schedules[key] = schedule
         else:
@@ -198,9 +208,15 @@ class Scheduler:
         since = (self._synced_at or now) - timedelta(minutes=5)
         self._synced_at = now
         changed = await self.repo.list_schedules(self.platforms, changed_since=since)
+        applied = 0
         for schedule in changed:
+            known = self._schedules.get(schedule.community.key)
+            if known == schedule or (known is None and not (schedule.enabled
+                                                           and self.serves(schedule))):
+                continue  # nothing new: re-adding a job could only push its next run back
             self._apply(schedule)
-        return len(changed)
+            applied += 1
+        return applied
 
     async def tick(self) -> None:
         """Every minute: other processes' schedule changes, then due follow-ups."""
@@ -228,7 +244,7 @@ class Scheduler:
         """Everything due at ``now``: each schedule's latest occurrence not yet claimed (posted
         if within the grace window, else skipped), then follow-ups."""
         now = now or self.clock.now()
-        schedules = await self.repo.list_schedules(self.platforms)
+        schedules = [s for s in await self.repo.list_schedules(self.platforms) if self.serves(s)]
         occurrences = [occ for s in schedules for kind in KINDS
                        if (occ := latest_occurrence(s, kind, now, self.lookback_days))]
         report = await self.run_occurrences(occurrences, now)
@@ -309,7 +325,7 @@ class Scheduler:
         the claim marks it followed up in the same transaction that finds it."""
         now = now or self.clock.now()
         report = RunReport()
-        items = await self.repo.claim_followups(now, self.platforms)
+        items = await self.repo.claim_followups(now, self.platforms, self.communities)
         send = []
         for item in items:
             if item.member.reminders and now - item.commitment.due_at <= FOLLOWUP_MAX_AGE:

@@ -641,26 +641,33 @@ class SqliteRepository:
             return Activity(attempts, names, totals, commitments)
         return await self._read(unit)
 
-    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None
+    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None,
+                              communities: Collection[CommunityRef] | None = None
                               ) -> list[FollowUp]:
+        where, args = ["k.status = 'open'", "k.followed_up_at IS NULL", "k.due_at <= ?"], [ts(now)]
+        if platforms is not None:
+            wanted = sorted({str(p) for p in platforms}) or ["-"]
+            where.append("(" + " OR ".join("k.community_id LIKE ?" for _ in wanted) + ")")
+            args += [f"{p}:%" for p in wanted]
+        if communities is not None:
+            keys = sorted({k.key for k in communities}) or ["-"]
+            where.append(f"k.community_id IN ({','.join('?' * len(keys))})")
+            args += keys
+
         def unit(c: sqlite3.Connection) -> list[FollowUp]:
             rows = c.execute(
                 "SELECT k.*, m.display_name, m.timezone, m.reminders FROM commitments k "
                 "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
-                "WHERE k.status = 'open' AND k.followed_up_at IS NULL AND k.due_at <= ? "
-                "ORDER BY k.due_at, k.id LIMIT 5000", (ts(now),)).fetchall()
-            wanted = None if platforms is None else {str(p) for p in platforms}
+                "WHERE " + " AND ".join(where) + " ORDER BY k.due_at, k.id LIMIT 5000",
+                args).fetchall()
             out = []
             for r in rows:
-                community = _community(r["community_id"])
-                if wanted is not None and community.platform.value not in wanted:
-                    continue
                 if c.execute("UPDATE commitments SET followed_up_at = ? WHERE id = ? "
                              "AND followed_up_at IS NULL", (ts(now), r["id"])).rowcount != 1:
                     continue
                 info = MemberInfo(_member(r["member_id"]), r["display_name"], r["timezone"],
                                   bool(r["reminders"]))
-                out.append(FollowUp(community, _commitment(r), info))
+                out.append(FollowUp(_community(r["community_id"]), _commitment(r), info))
             return out
         return await self._write(unit)
 

@@ -77,7 +77,9 @@ def resolve_buttons(kind: str, item_id: int, waiting: bool) -> Buttons:
 
 
 def commitment_blocks(c: Commitment, zone: ZoneInfo, now: datetime) -> list[Block]:
-    return [Text.of("Promise: ", Strong(c.ask), f" (due {describe_due(c.due_at, zone, now)})"),
+    due = describe_due(c.due_at, zone, now)
+    return [Text.of("Promise: ", Strong(c.ask), f" ({due})" if due.startswith("was due")
+                    else f" (due {due})"),
             resolve_buttons("c", c.id, waiting=False)]
 
 

@@ -7,7 +7,7 @@ import logging
 from bot.app import App
 from bot.ids import Platform
 from storage.sqlite import SqliteRepository
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, caller
 from tests.scheduler.helpers import RecordingPoster, community, make_scheduler, schedule, utc
 
 SET_AT = utc(2026, 11, 20, 12)
@@ -142,3 +142,26 @@ async def test_schedules_on_platforms_without_a_poster_are_left_alone(app, repo,
     sched = make_scheduler(repo, app, poster, clock)
     report = await sched.run_due(NINE_BERLIN)
     assert report.posted == report.taken == report.skipped == 0
+
+
+async def test_a_schedule_changed_by_another_process_is_picked_up(tmp_path):
+    path = tmp_path / "shared.db"
+    clock = FakeClock(utc(2026, 11, 26, 12))
+    repo_a = await SqliteRepository.open(path)
+    repo_b = await SqliteRepository.open(path)
+    app_a = App(repo_a, clock)
+    sched_b = make_scheduler(repo_b, App(repo_b, clock), RecordingPoster(), clock)
+    try:
+        await sched_b.start(catch_up=False, paused=True)
+        await app_a.run_text("checkin", "set time:09:00 zone:UTC",
+                             caller("ana", True))
+        assert sched_b.aps.get_job("checkin:console:test") is None
+        clock.advance(minutes=1)
+        assert await sched_b.sync() == 1
+        assert sched_b.aps.get_job("checkin:console:test") is not None
+        clock.advance(minutes=1)
+        assert await sched_b.sync() == 0  # unchanged: the job is left alone
+    finally:
+        await sched_b.stop()
+        await repo_a.close()
+        await repo_b.close()

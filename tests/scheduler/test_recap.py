@@ -51,7 +51,7 @@ async def test_recap_has_sensible_totals_and_a_valid_png(app, repo, clock):
     assert "2 more than last week (4)" in text
     # lee's yes at 23:30 Sunday (Berlin) is in the week; the no at 00:30 Monday is not.
     assert "Leaderboard\n1. @ana · 3\n2. @sam · 2\n3. @lee · 1\n" in text
-    assert "Bravest ask: @sam asked pitched the big client (fear 8/10)" in text
+    assert "Bravest ask: @sam · pitched the big client (fear 8/10)" in text
     assert "very scary" not in text and "Monday already" not in text
     images = [b for b in reply.blocks if isinstance(b, Image)]
     assert len(images) == 1
