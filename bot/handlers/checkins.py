@@ -139,7 +139,7 @@ async def _preview(deps: Deps, inv: Invocation) -> Reply:
         schedule = Schedule(inv.caller.community, "", zone, "09:00", EVERY_DAY)
     today = deps.now().astimezone(ZoneInfo(schedule.timezone)).date()
     post = await daily_post(deps.repo, schedule, today)
-    blocks: list[Block] = [Context.of("Preview: nothing is posted."), *post.blocks]
+    blocks: list[Block] = [Text.of("Preview: nothing is posted."), *post.blocks]
     if schedule.recap_day and today.strftime("%A").lower() == schedule.recap_day:
         blocks += (await weekly_recap(deps.repo, schedule, today)).blocks
     return private_reply(*blocks)
