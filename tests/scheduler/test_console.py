@@ -44,3 +44,26 @@ async def test_the_terminal_shows_a_check_in_a_recap_and_a_dm(app, repo, clock, 
     number = next(n for n, a in console.buttons.items() if a.name == "resolve" and a.value.endswith(":r"))
     await console.handle_line(f"sam> !{number}")
     assert "@sam got a no: ask Lee for an intro" in out.getvalue()
+
+
+async def test_whosnext_console_posts_a_missed_check_in_late_at_start_up(tmp_path):
+    """The real CLI wiring: a check-in 30 minutes ago (the bot was down) is posted when the
+    console starts, once; a second start posts nothing. Real clock, no waiting."""
+    from datetime import UTC, datetime, timedelta
+
+    from storage.sqlite import SqliteRepository
+    from tests.scheduler.helpers import schedule
+    from tests.test_console import whosnext
+
+    db = tmp_path / "team.db"
+    now = datetime.now(UTC)
+    repo = await SqliteRepository.open(db)
+    due = (now - timedelta(minutes=30)).strftime("%H:%M")
+    await repo.save_schedule(schedule("local", time=due, zone="UTC"), now - timedelta(days=3))
+    await repo.close()
+    first = whosnext(["console", "--db", str(db), "--user", "ana"], "", tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "--- scheduled post in #general ---" in first.stdout
+    assert "Posted a little late" in first.stdout
+    again = whosnext(["console", "--db", str(db), "--user", "ana"], "", tmp_path)
+    assert "scheduled post" not in again.stdout
