@@ -69,7 +69,7 @@ def milestones(activity: Activity) -> list[tuple[MemberRef, str]]:
         running[a.member.key] = t
         if prompts.attempt_milestone(t.attempts):
             found.append((a.member, prompts.checkin_milestone(t.attempts, "attempts")))
-        if a.outcome == "rejected" and t.rejected > 1 and prompts.rejection_milestone(t.rejected):
+        if a.outcome == "rejected" and prompts.rejection_milestone(t.rejected):
             found.append((a.member, prompts.checkin_milestone(t.rejected, "rejections")))
         if a.outcome == "accepted" and t.accepted == 1:
             found.append((a.member, prompts.checkin_milestone(1, "yes")))

@@ -86,6 +86,7 @@ async def test_private_attempts_are_counted_but_never_described(app, repo, clock
     assert "@ana got a no: asked for a raise" in text
     assert "Plus 1 private ask" in text
     assert "@sam (1)" in text  # counted and thanked, not described
+    assert "• @sam logged their first ask and collected their first no" in text
 
 
 async def test_due_and_still_open_promises(app, repo, clock):
