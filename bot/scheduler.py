@@ -228,15 +228,23 @@ class Scheduler:
             log.exception("scheduler tick failed")
 
     async def fire(self, community_key: str, kind: str) -> RunReport:
-        """What a cron job runs at its minute."""
+        """What a cron job runs at its minute. On a day with both, the check-in job posts the
+        check-in and then the recap, so they arrive in that order; the recap job only acts on
+        a recap day without a check-in."""
         now = self.clock.now()
         schedule = self._schedules.get(community_key)
         if schedule is None:
             return RunReport()
-        occ = latest_occurrence(schedule, kind, now + FIRE_TOLERANCE, self.lookback_days)
-        if occ is None:
-            return RunReport()
-        return await self.run_occurrences([occ], now)
+        occurrences = []
+        for k in (KINDS if kind == "checkin" else (kind,)):
+            occ = latest_occurrence(schedule, k, now + FIRE_TOLERANCE, self.lookback_days)
+            if occ is None:
+                continue
+            if (kind == "recap"
+                    and occ.local_date.weekday() in weekdays_of(schedule, "checkin")):
+                continue  # the check-in job of that day brings it
+            occurrences.append(occ)
+        return await self.run_occurrences(occurrences, now)
 
     # -- the work ------------------------------------------------------------------------------
 

@@ -93,3 +93,22 @@ async def test_monday_brings_the_check_in_then_the_recap(app, repo, clock):
     first, second = poster.texts()
     assert first.startswith("Check-in · Monday 30 Nov") and second.startswith("Weekly recap")
     assert (await sched.run_due(utc(2026, 11, 30, 8, 5))).posted == 0
+
+
+async def test_cron_jobs_bring_the_check_in_then_the_recap(app, repo, clock):
+    await repo.save_schedule(schedule(recap="monday"), utc(2026, 11, 1))
+    await repo.save_schedule(schedule("weekdays", days="mon,tue,wed,thu,fri", recap="sunday"),
+                             utc(2026, 11, 1))
+    poster = RecordingPoster()
+    sched = make_scheduler(repo, app, poster, clock)
+    await sched.start(catch_up=False, paused=True)
+    try:
+        clock.set(utc(2026, 11, 30, 8))  # Monday 09:00 Berlin: both jobs of "test" fire
+        assert (await sched.fire("console:test", "recap")).posted == 0  # left to the check-in
+        assert (await sched.fire("console:test", "checkin")).posted == 2
+        assert [t.split(" ·")[0] for t in poster.texts()] == ["Check-in", "Weekly recap"]
+        clock.set(utc(2026, 11, 29, 8))  # Sunday: no check-in for "weekdays", its recap alone
+        assert (await sched.fire("console:weekdays", "recap")).posted == 1
+        assert poster.posts[-1][0].id == "weekdays"
+    finally:
+        await sched.stop()
