@@ -1,10 +1,14 @@
 """Check-ins, weekly recaps and commitment follow-ups on APScheduler 3.x, exactly once.
 
 Schedules live in our database. At start-up (and whenever /checkin changes one, or another
-process changed one: see ``sync``) each community gets fixed-id cron jobs in its own zone:
-``checkin:<community>`` and ``recap:<community>``, added with ``replace_existing=True``.
-APScheduler only says *when*; what to do at a moment is ``run_due(now)`` / ``fire``, which the
-tests call directly with a fake clock.
+process changed one: see ``sync``) the cron jobs are rebuilt from them, with fixed ids and
+``replace_existing=True``: one job per distinct trigger (kind, zone, time, days), e.g.
+``checkin@Europe/Berlin@09:00@mon,tue,wed,thu,fri``, whose run serves every community sharing
+it. A CronTrigger in the community's zone keeps 09:00 at 09:00 local across DST. (A job per
+community works too, but 10,000 of them cost seconds at start-up and APScheduler's per-job
+bookkeeping delays the last post of a busy minute by seconds more; see the benchmark.)
+APScheduler only says *when*; what to do at a moment is ``run_due(now)`` / ``fire_group``,
+which the tests call directly with a fake clock.
 
 Exactly once: before posting, the occurrence (community + kind + local date) is claimed by
 inserting a row in the database, all claims of one run in one transaction. Whoever inserts
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -40,7 +45,7 @@ from bot.ids import CommunityRef, Platform
 from bot.models import Claim, FollowUp, Schedule
 from bot.ports import Clock, Poster, Repository
 from bot.reply import Reply
-from bot.schedules import KINDS, Occurrence, latest_occurrence, trigger_for, weekdays_of
+from bot.schedules import DAYS, KINDS, Occurrence, latest_occurrence, trigger_for, weekdays_of
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +134,9 @@ class Scheduler:
         self._pace = {p: _Pace(lim.per_second) for p, lim in self._limits.items()}
         self.post_timeout = post_timeout
         self.tick_seconds = tick_seconds
-        self._schedules: dict[str, Schedule] = {}
+        self._schedules: dict[str, Schedule] = {}  # community key -> its live schedule
+        self._group: dict[tuple[str, str], str] = {}  # (community key, kind) -> job id
+        self._members: dict[str, set[str]] = {}  # job id -> community keys
         self._synced_at: datetime | None = None
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
@@ -173,27 +180,46 @@ class Scheduler:
 
     # -- jobs ------------------------------------------------------------------------------------
 
-    def job_id(self, kind: str, community: CommunityRef) -> str:
-        return f"{kind}:{community.key}"
+    @staticmethod
+    def group_of(schedule: Schedule, kind: str) -> str:
+        """The job id shared by every community with the same trigger: kind, zone, time, days.
+        10,000 communities at 09:00 Europe/Berlin are one APScheduler job, not 10,000."""
+        days = ",".join(DAYS[i] for i in sorted(weekdays_of(schedule, kind)))
+        return f"{kind}@{schedule.timezone}@{schedule.time}@{days}"
+
+    def job_for(self, community: CommunityRef, kind: str) -> Job | None:
+        """The APScheduler job that fires this community's check-in (or recap), if any."""
+        group = self._group.get((community.key, kind))
+        return None if group is None or self.aps is None else self.aps.get_job(group)
 
     def _apply(self, schedule: Schedule) -> None:
-        """Add, replace or remove one community's jobs to match its schedule."""
+        """Move one community into the job groups its schedule calls for (or out of them).
+        A group's job is added with its first member and removed with its last; joining an
+        existing group leaves the job, and its next run time, untouched."""
         key = schedule.community.key
         live = schedule.enabled and self.serves(schedule)
         if live:
             self._schedules[key] = schedule
         else:
             self._schedules.pop(key, None)
-        if self.aps is None:
-            return
         for kind in KINDS:
-            job_id = self.job_id(kind, schedule.community)
-            if live and weekdays_of(schedule, kind):
-                self.aps.add_job(self.fire, trigger_for(schedule, kind), args=(key, kind),
-                                 id=job_id, name=f"{kind} {key}", replace_existing=True)
-            else:
-                with contextlib.suppress(JobLookupError):
-                    self.aps.remove_job(job_id)
+            old = self._group.pop((key, kind), None)
+            new = self.group_of(schedule, kind) if live and weekdays_of(schedule, kind) else None
+            if old is not None and old != new:
+                members = self._members.get(old, set())
+                members.discard(key)
+                if not members:
+                    self._members.pop(old, None)
+                    if self.aps is not None:
+                        with contextlib.suppress(JobLookupError):
+                            self.aps.remove_job(old)
+            if new is not None:
+                self._group[(key, kind)] = new
+                self._members.setdefault(new, set()).add(key)
+                if self.aps is not None and self.aps.get_job(new) is None:
+                    self.aps.add_job(self.fire_group, trigger_for(schedule, kind),
+                                     args=(new, kind), id=new, name=new.replace("@", " "),
+                                     replace_existing=True)
 
     async def reschedule(self, community: CommunityRef) -> None:
         """/checkin changed this community's schedule: rebuild its jobs."""
@@ -227,23 +253,31 @@ class Scheduler:
         except Exception:
             log.exception("scheduler tick failed")
 
+    async def fire_group(self, group: str, kind: str) -> RunReport:
+        """What a cron job runs at its minute: every community of its group, at once."""
+        return await self._fire(sorted(self._members.get(group, ())), kind)
+
     async def fire(self, community_key: str, kind: str) -> RunReport:
-        """What a cron job runs at its minute. On a day with both, the check-in job posts the
-        check-in and then the recap, so they arrive in that order; the recap job only acts on
-        a recap day without a check-in."""
+        """One community's share of a cron run (what ``fire_group`` does for each member)."""
+        return await self._fire([community_key], kind)
+
+    async def _fire(self, keys: list[str], kind: str) -> RunReport:
+        # On a day with both, the check-in job posts the check-in and then the recap, so they
+        # arrive in that order; the recap job only acts on a recap day without a check-in.
         now = self.clock.now()
-        schedule = self._schedules.get(community_key)
-        if schedule is None:
-            return RunReport()
         occurrences = []
-        for k in (KINDS if kind == "checkin" else (kind,)):
-            occ = latest_occurrence(schedule, k, now + FIRE_TOLERANCE, self.lookback_days)
-            if occ is None:
+        for key in keys:
+            schedule = self._schedules.get(key)
+            if schedule is None:
                 continue
-            if (kind == "recap"
-                    and occ.local_date.weekday() in weekdays_of(schedule, "checkin")):
-                continue  # the check-in job of that day brings it
-            occurrences.append(occ)
+            for k in (KINDS if kind == "checkin" else (kind,)):
+                occ = latest_occurrence(schedule, k, now + FIRE_TOLERANCE, self.lookback_days)
+                if occ is None:
+                    continue
+                if (kind == "recap"
+                        and occ.local_date.weekday() in weekdays_of(schedule, "checkin")):
+                    continue  # the check-in job of that day brings it
+                occurrences.append(occ)
         return await self.run_occurrences(occurrences, now)
 
     # -- the work ------------------------------------------------------------------------------

@@ -112,17 +112,17 @@ async def test_checkin_changes_rebuild_the_running_jobs(app, repo, clock):
     sched = make_scheduler(repo, app, RecordingPoster(), clock)
     await sched.start(catch_up=False, paused=True)
     try:
-        assert sched.aps.get_job("checkin:console:test") is None
+        assert sched.job_for(COMMUNITY, "checkin") is None
         await checkin(app, "set time:09:00 zone:Asia/Tokyo recap:off")
-        job = sched.aps.get_job("checkin:console:test")
+        job = sched.job_for(COMMUNITY, "checkin")
         assert str(job.trigger.timezone) == "Asia/Tokyo"
-        assert sched.aps.get_job("recap:console:test") is None
+        assert sched.job_for(COMMUNITY, "recap") is None
         await checkin(app, "set time:10:15 recap:sunday")
-        assert "minute='15'" in str(sched.aps.get_job("checkin:console:test").trigger)
-        assert sched.aps.get_job("recap:console:test") is not None
+        assert "minute='15'" in str(sched.job_for(COMMUNITY, "checkin").trigger)
+        assert sched.job_for(COMMUNITY, "recap") is not None
         await checkin(app, "off")
-        assert sched.aps.get_job("checkin:console:test") is None
-        assert sched.aps.get_job("recap:console:test") is None
+        assert sched.job_for(COMMUNITY, "checkin") is None
+        assert sched.job_for(COMMUNITY, "recap") is None
     finally:
         await sched.stop()
 

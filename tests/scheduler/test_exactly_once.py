@@ -21,11 +21,13 @@ async def test_a_job_fired_twice_posts_once(app, repo, clock):
     await sched.start(catch_up=False, paused=True)
     try:
         ids = {job.id for job in sched.aps.get_jobs()}
-        assert {"checkin:console:test", "recap:console:test", "tick"} <= ids
-        job = sched.aps.get_job("checkin:console:test")
+        assert ids == {"checkin@Europe/Berlin@09:00@mon,tue,wed,thu,fri,sat,sun",
+                       "recap@Europe/Berlin@09:00@mon", "tick"}
+        job = sched.job_for(community(), "checkin")
         assert job.trigger.get_next_fire_time(None, utc(2026, 11, 26, 7)) == NINE_BERLIN
         clock.set(NINE_BERLIN)
-        first = await sched.fire("console:test", "checkin")
+        first = await job.func(*job.args)  # what APScheduler runs at 09:00
+        assert job.func == sched.fire_group
         clock.advance(seconds=1)
         second = await sched.fire("console:test", "checkin")
         both = await asyncio.gather(sched.fire("console:test", "checkin"),
@@ -155,13 +157,41 @@ async def test_a_schedule_changed_by_another_process_is_picked_up(tmp_path):
         await sched_b.start(catch_up=False, paused=True)
         await app_a.run_text("checkin", "set time:09:00 zone:UTC",
                              caller("ana", True))
-        assert sched_b.aps.get_job("checkin:console:test") is None
+        assert sched_b.job_for(community(), "checkin") is None
         clock.advance(minutes=1)
         assert await sched_b.sync() == 1
-        assert sched_b.aps.get_job("checkin:console:test") is not None
+        assert sched_b.job_for(community(), "checkin") is not None
         clock.advance(minutes=1)
         assert await sched_b.sync() == 0  # unchanged: the job is left alone
     finally:
         await sched_b.stop()
         await repo_a.close()
         await repo_b.close()
+
+
+async def test_communities_sharing_a_trigger_share_one_job(app, repo, clock):
+    for name in ("a", "b", "c"):
+        await repo.save_schedule(schedule(name, recap=None), SET_AT)
+    await repo.save_schedule(schedule("ny", zone="America/New_York", recap=None), SET_AT)
+    poster = RecordingPoster()
+    sched = make_scheduler(repo, app, poster, clock)
+    await sched.start(catch_up=False, paused=True)
+    try:
+        berlin = sched.job_for(community("a"), "checkin")
+        assert berlin is sched.job_for(community("c"), "checkin") or \
+            berlin.id == sched.job_for(community("c"), "checkin").id
+        assert sched.job_for(community("ny"), "checkin").id != berlin.id
+        clock.set(NINE_BERLIN)
+        report = await berlin.func(*berlin.args)
+        assert report.posted == 3 and sorted(c.id for c, _, _ in poster.posts) == ["a", "b", "c"]
+        # Moving one community out leaves the job; the last one out removes it.
+        await repo.save_schedule(schedule("a", time="10:00", recap=None), NINE_BERLIN)
+        await sched.reschedule(community("a"))
+        assert sched.aps.get_job(berlin.id) is not None
+        for name in ("b", "c"):
+            await repo.disable_schedule(community(name), NINE_BERLIN)
+            await sched.reschedule(community(name))
+        assert sched.aps.get_job(berlin.id) is None
+        assert len([j for j in sched.aps.get_jobs() if j.id != "tick"]) == 2  # a at 10:00, ny
+    finally:
+        await sched.stop()
