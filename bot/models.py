@@ -27,6 +27,11 @@ class NewAttempt:
     # Fair play: refuse the write if the member already has this many entries in the hour
     # before ``at``. None: no limit.
     max_per_hour: int | None = None
+    # The member-local start of today and of this week (as instants), for streak celebrations.
+    day_start: datetime | None = None
+    week_start: datetime | None = None
+    # On the first attempt of the day, return the times of attempts since this instant.
+    history_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,12 @@ class LogResult:
     limited: bool = False
     # The goal's target, when this attempt reached the member's rejection goal.
     goal_reached: int | None = None
-    # For streak celebrations: the member's zone and attempt times of the last STREAK_WINDOW.
-    member_timezone: str | None = None
-    recent_times: tuple[datetime, ...] = ()
+    # For streak celebrations: the member's attempts since ``day_start`` and ``week_start``
+    # (this one included), and, on the first attempt of the day only, the times of the member's
+    # attempts over the streak window, oldest first.
+    today_count: int = 0
+    week_count: int = 0
+    history: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,12 @@ class Repository(Protocol):
         ...
 
     async def attempt_times(self, community: CommunityRef, member: MemberRef,
-                            since: datetime) -> list[datetime]:
+                            since: datetime) -> tuple[datetime, ...]:
         """When the member's attempts since ``since`` were logged, oldest first (for streaks)."""
+
+    async def log_context(self, community: CommunityRef, member: MemberRef
+                          ) -> tuple[str | None, str | None]:
+        """The community's check-in zone and the member's own zone (None where unset)."""
 
     async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
         """Everything /stats shows about a member, or None if they are unknown here."""

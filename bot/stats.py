@@ -6,12 +6,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts
 
 WEEKLY_TARGET = 3  # attempts that make a week count for the weekly streak
+# How far back a celebration looks when it counts a streak.
+STREAK_WINDOW = timedelta(days=400)
 
 
 @dataclass(frozen=True)

@@ -140,5 +140,4 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
                                  prompts.yes_word(res.attempt.totals.accepted))),
                      Visibility.PRIVATE, replace_original=True)
     # A kept promise is a new attempt: celebrate it publicly.
-    return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt, now,
-                       deps.default_timezone)
+    return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt)

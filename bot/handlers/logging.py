@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
 from bot.handlers import Deps
 from bot.ids import MemberRef
-from bot.invocation import Invocation
+from bot.invocation import Caller, Invocation
 from bot.models import LogResult, NewAttempt
 from bot.reply import (
     Action,
@@ -28,17 +28,29 @@ from bot.reply import (
 async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     caller = inv.caller
     now = deps.now()
+    community_tz, member_tz = await deps.repo.log_context(caller.community, caller.member)
+    member_zone = ZoneInfo(member_tz or deps.default_timezone)
+    today = now.astimezone(member_zone).date()
     result = await deps.repo.log_attempt(NewAttempt(
         community=caller.community, member=caller.member, member_name=caller.name,
         outcome=inv.command, ask=opts["ask"], at=now, who=opts.get("who"),
         area=opts.get("area"), fear=opts.get("fear"), lesson=opts.get("lesson"),
         private=bool(opts.get("private", False)), request_id=inv.request_id,
-        local_day=await deps.local_day(caller.community), max_per_hour=deps.max_logs_per_hour,
+        local_day=now.astimezone(ZoneInfo(community_tz or deps.default_timezone)).date().isoformat(),
+        max_per_hour=deps.max_logs_per_hour,
+        day_start=local_midnight(today, member_zone),
+        week_start=local_midnight(today - timedelta(days=today.weekday()), member_zone),
+        history_since=now - stats.STREAK_WINDOW,
     ))
     if result.limited:
         return rate_limited(deps.max_logs_per_hour)
+    streaks = [] if result.duplicate else await streak_lines(deps, caller, result, member_zone, today)
     return celebration(caller.member, caller.name, inv.command, opts["ask"],
-                       bool(opts.get("private", False)), result, now, deps.default_timezone)
+                       bool(opts.get("private", False)), result, streaks)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 def rate_limited(limit: int) -> Reply:
@@ -46,26 +58,28 @@ def rate_limited(limit: int) -> Reply:
                        "so nothing was saved this time. Give it a little while and log it then.")
 
 
-def streak_lines(result: LogResult, now: datetime, default_zone: str) -> list[str]:
-    """'5 days in a row' when this attempt grew the daily streak, and the same for weeks."""
-    if result.duplicate:
-        return []
-    zone = ZoneInfo(result.member_timezone or default_zone)
-    days = stats.local_days(result.recent_times, zone)
-    today = now.astimezone(zone).date()
+async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: ZoneInfo,
+                       today: date) -> list[str]:
+    """'5 days in a row' when this attempt grew the daily streak (the first ask of the day),
+    and 'N weeks in a row' when it made this week count. Reads history only when needed."""
     lines = []
-    daily = stats.daily_streak(days, today)
-    if days.count(today) == 1 and daily.current >= 2:
-        lines.append(f"{daily.current} days in a row!")
-    if stats.week_count(days, today) == stats.WEEKLY_TARGET:
-        weeks = stats.weekly_streak(days, today).current
+    history = result.history
+    if result.today_count == 1:
+        daily = stats.daily_streak(stats.local_days(history, zone), today)
+        if daily.current >= 2:
+            lines.append(f"{daily.current} days in a row!")
+    if result.week_count == stats.WEEKLY_TARGET:
+        if not history:  # not the first ask today: read it now (at most once a week)
+            history = await deps.repo.attempt_times(caller.community, caller.member,
+                                                    deps.now() - stats.STREAK_WINDOW)
+        weeks = stats.weekly_streak(stats.local_days(history, zone), today).current
         lines.append(f"{weeks} weeks in a row with {stats.WEEKLY_TARGET}+ asks!" if weeks >= 2
                      else f"{stats.WEEKLY_TARGET} asks this week: the week counts!")
     return lines
 
 
 def celebration(member: MemberRef, name: str, outcome: str, ask: str, private: bool,
-                result: LogResult, now: datetime, default_zone: str) -> Reply:
+                result: LogResult, streaks: list[str] = ()) -> Reply:
     """The public reply to a logged attempt: counts, milestones, streaks, a prompt, a Cheer."""
     t = result.totals
     if outcome == "rejected":
@@ -78,7 +92,7 @@ def celebration(member: MemberRef, name: str, outcome: str, ask: str, private: b
     blocks: list[Block] = [
         Text.of(Mention(member, name), f" {verb[outcome]}",
                 *((" on a private ask.",) if private else (": ", Strong(ask)))),
-        Text.of(line, *(f" {s}" for s in streak_lines(result, now, default_zone))),
+        Text.of(line, *(f" {s}" for s in streaks)),
     ]
     counts = [f"{prompts.attempts_word(t.attempts)} so far", prompts.rejections_word(t.rejected)]
     if outcome == "accepted":
