@@ -109,6 +109,10 @@ class Console:
                     self.buttons[number] = button.action
                     labels.append(f"[{number} {button.label}]")
                 lines.append("  " + " ".join(labels) + "  (type !N to press)")
+        for button in reply.relabel:  # the console can't edit what it printed: say it instead
+            for number, action in self.buttons.items():
+                if action == button.action:
+                    lines.append(f"  (button {number} now reads [{number} {button.label}])")
         for attachment in reply.attachments:
             lines.append(f"  [file saved to {self.save(attachment.filename, attachment.data)}]")
         if reply.private:

@@ -126,6 +126,10 @@ class Reply:
     # For a button press: replace the message that carried the button instead of posting anew.
     replace_original: bool = False
     attachments: tuple[Attachment, ...] = field(default=())
+    # For a button press: buttons on the message that carried the press to show with a new
+    # label (same action), e.g. a Cheer count. Adapters that can edit that message do so; the
+    # reply itself still goes to the presser.
+    relabel: tuple[Button, ...] = ()
     # True when the reply reports an error (nothing was changed); ``error_option`` names the
     # option at fault, so a form can show the message on that field.
     error: bool = False

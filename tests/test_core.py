@@ -237,8 +237,12 @@ async def test_cheers(app):
     cheer = logged.buttons()[0].action
     assert "your own ask" in text(await press(app, cheer))
     assert "1 cheer so far" in text(await press(app, cheer, who="sam"))
-    assert "2 cheers so far" in text(await press(app, cheer, who="kim"))
-    assert "taken back" in text(await press(app, cheer, who="sam"))
+    second = await press(app, cheer, who="kim")
+    assert "2 cheers so far" in text(second) and second.private
+    assert [b.label for b in second.relabel] == ["Cheer · 2"]
+    back = await press(app, cheer, who="sam")
+    assert "taken back" in text(back)
+    assert [b.label for b in back.relabel] == ["Cheer · 1"] and back.relabel[0].action == cheer
 
 
 async def test_help_lists_only_what_works(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.handlers import Deps
 from bot.invocation import ActionInvocation
-from bot.reply import Reply, Text, Visibility, error_reply
+from bot.reply import Action, Button, ButtonStyle, Reply, Text, Visibility, error_reply
 
 
 async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
@@ -20,4 +20,11 @@ async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
     people = "1 cheer" if count == 1 else f"{count} cheers"
     text = (f"You cheered them on! ({people} so far)" if status == "added"
             else f"Cheer taken back. ({people} now)")
-    return Reply((Text.of(text),), Visibility.PRIVATE)
+    return Reply((Text.of(text),), Visibility.PRIVATE,
+                 relabel=(cheer_button(int(act.value), count),))
+
+
+def cheer_button(attempt_id: int, count: int = 0) -> Button:
+    """The Cheer button of a celebration, showing its count once there is one."""
+    return Button(f"Cheer · {count}" if count else "Cheer", Action("cheer", str(attempt_id)),
+                  ButtonStyle.PRIMARY)

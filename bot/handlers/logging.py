@@ -7,15 +7,13 @@ from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
 from bot.handlers import Deps
+from bot.handlers.cheer import cheer_button
 from bot.ids import MemberRef
 from bot.invocation import Caller, Invocation
 from bot.models import LogResult, NewAttempt
 from bot.reply import (
-    Action,
     Block,
-    Button,
     Buttons,
-    ButtonStyle,
     Context,
     Mention,
     Reply,
@@ -108,8 +106,7 @@ def celebration(member: MemberRef, name: str, outcome: str, ask: str, private: b
         blocks.append(Text.of(Strong("Milestone! "), " ".join(milestones)))
     if outcome == "rejected":
         blocks.append(Context.of("Reflect: ", prompts.reflection(member.key, result.rejection_seq)))
-    blocks.append(Buttons((Button("Cheer", Action("cheer", str(result.attempt_id)),
-                                  ButtonStyle.PRIMARY),)))
+    blocks.append(Buttons((cheer_button(result.attempt_id),)))
     return Reply(tuple(blocks))
 
 
