@@ -48,3 +48,36 @@ def week_chart(days: Sequence[date], counts: Mapping[str, Sequence[int]], title:
     buf = BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def stats_card(title: str, totals: Mapping[str, int], weeks: Sequence[date],
+               per_week: Sequence[int]) -> bytes:
+    """A member's card: totals by outcome beside their asks per week, as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 3.2), dpi=100)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": (2, 3)})
+    labels = [label for _, label, _ in SERIES]
+    values = [totals.get(outcome, 0) for outcome, _, _ in SERIES]
+    bars = left.barh(labels[::-1], values[::-1], color=[c for *_, c in SERIES][::-1])
+    left.bar_label(bars, padding=3, fontsize=9)
+    left.set_xlim(0, max(max(values, default=0), 1) * 1.3)
+    left.xaxis.get_major_locator().set_params(integer=True)
+    left.set_title("All time", fontsize=10)
+    x = list(range(len(weeks)))
+    right.bar(x, per_week, color="#81b29a", width=0.7)
+    right.set_xticks(x, [f"{w.day} {w.strftime('%b')}" if i % 2 == 0 else "" for i, w in enumerate(weeks)],
+                     fontsize=8)
+    right.set_ylim(0, max(max(per_week, default=0), 3) * 1.25)
+    right.yaxis.get_major_locator().set_params(integer=True)
+    right.axhline(3, color="#999999", linewidth=0.8, linestyle="--")  # the weekly-streak bar
+    right.set_title("Asks per week (dashed: 3, a week that counts)", fontsize=10)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    buf = BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -311,3 +311,21 @@ async def _check_board(tmp, ops, period, by, who, zone):
         assert board.members == total
     finally:
         await repo.close()
+
+
+async def test_stats_card_is_a_png(app, clock):
+    import struct
+
+    from bot.reply import Image
+
+    assert not any(isinstance(b, Image) for b in (await run(app, "/stats")).blocks)  # nothing yet
+    clock.set(datetime(2026, 11, 10, 9, tzinfo=UTC))
+    await run(app, "/rejected two weeks ago")
+    clock.set(datetime(2026, 11, 26, 9, tzinfo=UTC))
+    await run(app, "/accepted this week")
+    images = [b for b in (await run(app, "/stats")).blocks if isinstance(b, Image)]
+    assert len(images) == 1 and images[0].filename.endswith(".png")
+    png = images[0].data
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (700, 320)
