@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import json
 import logging
 import sys
 from pathlib import Path
@@ -38,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--user", help="who you are (default: your login name)")
     c.add_argument("--db", help="the SQLite file (default: from DATABASE_URL, whosnext.db)")
     c.add_argument("--community", default="local", help="which terminal community (default: local)")
-    sub.add_parser("slack-manifest", help="print a Slack app manifest for this bot")
+    m = sub.add_parser("slack-manifest", help="print a Slack app manifest for this bot")
+    m.add_argument("--request-url", help="for HTTP mode: https://your.host/slack/events "
+                   "(default: a Socket Mode manifest)")
     sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
     return p
 
@@ -126,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         if command == "slack-manifest":
-            from adapters.slack.manifest import build_manifest
+            from adapters.slack.manifest import manifest_json
 
-            print(json.dumps(build_manifest(), indent=2))
+            print(manifest_json(args.request_url))
             return 0
         if command == "discord-invite":
             return _discord_invite(settings)
