@@ -191,6 +191,21 @@ def _check_goal(c: sqlite3.Connection, community: str, member: str, at: datetime
     return goal["target"]
 
 
+def _owned_open_item(c: sqlite3.Connection, table: str, item_id: int, community: CommunityRef,
+                     member: MemberRef, is_open: Callable[[sqlite3.Row], bool]
+                     ) -> tuple[sqlite3.Row | None, Resolution | None]:
+    """The row of an attempt or commitment being resolved, or why it can't be."""
+    row = c.execute(f"SELECT * FROM {table} WHERE id = ? AND community_id = ?",
+                    (item_id, community.key)).fetchone()
+    if row is None:
+        return None, Resolution("not_found")
+    if row["member_id"] != member.key:
+        return row, Resolution("not_owner", ask=row["ask"])
+    if not is_open(row):
+        return row, Resolution("already", ask=row["ask"])
+    return row, None
+
+
 def log_attempt_unit(c: sqlite3.Connection, new: NewAttempt) -> LogResult:
     """Everything one logged attempt writes and reads, as one unit (the benchmark's baseline
     runs this same function straight on sqlite3)."""
@@ -317,19 +332,14 @@ class SqliteRepository:
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
                               outcome: str, at: datetime) -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
-            row = c.execute("SELECT * FROM attempts WHERE id = ? AND community_id = ?",
-                            (attempt_id, community.key)).fetchone()
-            if row is None:
-                return Resolution("not_found")
-            if row["member_id"] != member.key:
-                return Resolution("not_owner", ask=row["ask"])
-            if row["outcome"] != "pending":
-                return Resolution("already", ask=row["ask"])
-            seq = _touch_member(c, community.key, member.key,
-                                c.execute("SELECT display_name FROM members WHERE community_id "
-                                          "= ? AND member_id = ?", (community.key, member.key)
-                                          ).fetchone()[0], at,
-                                1 if outcome == "rejected" else 0)
+            row, refused = _owned_open_item(c, "attempts", attempt_id, community, member,
+                                            lambda r: r["outcome"] == "pending")
+            if refused:
+                return refused
+            seq = c.execute("UPDATE members SET rejection_seq = rejection_seq + ? WHERE "
+                            "community_id = ? AND member_id = ? RETURNING rejection_seq",
+                            (1 if outcome == "rejected" else 0, community.key, member.key)
+                            ).fetchone()[0]
             c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
                       (outcome, ts(at), attempt_id))
             goal = None
@@ -345,14 +355,10 @@ class SqliteRepository:
                                  commitment_id: int, outcome: str, at: datetime,
                                  local_day: str | None = None) -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
-            row = c.execute("SELECT * FROM commitments WHERE id = ? AND community_id = ?",
-                            (commitment_id, community.key)).fetchone()
-            if row is None:
-                return Resolution("not_found")
-            if row["member_id"] != member.key:
-                return Resolution("not_owner", ask=row["ask"])
-            if row["status"] != "open":
-                return Resolution("already", ask=row["ask"])
+            row, refused = _owned_open_item(c, "commitments", commitment_id, community, member,
+                                            lambda r: r["status"] == "open")
+            if refused:
+                return refused
             status = "skipped" if outcome == "skipped" else "done"
             c.execute("UPDATE commitments SET status = ?, closed_at = ? WHERE id = ?",
                       (status, ts(at), commitment_id))
