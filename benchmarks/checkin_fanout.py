@@ -90,11 +90,13 @@ async def seed(repo: SqliteRepository, refs: list[CommunityRef], minute: datetim
     have real content to build."""
     set_at = minute - timedelta(days=3)
     every = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    but_tomorrow = [d for i, d in enumerate(every) if i != (minute.weekday() + 1) % 7]
     schedules = []
     for i, ref in enumerate(refs):
         zone = ZONES[i % len(ZONES)]
-        hhmm = minute.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        local = minute.astimezone(ZoneInfo(zone))
+        hhmm = local.strftime("%H:%M")
+        # Every day, or every day but tomorrow (local): both include today, locally.
+        but_tomorrow = [d for k, d in enumerate(every) if k != (local.weekday() + 1) % 7]
         days = ",".join(every if (i // len(ZONES)) % 2 else but_tomorrow)
         schedules.append(Schedule(ref, "general", zone, hhmm, days, "monday"))
     await asyncio.gather(*(repo.save_schedule(s, set_at) for s in schedules))
