@@ -121,10 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
-    if settings.log_level != "DEBUG":  # APScheduler logs every job run at INFO
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     command = args.command or "run"
+    if command == "run" and not (settings.slack_enabled or settings.discord_enabled):
+        print("No SLACK_BOT_TOKEN or DISCORD_TOKEN set, so here's the terminal version. "
+              "See .env.example to connect Slack or Discord.", file=sys.stderr)
+        command = "console"
+    # In the terminal, log lines would interleave with the conversation: warnings only,
+    # unless LOG_LEVEL was set on purpose.
+    level = settings.log_level
+    if command == "console" and "log_level" not in settings.model_fields_set:
+        level = "WARNING"
+    configure_logging(level)
+    if level != "DEBUG":  # APScheduler logs every job run at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         if command == "slack-manifest":
             from adapters.slack.manifest import manifest_json
@@ -133,10 +142,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "discord-invite":
             return _discord_invite(settings)
-        if command == "run" and not (settings.slack_enabled or settings.discord_enabled):
-            print("No SLACK_BOT_TOKEN or DISCORD_TOKEN set, so here's the terminal version. "
-                  "See .env.example to connect Slack or Discord.", file=sys.stderr)
-            command = "console"
         if command == "console":
             user = getattr(args, "user", None) or _default_user()
             asyncio.run(_console(settings, user, getattr(args, "db", None),

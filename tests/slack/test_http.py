@@ -12,6 +12,7 @@ from bot.commands import CATALOGUE
 from tests.slack.conftest import (
     ANA,
     BEN,
+    CHANNEL,
     COMMUNITY,
     member,
     post_signed,
@@ -81,8 +82,13 @@ async def test_a_day_of_asking_through_http(http_adapter, fake, http, ids, repo)
     assert "ben's asking so far" in section_texts(stats)
     assert (await repo.totals(COMMUNITY, member(ANA))).rejected == 2
     # Every answer travelled in the ack: no Web API call besides auth.test (ours at start-up,
-    # bolt's on the first request).
-    assert {c.method for c in fake.calls} == {"auth.test"}
+    # bolt's on the first request) and, after the ack, the upload of ben's stats card.
+    await http_adapter.idle()
+    assert {c.method for c in fake.calls} == {
+        "auth.test", "files.getUploadURLExternal", "files.completeUploadExternal"}
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.args["channel_id"] == CHANNEL
+    assert [png[:8] for png in fake.uploads.values()] == [b"\x89PNG\r\n\x1a\n"]
 
 
 async def test_option_errors_are_private_and_write_nothing(http_adapter, fake, http, ids, repo):
