@@ -48,7 +48,7 @@ from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 from adapters.discord import slash, translate
 from adapters.discord.invite import check_token
 from adapters.discord.poster import DiscordPoster
-from adapters.discord.render import ActionButton, render
+from adapters.discord.render import ActionButton, relabelled_view, render
 from bot.app import App
 from bot.commands import CommandSpec
 from bot.config import ConfigError, Settings
@@ -333,8 +333,18 @@ class DiscordAdapter:
         is_button = interaction.type is discord.InteractionType.component
         if is_button and reply.replace_original:
             await interaction.response.edit_message(**r.edit_kwargs())
-        else:
-            await interaction.response.send_message(**r.send_kwargs(), ephemeral=r.ephemeral)
+            return
+        view = _relabelled(interaction, reply) if is_button else None
+        if view is not None:
+            try:
+                await interaction.response.edit_message(view=view)
+            except discord.HTTPException as err:
+                log.warning("Discord: could not relabel the buttons of message %s (%s %s)",
+                            _message_id(interaction), err.status, err.text or "")
+            else:
+                await interaction.followup.send(**r.send_kwargs(), ephemeral=r.ephemeral)
+                return
+        await interaction.response.send_message(**r.send_kwargs(), ephemeral=r.ephemeral)
 
     async def _follow_up(self, interaction: discord.Interaction, reply: Reply,
                          guild_id: str | None, deferred_public: bool | None) -> None:
@@ -342,8 +352,15 @@ class DiscordAdapter:
         if deferred_public is None:  # a button press, deferred without a placeholder
             if reply.replace_original:
                 await interaction.edit_original_response(**r.edit_kwargs())
-            else:
-                await interaction.followup.send(**r.send_kwargs(), ephemeral=r.ephemeral)
+                return
+            view = _relabelled(interaction, reply)
+            if view is not None:
+                try:  # after a deferred update, the original is the pressed message
+                    await interaction.edit_original_response(view=view)
+                except discord.HTTPException as err:
+                    log.warning("Discord: could not relabel the buttons of message %s (%s %s)",
+                                _message_id(interaction), err.status, err.text or "")
+            await interaction.followup.send(**r.send_kwargs(), ephemeral=r.ephemeral)
             return
         if r.ephemeral == (not deferred_public):
             await interaction.edit_original_response(**r.edit_kwargs())
@@ -364,6 +381,17 @@ async def _safely(task: asyncio.Future[Reply]) -> Reply:
     except Exception:
         log.exception("Discord: the core failed")
         return error_reply(OOPS)
+
+
+def _relabelled(interaction: discord.Interaction, reply: Reply) -> discord.ui.View | None:
+    """The pressed message's buttons with the reply's new labels, if it relabels any."""
+    if not reply.relabel or reply.replace_original or interaction.message is None:
+        return None
+    return relabelled_view(interaction.message.components, reply.relabel)
+
+
+def _message_id(interaction: discord.Interaction) -> int | None:
+    return interaction.message.id if interaction.message is not None else None
 
 
 def _dm_guild(interaction: discord.Interaction, guild_id: str | None) -> str | None:

@@ -11,7 +11,8 @@ public reply shows the mention chips without pinging.
 Buttons carry the core's ``Action`` as a stable ``custom_id`` (``wn:cheer:42``). They are
 ``DynamicItem``s: the client registers the class once at start-up, so a press on a message of
 last week is routed after any restart. A button sent in a DM has no server around it, so its id
-also names the community: ``wn.<guild id>:resolve:c12:r``.
+also names the community: ``wn.<guild id>:resolve:c12:r``. ``relabelled_view`` rebuilds the
+buttons of a message already sent with new labels (a Cheer count), custom ids unchanged.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ MAX_FIELDS = 25
 MAX_ROWS = 5
 MAX_PER_ROW = 5
 CUSTOM_ID_LIMIT = 100
+LABEL_LIMIT = 80
 # wn:<name>:<value>, or wn.<guild id>:<name>:<value> on a DM.
 CUSTOM_ID = re.compile(r"wn(?:\.(?P<guild>[0-9]{1,20}))?:(?P<name>[a-z][a-z0-9_-]{0,31}):(?P<value>.*)")
 
@@ -85,7 +87,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
     def __init__(self, action: Action, label: str = "…",
                  style: discord.ButtonStyle = discord.ButtonStyle.secondary,
                  guild_id: str | None = None) -> None:
-        super().__init__(discord.ui.Button(label=label[:80], style=style,
+        super().__init__(discord.ui.Button(label=label[:LABEL_LIMIT], style=style,
                                            custom_id=custom_id(action, guild_id)))
         self.action = action
         self.guild_id = guild_id
@@ -183,7 +185,7 @@ def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[st
     for block in blocks:
         if isinstance(block, Buttons):
             number = len(labelled) + 1
-            labelled.append((f"{number} · ", block))
+            labelled.append((_row_prefix(number), block))
             for i in range(len(shown) - 1, -1, -1):  # number the line this row belongs to
                 prev = shown[i]
                 if isinstance(prev, Text):
@@ -194,6 +196,10 @@ def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[st
         else:
             shown.append(block)
     return shown, labelled
+
+
+def _row_prefix(number: int) -> str:
+    return f"{number} · "
 
 
 def build_view(rows: list[tuple[str, Buttons]], guild_id: str | None = None
@@ -214,6 +220,35 @@ def _button(button: Button, prefix: str, guild_id: str | None, row: int) -> Acti
     item = ActionButton(button.action, f"{prefix}{button.label}", _STYLES[button.style], guild_id)
     item.row = row
     return item
+
+
+def relabelled_view(components: list[discord.Component], relabel: tuple[Button, ...]
+                    ) -> discord.ui.View | None:
+    """The buttons of a message this bot sent (``Message.components``), rebuilt as the same
+    persistent buttons with ``relabel``'s labels on those with the same action (whether or not
+    the custom id names a server; a numbered row keeps its number). ``None`` when no label
+    changes, or when the message holds anything this module didn't build."""
+    labels = {b.action: b.label for b in relabel}
+    view = discord.ui.View(timeout=None)
+    changed = False
+    for row, component in enumerate(components):
+        if not isinstance(component, discord.ActionRow):
+            return None
+        prefix = _row_prefix(row + 1) if len(components) > 1 else ""
+        for child in component.children:
+            match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
+            if not isinstance(child, discord.Button) or match is None:
+                return None
+            action = Action(match["name"], match["value"])
+            label = child.label or "…"
+            new = labels.get(action)
+            if new is not None and f"{prefix}{new}"[:LABEL_LIMIT] != label:
+                label, changed = f"{prefix}{new}", True
+            item = ActionButton(action, label, child.style, match["guild"])
+            item.item.disabled = child.disabled
+            item.row = row
+            view.add_item(item)
+    return view if changed else None
 
 
 def render(reply: Reply, *, guild_id_in_buttons: str | None = None,

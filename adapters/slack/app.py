@@ -3,7 +3,9 @@
 Slash commands are acknowledged with the rendered reply when the core answers within
 ``ack_budget`` seconds (it normally takes milliseconds); otherwise they are acknowledged empty
 and answered through the ``response_url`` when the core is done. Button presses are
-acknowledged at once and answered through the ``response_url``. Work that outlives a request
+acknowledged at once and answered through the ``response_url``; when the answer relabels
+buttons of the message pressed (a Cheer count), that message is rewritten with ``chat.update``
+if it is a channel message (an ephemeral one can't be). Work that outlives a request
 runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains them.
 """
 
@@ -37,14 +39,16 @@ from adapters.slack.poster import (
     retry_handlers,
     upload_files,
 )
-from adapters.slack.render import SlackMessage, Upload, render
+from adapters.slack.render import SlackMessage, Upload, relabel_blocks, render
 from adapters.slack.translate import (
     OptionError,
+    PressedMessage,
     action_request_id,
     caller_from_command,
     caller_from_interaction,
     command_request_id,
     options_from_text,
+    pressed_message,
     retry_number,
     team_id,
     usage,
@@ -54,7 +58,7 @@ from bot.app import App
 from bot.commands import CATALOGUE, CommandSpec, get_command
 from bot.config import ConfigError, Settings
 from bot.invocation import ActionInvocation, Caller, Invocation
-from bot.reply import Action, Reply, error_reply
+from bot.reply import Action, Button, Reply, error_reply
 
 log = logging.getLogger(__name__)
 
@@ -304,14 +308,37 @@ class SlackAdapter:
             return
         caller = caller_from_interaction(body)
         press = ActionInvocation(decoded.name, decoded.value, caller, action_request_id(body, action))
-        message_ts = (body.get("container") or {}).get("message_ts")
-        self._spawn(self._press(press, body.get("response_url"), message_ts))
+        self._spawn(self._press(press, body.get("response_url"), pressed_message(body)))
 
     async def _press(self, press: ActionInvocation, response_url: str | None,
-                     message_ts: str | None) -> None:
+                     message: PressedMessage) -> None:
         reply = await self.core.handle_action(press)
+        if reply.relabel and not reply.replace_original:
+            self._spawn(self._relabel(message, reply.relabel))
         await self._deliver(reply, response_url=response_url, caller=press.caller,
-                            button_message_ts=message_ts, from_button=True)
+                            button_message_ts=message.ts, from_button=True)
+
+    async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...]) -> None:
+        """Show new labels on the pressed message's buttons; the press is answered either way."""
+        if message.ephemeral or not (message.channel_id and message.ts and message.blocks):
+            # An ephemeral message can't be updated; it comes without ``message`` in the payload.
+            log.info("Slack: can't relabel buttons on message %s in %s (ephemeral, or its blocks "
+                     "weren't in the payload)", message.ts, message.channel_id)
+            return
+        blocks = relabel_blocks(message.blocks, buttons)
+        if blocks is None:
+            return
+        update: dict[str, Any] = {"channel": message.channel_id, "ts": message.ts, "blocks": blocks}
+        if message.text is not None:
+            update["text"] = message.text
+        try:
+            await self.client.chat_update(**update)
+        except SlackApiError as err:
+            log.warning("Slack: couldn't relabel buttons on message %s in %s: %s", message.ts,
+                        message.channel_id, api_error(err))
+        except (TimeoutError, ClientError) as err:
+            log.warning("Slack: couldn't relabel buttons on message %s in %s: %r", message.ts,
+                        message.channel_id, err)
 
     # ------------------------------------------------------------------ delivery
 

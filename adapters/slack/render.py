@@ -3,7 +3,8 @@
 Member-written text (a plain ``str`` span) is always escaped (``&``, ``<``, ``>``), so it can never
 form ``<!channel>``, ``<!here>``, ``<@U…>`` or a link. The only pings are the ``Mention`` spans the
 core put there on purpose. Images and file attachments cannot travel inside blocks: they come
-back as ``Upload`` items for the caller to send with ``files_upload_v2``.
+back as ``Upload`` items for the caller to send with ``files_upload_v2``. ``relabel_blocks``
+rewrites the button labels of a message already posted (a Cheer count), for ``chat.update``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from bot.ids import Platform
 from bot.reply import (
     Block,
+    Button,
     Buttons,
     ButtonStyle,
     Context,
@@ -160,3 +162,27 @@ def render(reply: Reply) -> SlackMessage:
         blocks = blocks[: MAX_BLOCKS - 1] + blocks[-1:]
     uploads.extend(Upload(a.filename, a.data, a.filename) for a in reply.attachments)
     return SlackMessage(fallback_text(reply), blocks, tuple(uploads))
+
+
+def relabel_blocks(blocks: list[dict[str, Any]], relabel: tuple[Button, ...]
+                   ) -> list[dict[str, Any]] | None:
+    """A posted message's blocks (as Slack sent them back) with the ``relabel`` buttons, found by
+    ``action_id``, showing their new labels; everything else as it was. ``None`` when no button
+    changes (none of them is on the message, or they already read so)."""
+    labels = {b.action.encode(): _plain(b.label, MAX_BUTTON_LABEL)["text"] for b in relabel}
+    changed = False
+    out: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "actions" and isinstance(block.get("elements"), list):
+            elements = []
+            for element in block["elements"]:
+                new = labels.get(element.get("action_id")) if element.get("type") == "button" else None
+                old = element.get("text") or {}
+                if new is not None and old.get("text") != new:
+                    element = {**element, "text": {"type": "plain_text", "emoji": True, **old,
+                                                   "text": new}}
+                    changed = True
+                elements.append(element)
+            block = {**block, "elements": elements}
+        out.append(block)
+    return out if changed else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import CommandSpec, OptionError, OptionType
@@ -122,6 +123,30 @@ def action_request_id(body: Mapping[str, Any], action: Mapping[str, Any]) -> str
         return f"slack:act:{trigger}"
     stamp = action.get("action_ts")
     return f"slack:act:{stamp}:{action.get('action_id', '')}" if stamp else None
+
+
+@dataclass(frozen=True)
+class PressedMessage:
+    """The message that carried a button press, as the press's payload shows it."""
+
+    channel_id: str | None
+    ts: str | None
+    text: str | None
+    blocks: list[dict[str, Any]] | None
+    ephemeral: bool
+
+
+def pressed_message(body: Mapping[str, Any]) -> PressedMessage:
+    message = body.get("message") if isinstance(body.get("message"), Mapping) else {}
+    blocks = message.get("blocks")
+    text = message.get("text")
+    return PressedMessage(
+        channel_id=_dig(body, "container", "channel_id") or _dig(body, "channel", "id"),
+        ts=_dig(body, "container", "message_ts") or message.get("ts"),
+        text=text if isinstance(text, str) else None,
+        blocks=blocks if isinstance(blocks, list) else None,
+        ephemeral=bool(_dig(body, "container", "is_ephemeral")),
+    )
 
 
 def retry_number(headers: Mapping[str, Any]) -> int:

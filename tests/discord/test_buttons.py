@@ -6,12 +6,13 @@ import asyncio
 import copy
 
 from bot.app import App
+from bot.handlers.cheer import cheer_button
 from bot.handlers.commitments import resolve_buttons
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation
-from bot.reply import Reply, Text
+from bot.reply import Buttons, Reply, Text
 from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, press, run_command
-from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord import BOT_ID, GUILD_ID, Call, FakeDiscord
 
 EPHEMERAL = 64
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -27,29 +28,60 @@ async def log_rejection(fake: FakeDiscord) -> dict:
     return posted(fake, payload)
 
 
-async def test_cheer_from_another_member(bot, fake: FakeDiscord):
-    message = await log_rejection(fake)
-    _, call = await press(fake, message, button(message, "Cheer"), user_id=BEN, user_name="ben")
-    assert call.json["type"] == 4
-    data = call.json["data"]
-    assert data["flags"] & EPHEMERAL and "cheered" in data["content"] and "1 cheer" in data["content"]
-    assert data["allowed_mentions"]["parse"] == []
+CAT = 1500000000000000003
 
 
-async def test_double_press_takes_the_cheer_back(bot, fake: FakeDiscord):
+async def cheer(fake: FakeDiscord, message: dict, user_id: int) -> tuple[Call, Call]:
+    """Press Cheer on ``message``: the relabelling response and the private followup."""
+    (cheer_id,) = [b["custom_id"] for b in buttons(message) if ":cheer:" in b["custom_id"]]
+    payload, call = await press(fake, message, cheer_id, user_id=user_id, user_name=f"user{user_id}")
+    (followup,) = await fake.wait_for("POST", rf"/webhooks/{BOT_ID}/{payload['token']}")
+    return call, followup
+
+
+async def test_cheers_count_on_the_celebration(bot, fake: FakeDiscord):
     message = await log_rejection(fake)
-    cheer = button(message, "Cheer")
-    await press(fake, message, cheer, user_id=BEN, user_name="ben")
-    _, call = await press(fake, message, cheer, user_id=BEN, user_name="ben")
-    assert call.json["data"]["flags"] & EPHEMERAL
-    assert "taken back" in call.json["data"]["content"] and "0 cheers" in call.json["data"]["content"]
+    before = copy.deepcopy(message)
+    cheer_id = button(message, "Cheer")
+    for user_id, label, says in ((BEN, "Cheer · 1", "1 cheer so far"),
+                                 (CAT, "Cheer · 2", "2 cheers so far"),
+                                 (BEN, "Cheer · 1", "taken back. (1 cheer now)")):
+        call, followup = await cheer(fake, fake.messages[message["id"]], user_id)
+        # The celebration's button shows the count (UPDATE_MESSAGE, the buttons only)...
+        assert call.json["type"] == 7
+        assert "content" not in call.json["data"] and "embeds" not in call.json["data"]
+        [relabelled] = buttons(call.json["data"])
+        assert relabelled == {**buttons(before)[0], "label": label}
+        assert relabelled["custom_id"] == cheer_id
+        shown = fake.messages[message["id"]]
+        assert [b["label"] for b in buttons(shown)] == [label]
+        assert (shown["embeds"], shown["content"]) == (before["embeds"], before["content"])
+        # ...and the presser alone hears about it.
+        assert followup.json["flags"] & EPHEMERAL and says in followup.json["content"]
+        assert followup.json["allowed_mentions"]["parse"] == []
 
 
 async def test_cheering_your_own_ask_is_a_friendly_no(bot, fake: FakeDiscord):
     message = await log_rejection(fake)
-    _, call = await press(fake, message, button(message, "Cheer"), user_id=ANA)
+    payload, call = await press(fake, message, button(message, "Cheer"), user_id=ANA)
     data = call.json["data"]
+    assert call.json["type"] == 4
     assert data["flags"] & EPHEMERAL and "your own ask" in data["content"]
+    assert fake.find("POST", rf"/webhooks/{BOT_ID}/{payload['token']}") == []
+    assert [b["label"] for b in buttons(fake.messages[message["id"]])] == ["Cheer"]
+
+
+async def test_a_cheer_is_answered_when_the_message_cant_be_updated(bot, fake: FakeDiscord):
+    message = await log_rejection(fake)
+    fake.fail_next("POST", r"/interactions/\d+/[^/]+/callback", 404, message="Unknown Message",
+                   code=10008)
+    payload = fake.press(message, button(message, "Cheer"), user_id=BEN, user_name="ben")
+    await fake.push(payload)
+    refused, answer = await fake.wait_for("POST", rf"/interactions/{payload['id']}/[^/]+/callback",
+                                          count=2)
+    assert (refused.status, refused.json["type"]) == (404, 7)
+    assert answer.json["type"] == 4 and answer.json["data"]["flags"] & EPHEMERAL
+    assert "1 cheer so far" in answer.json["data"]["content"]
 
 
 async def test_buttons_work_after_a_restart(start_bot, fake: FakeDiscord):
@@ -58,9 +90,29 @@ async def test_buttons_work_after_a_restart(start_bot, fake: FakeDiscord):
     await first.stop()
 
     await start_bot()  # a new process: nothing in memory about that message
-    payload, call = await press(fake, message, button(message, "Cheer"), user_id=BEN,
-                                user_name="ben")
-    assert call.json["type"] == 4 and "cheered" in call.json["data"]["content"]
+    call, followup = await cheer(fake, message, BEN)
+    assert call.json["type"] == 7 and buttons(call.json["data"])[0]["label"] == "Cheer · 1"
+    assert "cheered" in followup.json["content"]
+    call, _ = await cheer(fake, fake.messages[message["id"]], CAT)  # the relabelled button works
+    assert buttons(call.json["data"])[0]["label"] == "Cheer · 2"
+
+
+async def test_a_cheer_in_a_dm_keeps_the_servers_button(bot, fake: FakeDiscord):
+    celebration = await log_rejection(fake)
+    attempt_id = int(button(celebration, "Cheer").rsplit(":", 1)[1])
+    ben = MemberRef(Platform.DISCORD, str(BEN))
+    assert await bot.poster.dm(COMMUNITY, ben, Reply((Text.of("Ana got a no"),
+                                                      Buttons((cheer_button(attempt_id),)))))
+    (message,) = [m for m in fake.messages.values()
+                  if m["channel_id"] == fake.dm_channels[str(BEN)]]
+    dm_id = f"wn.{GUILD_ID}:cheer:{attempt_id}"
+    assert button(message, "Cheer") == dm_id
+
+    payload, call = await press(fake, message, dm_id, user_id=BEN, user_name="ben", guild_id=None)
+    assert call.json["type"] == 7
+    assert [(b["custom_id"], b["label"]) for b in buttons(call.json["data"])] == [(dm_id, "Cheer · 1")]
+    (followup,) = await fake.wait_for("POST", rf"/webhooks/{BOT_ID}/{payload['token']}")
+    assert followup.json["flags"] & EPHEMERAL and "1 cheer so far" in followup.json["content"]
 
 
 async def open_asks(fake: FakeDiscord, user_id: int = ANA) -> dict:
@@ -174,6 +226,11 @@ async def test_a_slow_button_is_acknowledged_then_answered(start_bot, fake: Fake
 
     (followup,) = await fake.wait_for("POST", rf"/webhooks/{BOT_ID}/{cheer['token']}")
     assert followup.json["flags"] & EPHEMERAL and "cheered" in followup.json["content"]
+    # Deferred: the celebration's button is relabelled by editing the original (that message).
+    (relabel,) = fake.find("PATCH", rf"/webhooks/{BOT_ID}/{cheer['token']}/messages/@original")
+    assert "content" not in relabel.json and "embeds" not in relabel.json
+    assert [b["label"] for b in buttons(relabel.json)] == ["Cheer · 1"]
+    assert [b["label"] for b in buttons(fake.messages[message["id"]])] == ["Cheer · 1"]
     (edit,) = await fake.wait_for("PATCH", rf"/webhooks/{BOT_ID}/{resolve['token']}/messages/@original")
     assert "Marked as a no" in edit.json["content"] and edit.json["components"] == []
     assert (await repo.totals(COMMUNITY, ANA_REF)).rejected == 2

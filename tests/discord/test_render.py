@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from adapters.discord.invite import application_id_from_token, check_token, invite_url
-from adapters.discord.render import CUSTOM_ID, custom_id, escape, render
+from adapters.discord.render import CUSTOM_ID, ActionButton, custom_id, escape, relabelled_view, render
 from adapters.discord.slash import COMMON_ZONES, match_zones
 from bot.config import ConfigError
 from bot.ids import MemberRef, Platform
@@ -18,6 +18,7 @@ from bot.reply import (
     Attachment,
     Button,
     Buttons,
+    ButtonStyle,
     Context,
     Fields,
     Heading,
@@ -161,3 +162,43 @@ def test_zone_matching():
     assert match_zones(zones, "new york") == ["America/New_York"]
     assert match_zones(zones, "lin") == ["Europe/Berlin"]
     assert match_zones(zones, "") == [z for z in COMMON_ZONES if z in zones]
+
+
+def sent(reply: Reply, guild_id: str | None = None) -> list[discord.ActionRow]:
+    """A reply's buttons as Discord hands them back on ``Message.components``."""
+    view = render(reply, guild_id_in_buttons=guild_id).view
+    assert view is not None
+    return [discord.ActionRow(row) for row in view.to_components()]
+
+
+def rows_of(view: discord.ui.View | None) -> list[list[tuple[str, str, int]]]:
+    assert view is not None
+    return [[(b["custom_id"], b["label"], b["style"]) for b in row["components"]]
+            for row in view.to_components()]
+
+
+def test_relabel_rebuilds_the_same_buttons_with_a_new_label():
+    one, two = Action("cheer", "7"), Action("cheer", "8")
+    reply = Reply((Text.of("first"), Buttons((Button("Cheer", one, ButtonStyle.PRIMARY),
+                                              Button("Undo", Action("undo", "7")))),
+                   Text.of("second"), Buttons((Button("Cheer · 4", two, ButtonStyle.PRIMARY),))))
+    components = sent(reply, guild_id="42")
+    before = rows_of(render(reply, guild_id_in_buttons="42").view)
+    view = relabelled_view(components, (Button("Cheer · 5", two, ButtonStyle.PRIMARY),))
+    after = rows_of(view)
+    # Same ids, styles and rows; only the second row's Cheer changed, keeping its number.
+    assert after[0] == before[0]
+    assert after[1] == [("wn.42:cheer:8", "2 · Cheer · 5", discord.ButtonStyle.primary.value)]
+    assert all(isinstance(item, ActionButton) for item in view.children)
+    assert view.timeout is None
+
+
+def test_relabel_with_nothing_to_change_or_foreign_buttons_is_none():
+    cheer = Action("cheer", "7")
+    components = sent(Reply((Buttons((Button("Cheer · 1", cheer),)),)))
+    assert relabelled_view(components, (Button("Cheer · 1", cheer),)) is None
+    assert relabelled_view(components, (Button("Cheer · 2", Action("cheer", "9")),)) is None
+    foreign = [discord.ActionRow({"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Cheer", "custom_id": "wn:cheer:7"},
+        {"type": 2, "style": 5, "label": "Docs", "url": "https://example.com"}]})]
+    assert relabelled_view(foreign, (Button("Cheer · 2", cheer),)) is None

@@ -288,12 +288,15 @@ class FakeDiscord:
             info.update(response_message_id=msg["id"], response_message_loading=kind == 5,
                         response_message_ephemeral=bool(msg["flags"] & 64))
             resource["message"] = msg
-        elif kind == 7:  # update the message the button was on
+        elif kind in (6, 7):  # (later) update the message the button was on
             source = self._source_messages.get(token)
             if source is not None:
                 source.update({k: v for k, v in data.items()
                                if k in ("content", "embeds", "components")})
-                resource["message"] = source
+                # Now that message is the interaction's original (PATCH …/@original edits it).
+                self.messages[f"original:{token}"] = self.messages[source["id"]] = source
+                if kind == 7:
+                    resource["message"] = source
         if kind in (8,):
             return web.Response(status=204)
         return _json({"interaction": info, "resource": resource})

@@ -112,19 +112,33 @@ def slash(fake: FakeSlack, ids: Ids, command: str, text: str = "", *, user: str 
 
 
 def block_actions(fake: FakeSlack, ids: Ids, action_id: str, *, user: str = ANA, name: str = "ana",
-                  channel: str = CHANNEL, ephemeral: bool = False) -> dict[str, Any]:
+                  channel: str = CHANNEL, ephemeral: bool = False,
+                  message: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A button press; ``message`` is the pressed channel message as Slack includes it (see
+    ``as_posted``). Slack sends no ``message`` for a press on an ephemeral message."""
     trigger = ids("press-")
-    return {
+    payload = {
         "type": "block_actions", "team": {"id": TEAM, "domain": "test"},
         "user": {"id": user, "username": name, "name": name, "team_id": TEAM},
         "api_app_id": "A0APP", "token": "legacy", "trigger_id": trigger,
-        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": channel,
-                      "is_ephemeral": ephemeral},
+        "container": {"type": "message", "message_ts": (message or {}).get("ts", "1700000000.000001"),
+                      "channel_id": channel, "is_ephemeral": ephemeral},
         "channel": {"id": channel, "name": "general"},
         "response_url": fake.response_url(trigger),
         "actions": [{"action_id": action_id, "block_id": "b1", "type": "button",
                      "value": action_id.split(":", 2)[-1], "action_ts": f"1700000001.{trigger[-5:]}"}],
     }
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def as_posted(payload: dict[str, Any], ts: str = "1700000000.000042") -> dict[str, Any]:
+    """A message payload (an ack, a response_url POST) as Slack shows it once posted: with a
+    ``ts``, the bot's ids and a ``block_id`` on every block."""
+    blocks = [{"block_id": f"blk{i}", **block} for i, block in enumerate(payload.get("blocks") or [])]
+    return {"type": "message", "subtype": "bot_message", "ts": ts, "bot_id": "B0BOT",
+            "app_id": "A0APP", "team": TEAM, "text": payload.get("text", ""), "blocks": blocks}
 
 
 def view_submission(view: dict[str, Any], values: dict[str, Any], *, view_id: str = "V0001",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tests.slack.conftest import (
     ANA,
     BEN,
+    CHANNEL,
     COMMUNITY,
+    as_posted,
     block_actions,
     buttons,
     member,
@@ -26,8 +29,9 @@ async def command(http, adapter, fake, ids, name: str, text: str = "", user: str
 
 
 async def press(http, adapter, fake, ids, action_id: str, user: str = ANA, name: str = "ana",
-                ephemeral: bool = False) -> dict[str, Any]:
-    payload = block_actions(fake, ids, action_id, user=user, name=name, ephemeral=ephemeral)
+                ephemeral: bool = False, message: dict[str, Any] | None = None) -> dict[str, Any]:
+    payload = block_actions(fake, ids, action_id, user=user, name=name, ephemeral=ephemeral,
+                            message=message)
     response = await post_interaction(http, adapter, payload)
     assert response.status == 200 and await response.text() == ""
     await adapter.idle()
@@ -49,6 +53,65 @@ async def test_cheer_is_private_and_toggles(http_adapter, fake, http, ids, repo)
     assert "taken back" in again["text"]
     own = await press(http, http_adapter, fake, ids, cheer)
     assert own["response_type"] == "ephemeral" and "your own ask" in own["text"]
+
+
+CAT = "U0CAT"
+
+
+async def test_cheers_count_on_the_celebration(http_adapter, fake, http, ids):
+    celebration = as_posted(await command(http, http_adapter, fake, ids, "rejected",
+                                          "asked for a raise"))
+    cheer = button(celebration, "Cheer")
+    shown = celebration
+    for user, name, label, says in ((BEN, "ben", "Cheer · 1", "1 cheer so far"),
+                                    (CAT, "cat", "Cheer · 2", "2 cheers so far"),
+                                    (BEN, "ben", "Cheer · 1", "taken back. (1 cheer now)")):
+        answer = await press(http, http_adapter, fake, ids, cheer, user=user, name=name,
+                             message=shown)
+        # The presser's answer stays private...
+        assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+        assert says in answer["text"]
+        # ...and the celebration itself now shows the count, nothing else changed.
+        update = fake.calls_to("chat.update")[-1]
+        assert (update.args["channel"], update.args["ts"]) == (CHANNEL, celebration["ts"])
+        assert update.args["text"] == celebration["text"]
+        assert [b["text"]["text"] for b in buttons({"blocks": update.blocks()})] == [label]
+        expected = [dict(b) for b in celebration["blocks"]]
+        actions = next(i for i, b in enumerate(expected) if b["type"] == "actions")
+        expected[actions] = {**expected[actions], "elements": [
+            {**e, "text": {**e["text"], "text": label}} for e in expected[actions]["elements"]]}
+        assert update.blocks() == expected
+        shown = {**celebration, "blocks": update.blocks()}  # what Slack shows from now on
+    assert len(fake.calls_to("chat.update")) == 3
+
+
+async def test_cheering_your_own_ask_relabels_nothing(http_adapter, fake, http, ids):
+    celebration = as_posted(await command(http, http_adapter, fake, ids, "rejected",
+                                          "asked for a raise"))
+    own = await press(http, http_adapter, fake, ids, button(celebration, "Cheer"),
+                      message=celebration)
+    assert own["response_type"] == "ephemeral" and "your own ask" in own["text"]
+    assert fake.calls_to("chat.update") == []
+
+
+async def test_a_cheer_on_a_message_that_cant_be_edited_is_still_answered(http_adapter, fake, http,
+                                                                          ids, caplog):
+    celebration = as_posted(await command(http, http_adapter, fake, ids, "rejected",
+                                          "asked for a raise"))
+    cheer = button(celebration, "Cheer")
+    # Ephemeral: Slack sends no message and nothing can update it.
+    answer = await press(http, http_adapter, fake, ids, cheer, user=BEN, name="ben", ephemeral=True)
+    assert "1 cheer so far" in answer["text"]
+    assert fake.calls_to("chat.update") == []
+    # Gone, or not ours to update: Slack refuses; the press is answered all the same.
+    for user, error in ((CAT, "message_not_found"), ("U0DAN", "cant_update_message")):
+        fake.fail("chat.update", error)
+        with caplog.at_level(logging.WARNING, logger="adapters.slack.app"):
+            answer = await press(http, http_adapter, fake, ids, cheer, user=user, name=user.lower(),
+                                 message=celebration)
+        assert answer["response_type"] == "ephemeral" and "cheers so far" in answer["text"]
+        assert error in caplog.text
+    assert len(fake.calls_to("chat.update")) == 2
 
 
 async def resolve_buttons(http, adapter, fake, ids) -> dict[str, Any]:

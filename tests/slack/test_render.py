@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.slack.render import escape, render
+from adapters.slack.render import MAX_BUTTON_LABEL, escape, relabel_blocks, render
 from bot.ids import MemberRef, Platform
 from bot.reply import (
     Action,
@@ -78,3 +78,28 @@ def test_long_text_is_cut_to_slack_limits():
 def test_attachments_become_uploads():
     reply = Reply((Text.of("Here you go"),), attachments=(Attachment("asks.csv", b"a,b", "text/csv"),))
     assert [(u.filename, u.data) for u in render(reply).uploads] == [("asks.csv", b"a,b")]
+
+
+def test_relabel_changes_only_the_matching_buttons_label():
+    cheer, other = Action("cheer", "7"), Action("cheer", "8")
+    posted = render(Reply((Heading("Rejected!"), Text.of("asked for a raise"),
+                           Buttons((Button("Cheer", cheer, ButtonStyle.PRIMARY),
+                                    Button("Cheer", other))))))
+    blocks = [{"block_id": f"b{i}", **b} for i, b in enumerate(posted.blocks)]
+    out = relabel_blocks(blocks, (Button("Cheer · 2", cheer, ButtonStyle.PRIMARY),))
+    assert out is not None
+    assert out[:-1] == blocks[:-1]
+    first, second = out[-1]["elements"]
+    assert first == {**blocks[-1]["elements"][0],
+                     "text": {**blocks[-1]["elements"][0]["text"], "text": "Cheer · 2"}}
+    assert second == blocks[-1]["elements"][1]
+    assert blocks[-1]["elements"][0]["text"]["text"] == "Cheer"  # the input is left alone
+    long = relabel_blocks(blocks, (Button("x" * 200, cheer),))
+    assert long is not None and len(long[-1]["elements"][0]["text"]["text"]) == MAX_BUTTON_LABEL
+
+
+def test_relabel_with_nothing_to_change_is_none():
+    cheer = Action("cheer", "7")
+    blocks = render(Reply((Text.of("hi"), Buttons((Button("Cheer · 1", cheer),))))).blocks
+    assert relabel_blocks(blocks, (Button("Cheer · 1", cheer),)) is None
+    assert relabel_blocks(blocks, (Button("Cheer · 1", Action("cheer", "9")),)) is None
