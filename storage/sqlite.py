@@ -400,20 +400,15 @@ class SqliteRepository:
 
     async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
                           caller: MemberRef, limit: int = 10) -> Leaderboard:
-        """From the maintained aggregates: all time reads one row per member, a period sums the
-        per-day rows in it, so neither scans the attempts."""
+        """From the maintained aggregates, never the attempts: all time walks the members'
+        count index (top rows, then each rank as a count of members above); a period sums the
+        per-day rows in it and ranks those."""
         if since is None:
-            column = "attempts_count" if by == "attempts" else "rejections_count"
-            counts = (f"SELECT member_id, {column} AS n FROM members "
-                      f"WHERE community_id = ? AND {column} > 0")
-            args: tuple = (community.key,)
-        else:
-            column = "attempts" if by == "attempts" else "rejections"
-            counts = (f"SELECT member_id, SUM({column}) AS n FROM member_days "
-                      "WHERE community_id = ? AND day >= ? GROUP BY member_id HAVING n > 0")
-            args = (community.key, since.isoformat())
+            return await self._read(lambda c: _all_time_board(c, community, by, caller, limit))
+        column = "attempts" if by == "attempts" else "rejections"
         query = (
-            f"WITH counts AS ({counts}), "
+            f"WITH counts AS (SELECT member_id, SUM({column}) AS n FROM member_days "
+            "WHERE community_id = ? AND day >= ? GROUP BY member_id HAVING n > 0), "
             "ranked AS (SELECT counts.member_id, n, display_name, "
             "RANK() OVER (ORDER BY n DESC) AS r, "
             "ROW_NUMBER() OVER (ORDER BY n DESC, display_name, counts.member_id) AS place, "
@@ -422,7 +417,8 @@ class SqliteRepository:
             "SELECT * FROM ranked WHERE place <= ? OR member_id = ? ORDER BY place")
 
         def unit(c: sqlite3.Connection) -> Leaderboard:
-            rows = c.execute(query, (*args, community.key, limit, caller.key)).fetchall()
+            rows = c.execute(query, (community.key, since.isoformat(), community.key, limit,
+                                     caller.key)).fetchall()
             as_rows = [(r["place"], LeaderRow(r["r"], _member(r["member_id"]), r["display_name"],
                                               r["n"])) for r in rows]
             top = tuple(row for place, row in as_rows if place <= limit)
@@ -709,6 +705,31 @@ def _schedule(row: sqlite3.Row) -> Schedule:
                     timezone=row["timezone"], time=row["local_time"], days=row["days"],
                     recap_day=row["recap_day"], enabled=bool(row["enabled"]),
                     updated_at=from_ts(row["updated_at"]))
+
+
+def _all_time_board(c: sqlite3.Connection, community: CommunityRef, by: str, caller: MemberRef,
+                    limit: int) -> Leaderboard:
+    column = "attempts_count" if by == "attempts" else "rejections_count"
+    key = community.key
+
+    def rank(n: int) -> int:  # ties share a rank: 1 + how many members have more
+        return 1 + c.execute(f"SELECT COUNT(*) FROM members WHERE community_id = ? AND {column} > ?",
+                             (key, n)).fetchone()[0]
+
+    top = tuple(LeaderRow(rank(r["n"]), _member(r["member_id"]), r["display_name"], r["n"])
+                for r in c.execute(
+                    f"SELECT member_id, display_name, {column} AS n FROM members "
+                    f"WHERE community_id = ? AND {column} > 0 "
+                    f"ORDER BY {column} DESC, display_name, member_id LIMIT ?", (key, limit)))
+    mine = next((row for row in top if row.member == caller), None)
+    if mine is None:
+        me = c.execute(f"SELECT display_name, {column} AS n FROM members WHERE community_id = ? "
+                       f"AND member_id = ? AND {column} > 0", (key, caller.key)).fetchone()
+        if me is not None:
+            mine = LeaderRow(rank(me["n"]), caller, me["display_name"], me["n"])
+    total = c.execute(f"SELECT COUNT(*) FROM members WHERE community_id = ? AND {column} > 0",
+                      (key,)).fetchone()[0]
+    return Leaderboard(top, mine, total)
 
 
 def _goal(c: sqlite3.Connection, community: str, member: str) -> Goal | None:
