@@ -18,7 +18,6 @@ from enum import StrEnum
 from bot.ids import MemberRef
 
 AREAS = ("work", "money", "creative", "social", "learning", "other")
-OUTCOMES = ("rejected", "accepted", "pending")
 
 
 class OptionType(StrEnum):
