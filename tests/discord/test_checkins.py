@@ -1,0 +1,280 @@
+"""Check-ins end to end on Discord: an admin's /checkin through the real client and the loopback
+fake, the scheduler (fake clock) posting through the adapter's Poster, the weekly recap's PNG
+attachment, and a /who-next follow-up DM whose buttons resolve the promise from the DM, where
+the interaction has no server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from aiohttp import web
+
+from adapters.discord.client import DiscordAdapter
+from bot.app import App
+from bot.ids import CommunityRef, MemberRef, Platform
+from bot.models import Schedule
+from bot.scheduler import Scheduler
+from bot.schedules import EVERY_DAY
+from storage.sqlite import SqliteRepository
+from tests.discord.conftest import ANA, BEN, buttons, press, run_command
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord
+
+EPHEMERAL = 64
+ADMIN = 1500000000000000009
+COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
+CHANNEL = str(CHANNEL_ID)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class FileKeepingDiscord(FakeDiscord):
+    """The loopback fake, also keeping the bytes of every uploaded file (the fake itself records
+    only their names): ``(path, filename, data)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file_data: list[tuple[str, str, bytes]] = []
+
+    async def _body(self, request: web.Request):  # type: ignore[override]
+        body, files = await FakeDiscord._body(request)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()  # aiohttp keeps the parsed form
+            path = request.path.removeprefix("/api/v10")
+            for value in form.values():
+                if isinstance(value, web.FileField):
+                    value.file.seek(0)
+                    self.file_data.append((path, value.filename, value.file.read()))
+        return body, files
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FileKeepingDiscord()
+    await server.start()
+    yield server
+    await server.close()
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def member(user_id: int) -> MemberRef:
+    return MemberRef(Platform.DISCORD, str(user_id))
+
+
+async def command(fake: FakeDiscord, name: str, options: dict | None = None, *,
+                  user_id: int = ANA, user_name: str = "ana", admin: bool = False) -> dict:
+    """Run a slash command; return the data of the bot's first response (a message)."""
+    _, call = await run_command(fake, name, options, user_id=user_id, user_name=user_name,
+                                admin=admin)
+    assert call.json["type"] == 4, call.json
+    return call.json["data"]
+
+
+async def log(fake: FakeDiscord, clock, when: datetime, name: str, options: dict, *,
+              user_id: int = ANA, user_name: str = "ana") -> None:
+    clock.set(when)
+    data = await command(fake, name, options, user_id=user_id, user_name=user_name)
+    assert not data.get("flags", 0) & EPHEMERAL, data  # a public celebration, not an error
+
+
+CHECKIN = {"action": "set", "time": "09:00", "days": "daily", "zone": "Europe/Berlin"}
+
+
+async def set_checkin(fake: FakeDiscord, repo) -> None:
+    data = await command(fake, "checkin", CHECKIN, user_id=ADMIN, user_name="admin", admin=True)
+    assert "Check-ins are on!" in data["embeds"][0]["description"], data
+    stored = await repo.get_schedule(COMMUNITY)
+    assert stored is not None and stored.enabled
+    assert replace(stored, updated_at=None) == Schedule(COMMUNITY, CHANNEL, "Europe/Berlin",
+                                                        "09:00", EVERY_DAY, "monday")
+
+
+def scheduler(repo, app, adapter: DiscordAdapter, clock) -> Scheduler:
+    return Scheduler(repo, app, {Platform.DISCORD: adapter.poster}, clock)
+
+
+def channel_posts(fake: FakeDiscord) -> list[Call]:
+    return fake.find("POST", f"/channels/{CHANNEL}/messages")
+
+
+async def test_an_admins_checkin_is_posted_once_at_nine_berlin(bot, start_bot, fake, repo, app,
+                                                               clock, tmp_path):
+    clock.set(utc(2026, 11, 25, 7))  # Wednesday 08:00 Berlin
+    # Without Manage Server: refused, nothing stored.
+    refused = await command(fake, "checkin", CHECKIN)
+    assert refused["flags"] & EPHEMERAL
+    assert await repo.get_schedule(COMMUNITY) is None
+    await set_checkin(fake, repo)
+
+    # Wednesday's asks, logged through Discord.
+    await log(fake, clock, utc(2026, 11, 25, 9), "rejected", {"ask": "asked for a raise",
+                                                               "fear": 6})
+    await log(fake, clock, utc(2026, 11, 25, 10), "accepted", {"ask": "asked for a discount"},
+              user_id=BEN, user_name="ben")
+    await log(fake, clock, utc(2026, 11, 25, 11), "rejected",
+              {"ask": "a very secret thing", "private": True})
+    await command(fake, "timezone", {"zone": "Europe/Berlin"}, user_id=BEN, user_name="ben")
+    await log(fake, clock, utc(2026, 11, 25, 12), "who-next",
+              {"ask": "pitch the editor", "when": "tomorrow"}, user_id=BEN, user_name="ben")
+    # Thursday 00:30 Berlin: already today, not yesterday.
+    await log(fake, clock, utc(2026, 11, 25, 23, 30), "rejected", {"ask": "an early bird ask"})
+    assert channel_posts(fake) == []  # every answer so far was an interaction response
+
+    sched = scheduler(repo, app, bot, clock)
+    # 08:59 Berlin: not yet (Wednesday's 09:00, before any of this, was missed: skipped).
+    early = await sched.run_due(utc(2026, 11, 26, 7, 59))
+    assert (early.posted, early.skipped) == (0, 1)
+    assert channel_posts(fake) == []
+    # 09:00 Berlin (08:00 UTC): the check-in, in the channel /checkin ran in.
+    report = await sched.run_due(utc(2026, 11, 26, 8))
+    assert (report.posted, report.failed) == (1, 0)
+    [post] = channel_posts(fake)
+    assert post.headers["Authorization"].startswith("Bot ")
+    [embed] = post.json["embeds"]
+    text = embed["description"]
+    print(text)
+    assert embed["title"] == "Check-in · Thursday 26 Nov"
+    assert "**Yesterday:** 3 asks: 2 no's, 1 yes." in text
+    assert f"Logged by <@{ANA}> (2) and <@{BEN}> (1)." in text
+    assert f"• <@{ANA}> got a no: **asked for a raise**" in text
+    assert f"• <@{BEN}> got a yes: **asked for a discount**" in text
+    assert "*Plus 1 private ask, counted with thanks.*" in text
+    assert f"**Promised for today:** <@{BEN}>: **pitch the editor**" in text
+    assert "secret" not in str(post.json) and "early bird" not in str(post.json)
+    # Only the members named may be pinged: never @everyone, @here or a role.
+    assert post.json["allowed_mentions"] == {"parse": [], "users": [ANA, BEN]}
+
+    # Exactly once: run again a minute later, then by a second scheduler (its own connection,
+    # its own core) on the same database file.
+    again = await sched.run_due(utc(2026, 11, 26, 8, 1))
+    assert (again.posted, again.taken) == (0, 1)
+    second_repo = await SqliteRepository.open(tmp_path / "test.db")
+    try:
+        second_app = App(second_repo, clock, default_timezone="UTC")
+        second_bot = await start_bot(core=second_app)  # another process's own connection
+        other = await scheduler(second_repo, second_app, second_bot, clock).run_due(
+            utc(2026, 11, 26, 8, 2))
+        assert (other.posted, other.taken) == (0, 1)
+    finally:
+        await second_repo.close()
+    assert len(channel_posts(fake)) == 1
+    assert post.files == []  # Thursday: no recap, no chart
+
+
+async def test_the_weekly_recap_attaches_its_chart(bot, fake, repo, app, clock):
+    clock.set(utc(2026, 11, 22, 12))  # Sunday
+    await set_checkin(fake, repo)
+    await log(fake, clock, utc(2026, 11, 23, 9), "rejected", {"ask": "asked for a raise",
+                                                               "fear": 6})
+    await log(fake, clock, utc(2026, 11, 25, 10), "rejected",
+              {"ask": "pitched the big client", "fear": 8}, user_id=BEN, user_name="ben")
+    await log(fake, clock, utc(2026, 11, 27, 10), "accepted", {"ask": "asked a friend"})
+    sched = scheduler(repo, app, bot, clock)
+    # Sunday 09:00 Berlin: the daily check-in alone.
+    assert (await sched.run_due(utc(2026, 11, 29, 8))).posted == 1
+
+    # Monday 09:00 Berlin: the check-in, then the recap with its chart attached.
+    report = await sched.run_due(utc(2026, 11, 30, 8))
+    assert (report.posted, report.failed) == (2, 0)
+    checkin, recap = channel_posts(fake)[1:]
+    assert checkin.json["embeds"][0]["title"] == "Check-in · Monday 30 Nov" and not checkin.files
+    [embed] = recap.json["embeds"]
+    assert embed["title"] == "Weekly recap · 23 Nov – 29 Nov"
+    assert "**This week:** 3 asks: 2 no's, 1 yes." in embed["description"]
+    assert f"1. <@{ANA}> · 2\n2. <@{BEN}> · 1" in embed["description"]
+    assert (f"**Bravest ask:** <@{BEN}> · **pitched the big client** (fear 8/10)"
+            in embed["description"])
+    # Multipart: the PNG travels as a file, and the embed shows it.
+    name = "whosnext-week-2026-11-23.png"
+    assert recap.files == [name]
+    assert embed["image"]["url"] == f"attachment://{name}"
+    [attachment] = recap.json["attachments"]
+    assert attachment["filename"] == name and "Mon 1" in attachment["description"]
+    [(path, filename, data)] = fake.file_data
+    assert (path, filename) == (f"/channels/{CHANNEL}/messages", name)
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+    assert (await sched.run_due(utc(2026, 11, 30, 8, 5))).posted == 0
+    assert len(channel_posts(fake)) == 3
+
+
+async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(bot, fake, repo, app, clock):
+    clock.set(utc(2026, 11, 26, 10))  # Thursday
+    await command(fake, "timezone", {"zone": "America/New_York"})
+    await log(fake, clock, utc(2026, 11, 26, 10), "who-next",
+              {"ask": "ask Lee for an intro", "when": "today"})
+    off = await command(fake, "reminders", {"state": "off"}, user_id=BEN, user_name="ben")
+    assert "Reminders off" in off["content"]
+    await log(fake, clock, utc(2026, 11, 26, 10), "who-next",
+              {"ask": "ask for a discount", "when": "today"}, user_id=BEN, user_name="ben")
+    sched = scheduler(repo, app, bot, clock)
+
+    # Ben's promise (UTC) is due at midnight UTC, but his reminders are off: no DM.
+    quiet = await sched.run_due(utc(2026, 11, 27, 0, 0, 30))
+    assert (quiet.followups, quiet.quiet_followups) == (0, 1)
+    assert fake.find("POST", "/users/@me/channels") == []
+    # Ana's is due at midnight New York (05:00 UTC).
+    assert (await sched.run_due(utc(2026, 11, 27, 4, 59))).followups == 0
+    report = await sched.run_due(utc(2026, 11, 27, 5, 0, 30))
+    assert report.followups == 1
+    [opened] = fake.find("POST", "/users/@me/channels")
+    assert opened.json == {"recipient_id": ANA}
+    dm_channel = fake.dm_channels[str(ANA)]
+    [sent] = fake.find("POST", f"/channels/{dm_channel}/messages")
+    [embed] = sent.json["embeds"]
+    assert embed["title"] == "How did your ask go?"
+    assert "ask Lee for an intro" in embed["description"]
+    [message] = [m for m in fake.messages.values() if m["channel_id"] == dm_channel]
+    # A DM has no server around it: every button names the community.
+    ids = {b["label"]: b["custom_id"] for b in buttons(message)}
+    assert list(ids) == ["Rejected", "Accepted", "Still waiting", "Didn't ask"]
+    assert all(i.startswith(f"wn.{GUILD_ID}:resolve:c") for i in ids.values()), ids
+    # Once: later runs send nothing more.
+    assert (await sched.run_due(utc(2026, 11, 27, 5, 2))).followups == 0
+    assert len(fake.find("POST", r"/channels/\d+/messages")) == 1
+
+    # Ana presses Rejected in the DM: no guild on the interaction.
+    clock.set(utc(2026, 11, 27, 9))
+    _, call = await press(fake, message, ids["Rejected"], guild_id=None)
+    assert call.json["type"] == 4
+    data = call.json["data"]
+    assert not data.get("flags", 0) & EPHEMERAL
+    assert f"<@{ANA}> got a no" in data["embeds"][0]["description"]
+    assert "ask Lee for an intro" in data["embeds"][0]["description"]
+    # The celebration's own buttons (Cheer) keep naming the server too.
+    assert all(b["custom_id"].startswith(f"wn.{GUILD_ID}:") for b in buttons(data))
+    # A second press on the same DM changes nothing.
+    _, again = await press(fake, message, ids["Rejected"], guild_id=None)
+    assert again.json["type"] == 4 and again.json["data"]["flags"] & EPHEMERAL
+    assert "Already sorted" in again.json["data"]["content"]
+    commitments, _ = await repo.open_items(COMMUNITY, member(ANA))
+    assert commitments == []
+    totals = await repo.totals(COMMUNITY, member(ANA))
+    assert (totals.attempts, totals.rejected) == (1, 1)
+    # Ben's promise is untouched (and never DMed).
+    ben_open, _ = await repo.open_items(COMMUNITY, member(BEN))
+    assert [c.ask for c in ben_open] == ["ask for a discount"]
+    assert [c.json["recipient_id"] for c in fake.find("POST", "/users/@me/channels")] == [ANA]
+
+
+async def test_the_job_that_checkin_builds_posts_through_discord(bot, fake, repo, app, clock):
+    """The running scheduler hears about /checkin at once, and its cron job's run posts."""
+    clock.set(utc(2026, 11, 25, 12))
+    sched = scheduler(repo, app, bot, clock)
+    await sched.start(catch_up=False, paused=True)
+    try:
+        assert sched.job_for(COMMUNITY, "checkin") is None
+        await set_checkin(fake, repo)
+        job = sched.job_for(COMMUNITY, "checkin")
+        assert job is not None and str(job.trigger.timezone) == "Europe/Berlin"
+        assert "hour='9', minute='0'" in str(job.trigger)
+        clock.set(utc(2026, 11, 26, 8))  # the job's minute: 09:00 Berlin
+        assert (await sched.fire_group(job.id, "checkin")).posted == 1
+        assert (await sched.fire_group(job.id, "checkin")).posted == 0  # fired twice: once
+        [post] = channel_posts(fake)
+        assert post.json["embeds"][0]["title"] == "Check-in · Thursday 26 Nov"
+    finally:
+        await sched.stop()
