@@ -68,9 +68,10 @@ class Repository(Protocol):
         ...
 
     async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
-                          caller: MemberRef, limit: int = 10) -> Leaderboard:
-        """Ranked counts (``by``: attempts or rejections) since the community-local day
-        ``since`` (None: all time). Ties share a rank (1, 1, 3); the caller's row comes too."""
+                          caller: MemberRef, limit: int = 10, period: str = "all") -> Leaderboard:
+        """Ranked counts (``by``: attempts or rejections) for the ``period`` (week or month)
+        starting on the community-local day ``since``, or all time when ``since`` is None.
+        Ties share a rank (1, 1, 3); the caller's row comes too."""
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
                            member_name: str, at: datetime) -> tuple[str, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,11 +114,21 @@ def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts
     c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
               "rejections_count = rejections_count + ? WHERE community_id = ? AND member_id = ?",
               (attempts, rejections, community, member))
-    c.execute("INSERT INTO member_days (community_id, day, member_id, attempts, rejections) "
-              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, day, member_id) DO UPDATE SET "
-              "attempts = member_days.attempts + excluded.attempts, "
-              "rejections = member_days.rejections + excluded.rejections",
-              (community, day, member, attempts, rejections))
+    local = date.fromisoformat(day)
+    c.executemany(
+        "INSERT INTO member_periods (community_id, period, member_id, attempts, rejections) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, period, member_id) DO UPDATE SET "
+        "attempts = member_periods.attempts + excluded.attempts, "
+        "rejections = member_periods.rejections + excluded.rejections",
+        [(community, key, member, attempts, rejections)
+         for key in (period_key("week", local), period_key("month", local))])
+
+
+def period_key(period: str, day: date) -> str:
+    """The member_periods key of the week (from Monday) or month that ``day`` falls in."""
+    if period == "week":
+        return "W" + (day - timedelta(days=day.weekday())).isoformat()
+    return "M" + day.isoformat()[:7]
 
 
 def _over_limit(c: sqlite3.Connection, community: str, member: str, at: datetime,
@@ -399,32 +410,17 @@ class SqliteRepository:
         return await self._read(lambda c: _totals(c, community.key, member.key))
 
     async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
-                          caller: MemberRef, limit: int = 10) -> Leaderboard:
-        """From the maintained aggregates, never the attempts: all time walks the members'
-        count index (top rows, then each rank as a count of members above); a period sums the
-        per-day rows in it and ranks those."""
+                          caller: MemberRef, limit: int = 10, period: str = "all") -> Leaderboard:
+        """From the maintained aggregates, never the attempts: the top rows come off a count
+        index, and each rank is a count of the members above (ties share it)."""
+        if by not in ("attempts", "rejections") or period not in ("week", "month", "all"):
+            raise ValueError(f"no leaderboard by {by!r} for {period!r}")
         if since is None:
-            return await self._read(lambda c: _all_time_board(c, community, by, caller, limit))
-        column = "attempts" if by == "attempts" else "rejections"
-        query = (
-            f"WITH counts AS (SELECT member_id, SUM({column}) AS n FROM member_days "
-            "WHERE community_id = ? AND day >= ? GROUP BY member_id HAVING n > 0), "
-            "ranked AS (SELECT counts.member_id, n, display_name, "
-            "RANK() OVER (ORDER BY n DESC) AS r, "
-            "ROW_NUMBER() OVER (ORDER BY n DESC, display_name, counts.member_id) AS place, "
-            "COUNT(*) OVER () AS total FROM counts JOIN members m "
-            "ON m.community_id = ? AND m.member_id = counts.member_id) "
-            "SELECT * FROM ranked WHERE place <= ? OR member_id = ? ORDER BY place")
-
-        def unit(c: sqlite3.Connection) -> Leaderboard:
-            rows = c.execute(query, (community.key, since.isoformat(), community.key, limit,
-                                     caller.key)).fetchall()
-            as_rows = [(r["place"], LeaderRow(r["r"], _member(r["member_id"]), r["display_name"],
-                                              r["n"])) for r in rows]
-            top = tuple(row for place, row in as_rows if place <= limit)
-            mine = next((row for _, row in as_rows if row.member == caller), None)
-            return Leaderboard(top, mine, rows[0]["total"] if rows else 0)
-        return await self._read(unit)
+            source = Counts("members", f"{by}_count", (("community_id", community.key),))
+        else:
+            source = Counts("member_periods", by, (("community_id", community.key),
+                                                   ("period", period_key(period, since))))
+        return await self._read(lambda c: _board(c, source, caller, limit))
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
                            member_name: str, at: datetime) -> tuple[str, int]:
@@ -532,7 +528,7 @@ class SqliteRepository:
             args = (community.key, member.key)
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
-            for table in ("cheers", "attempts", "commitments", "goals", "member_days", "members"):
+            for table in ("cheers", "attempts", "commitments", "goals", "member_periods", "members"):
                 gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
                                   args).rowcount
             return gone
@@ -707,28 +703,43 @@ def _schedule(row: sqlite3.Row) -> Schedule:
                     updated_at=from_ts(row["updated_at"]))
 
 
-def _all_time_board(c: sqlite3.Connection, community: CommunityRef, by: str, caller: MemberRef,
-                    limit: int) -> Leaderboard:
-    column = "attempts_count" if by == "attempts" else "rejections_count"
-    key = community.key
+@dataclass(frozen=True)
+class Counts:
+    """Where a leaderboard's counts live: a table, its count column, and the key columns that
+    pick the rows (community, and period for member_periods)."""
 
-    def rank(n: int) -> int:  # ties share a rank: 1 + how many members have more
-        return 1 + c.execute(f"SELECT COUNT(*) FROM members WHERE community_id = ? AND {column} > ?",
-                             (key, n)).fetchone()[0]
+    table: str
+    column: str
+    keys: tuple[tuple[str, str], ...]
 
-    top = tuple(LeaderRow(rank(r["n"]), _member(r["member_id"]), r["display_name"], r["n"])
-                for r in c.execute(
-                    f"SELECT member_id, display_name, {column} AS n FROM members "
-                    f"WHERE community_id = ? AND {column} > 0 "
-                    f"ORDER BY {column} DESC, display_name, member_id LIMIT ?", (key, limit)))
-    mine = next((row for row in top if row.member == caller), None)
+
+def _board(c: sqlite3.Connection, src: Counts, caller: MemberRef, limit: int) -> Leaderboard:
+    """Each query below is one range of the count index (one range condition each, so SQLite
+    can use it): the cut-off, the named top rows, a rank per row, the total."""
+    n = f"t.{src.column}"
+    where = " AND ".join(f"t.{k} = ?" for k, _ in src.keys)
+    args = tuple(v for _, v in src.keys)
+    named = (f"SELECT t.member_id, m.display_name, {n} AS n FROM {src.table} t JOIN members m "
+             f"ON m.community_id = t.community_id AND m.member_id = t.member_id WHERE {where}")
+
+    def row(r: sqlite3.Row) -> LeaderRow:  # ties share a rank: 1 + how many have more
+        above = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > ?",
+                          (*args, r["n"])).fetchone()[0]
+        return LeaderRow(1 + above, _member(r["member_id"]), r["display_name"], r["n"])
+
+    # The limit-th largest count: only rows at or above it are named and sorted (ties broken
+    # by name), however many members there are.
+    cut = c.execute(f"SELECT {n} FROM {src.table} t WHERE {where} AND {n} > 0 "
+                    f"ORDER BY {n} DESC LIMIT 1 OFFSET ?", (*args, limit - 1)).fetchone()
+    top = tuple(row(r) for r in c.execute(
+        f"{named} AND {n} >= ? ORDER BY {n} DESC, m.display_name, t.member_id LIMIT ?",
+        (*args, cut[0] if cut else 1, limit)))
+    mine = next((r for r in top if r.member == caller), None)
     if mine is None:
-        me = c.execute(f"SELECT display_name, {column} AS n FROM members WHERE community_id = ? "
-                       f"AND member_id = ? AND {column} > 0", (key, caller.key)).fetchone()
-        if me is not None:
-            mine = LeaderRow(rank(me["n"]), caller, me["display_name"], me["n"])
-    total = c.execute(f"SELECT COUNT(*) FROM members WHERE community_id = ? AND {column} > 0",
-                      (key,)).fetchone()[0]
+        me = c.execute(f"{named} AND {n} > 0 AND t.member_id = ?", (*args, caller.key)).fetchone()
+        mine = row(me) if me is not None else None
+    total = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > 0",
+                      args).fetchone()[0]
     return Leaderboard(top, mine, total)
 
 

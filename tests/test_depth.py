@@ -305,7 +305,7 @@ async def _check_board(tmp, ops, period, by, who, zone):
         since = period_start(period, clock.now(), tz)
         entries = [tuple(e) for es in live.values() for e in es]
         top, me, total = expected_board(entries, since, by, who)
-        board = await repo.leaderboard(COMMUNITY, since, by, caller(who).member)
+        board = await repo.leaderboard(COMMUNITY, since, by, caller(who).member, period=period)
         assert [(r.rank, r.name, r.count) for r in board.top] == top
         assert (board.caller and (board.caller.rank, board.caller.name, board.caller.count)) == me
         assert board.members == total

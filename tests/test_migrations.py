@@ -67,3 +67,42 @@ def test_a_newer_database_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="newer than this"):
         migrate.apply(conn)
     conn.close()
+
+
+def test_0004_backfills_the_leaderboard_aggregates(tmp_path, monkeypatch):
+    """Attempts logged before 0004 land in the right member, week and month counts."""
+    from collections import Counter
+    from datetime import date, timedelta
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    known = migrate.migrations()
+    monkeypatch.setattr(migrate, "migrations", lambda: known[:3])
+    migrate.apply(conn)
+    conn.execute("INSERT INTO members (community_id, member_id, display_name, created_at) VALUES "
+                 "('console:t', 'console:a', 'a', '2026-01-01T00:00:00.000000Z'), "
+                 "('console:t', 'console:b', 'b', '2026-01-01T00:00:00.000000Z')")
+    rows = [("console:a", "rejected", "2026-11-22T23:59:00.000000Z"),  # a Sunday
+            ("console:a", "accepted", "2026-11-23T00:01:00.000000Z"),  # the Monday after
+            ("console:a", "rejected", "2026-11-30T10:00:00.000000Z"),  # next week, next month
+            ("console:b", "rejected", "2026-11-01T08:00:00.000000Z"),  # a Sunday, 1st of month
+            ("console:b", "pending", "2026-11-25T08:00:00.000000Z")]
+    conn.executemany("INSERT INTO attempts (community_id, member_id, outcome, ask, created_at) "
+                     "VALUES ('console:t', ?, ?, 'x', ?)", rows)
+    monkeypatch.setattr(migrate, "migrations", lambda: known)
+    migrate.apply(conn)
+    expected: Counter = Counter()
+    for member, outcome, at in rows:
+        day = date.fromisoformat(at[:10])
+        for key in ("W" + (day - timedelta(days=day.weekday())).isoformat(), "M" + at[:7]):
+            expected[(key, member, "attempts")] += 1
+            expected[(key, member, "rejections")] += outcome == "rejected"
+    got: Counter = Counter()
+    for period, member, attempts, rejections in conn.execute(
+            "SELECT period, member_id, attempts, rejections FROM member_periods"):
+        got[(period, member, "attempts")] += attempts
+        got[(period, member, "rejections")] += rejections
+    assert +got == +expected
+    assert conn.execute("SELECT member_id, attempts_count, rejections_count FROM members "
+                        "ORDER BY member_id").fetchall() == [("console:a", 3, 2), ("console:b", 2, 1)]
+    conn.close()

@@ -29,7 +29,8 @@ def period_start(period: str, now: datetime, zone: ZoneInfo) -> date | None:
 async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     period, by = opts.get("period", "week"), opts.get("by", "attempts")
     since = period_start(period, deps.now(), await deps.community_zone(inv.caller.community))
-    board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member)
+    board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member,
+                                        period=period)
     unit = "asks" if by == "attempts" else "no's"
     blocks: list[Block] = [Heading(f"Leaderboard: {unit}, {PERIOD_TITLES[period]}")]
     if not board.top:
