@@ -26,7 +26,7 @@ from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.invocation import Caller, Invocation  # noqa: E402
 from bot.models import NewAttempt  # noqa: E402
 from storage import migrate  # noqa: E402
-from storage.sqlite import PRAGMAS, SqliteRepository, log_attempt_unit, log_context_unit  # noqa: E402
+from storage.sqlite import PRAGMAS, SqliteRepository, log_attempt_unit, zones_unit  # noqa: E402
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "bench")
 MEMBERS = 50
@@ -56,7 +56,7 @@ def baseline(path: Path, n: int) -> float:
         who = caller(i)
         now = datetime.now(UTC)
         midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
-        log_context_unit(conn, COMMUNITY, who.member)
+        zones_unit(conn, COMMUNITY, who.member)
         conn.execute("BEGIN IMMEDIATE")
         log_attempt_unit(conn, NewAttempt(
             community=COMMUNITY, member=who.member, member_name=who.name, outcome="rejected",

@@ -85,9 +85,10 @@ class Repository(Protocol):
                             since: datetime) -> tuple[datetime, ...]:
         """When the member's attempts since ``since`` were logged, oldest first (for streaks)."""
 
-    async def log_context(self, community: CommunityRef, member: MemberRef
+    async def zones(self, community: CommunityRef, member: MemberRef
                           ) -> tuple[str | None, str | None]:
-        """The community's check-in zone and the member's own zone (None where unset)."""
+        """The community's check-in zone and the member's own zone (None where unset), in one
+        read: what a logged attempt needs before it writes."""
 
     async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
         """Everything /stats shows about a member, or None if they are unknown here."""

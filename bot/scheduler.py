@@ -32,7 +32,6 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
@@ -383,7 +382,9 @@ class Scheduler:
 
     async def _dm(self, item: FollowUp, now: datetime) -> bool:
         platform = item.community.platform
-        zone = ZoneInfo(item.member.timezone or self.deps.default_timezone)
+        schedule = (self._schedules.get(item.community.key)
+                    or await self.repo.get_schedule(item.community))
+        zone = self.deps.zone(item.member.timezone, schedule.timezone if schedule else None)
         async with self._slots[platform]:
             try:
                 await self._pace[platform].wait()

@@ -230,7 +230,7 @@ def log_attempt_unit(c: sqlite3.Connection, new: NewAttempt) -> LogResult:
     return _insert_attempt(c, new)
 
 
-def log_context_unit(c: sqlite3.Connection, community: CommunityRef, member: MemberRef
+def zones_unit(c: sqlite3.Connection, community: CommunityRef, member: MemberRef
                      ) -> tuple[str | None, str | None]:
     schedule = c.execute("SELECT timezone FROM schedules WHERE community_id = ?",
                          (community.key,)).fetchone()
@@ -467,9 +467,9 @@ class SqliteRepository:
                             since: datetime) -> tuple[datetime, ...]:
         return await self._read(lambda c: _times_since(c, community.key, member.key, since))
 
-    async def log_context(self, community: CommunityRef, member: MemberRef
+    async def zones(self, community: CommunityRef, member: MemberRef
                           ) -> tuple[str | None, str | None]:
-        return await self._read(lambda c: log_context_unit(c, community, member))
+        return await self._read(lambda c: zones_unit(c, community, member))
 
     async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
         def unit(c: sqlite3.Connection) -> Profile | None:

@@ -291,3 +291,21 @@ async def test_a_failing_command_in_a_batch_rolls_back_alone(repo, clock):
 async def test_the_buttons_block_is_last(app):
     reply = await run(app, "/accepted yes")
     assert isinstance(reply.blocks[-1], Buttons)
+
+
+async def test_a_member_without_a_zone_lives_in_the_communitys(app, clock, repo):
+    """No /timezone of their own: the community's check-in zone, not the server default,
+    decides when their day ends."""
+    from zoneinfo import ZoneInfo
+
+    clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))  # Wed 23:30 UTC = Thu 00:30 Berlin
+    admin = await app.run_text("checkin", "set time:09:00 zone:Europe/Berlin", caller(admin=True))
+    assert not admin.error, text(admin)
+    await run(app, "/who-next ask Lee when:tomorrow", who="bo")
+    commitments, _ = await repo.open_items(COMMUNITY, caller("bo").member)
+    assert commitments[0].due_at == datetime(2026, 11, 27, 23, 59, 59, tzinfo=ZoneInfo("Europe/Berlin"))
+    # their own /timezone still wins
+    await run(app, "/timezone America/New_York", who="cy")
+    await run(app, "/who-next ask Kim when:today", who="cy")
+    mine, _ = await repo.open_items(COMMUNITY, caller("cy").member)
+    assert mine[0].due_at == datetime(2026, 11, 25, 23, 59, 59, tzinfo=ZoneInfo("America/New_York"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.ids import CommunityRef
+from bot.ids import CommunityRef, MemberRef
 from bot.invocation import Caller
 from bot.ports import Clock, Repository
 
@@ -35,9 +35,17 @@ class Deps:
     max_logs_per_hour: int = 20
     hooks: Hooks = field(default_factory=Hooks, compare=False)
 
+    def zone(self, member_tz: str | None, community_tz: str | None) -> ZoneInfo:
+        """A member's zone: their own /timezone, else their community's check-in zone, else
+        DEFAULT_TIMEZONE. Their day (promises, streaks, goals) ends at its midnight."""
+        return ZoneInfo(member_tz or community_tz or self.default_timezone)
+
     async def member_zone(self, caller: Caller) -> ZoneInfo:
-        info = await self.repo.member(caller.community, caller.member)
-        return ZoneInfo(info.timezone if info and info.timezone else self.default_timezone)
+        return await self.zone_of(caller.community, caller.member)
+
+    async def zone_of(self, community: CommunityRef, member: MemberRef) -> ZoneInfo:
+        community_tz, member_tz = await self.repo.zones(community, member)
+        return self.zone(member_tz, community_tz)
 
     async def community_zone(self, community: CommunityRef) -> ZoneInfo:
         """The zone of the community's check-ins if set, else the default: leaderboard weeks

@@ -79,7 +79,7 @@ async def stats_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
                       Text.of("Nothing logged yet. The first ask is the bravest one: "
                               "try /rejected or /accepted."),), Visibility.PRIVATE)
     t, name = profile.totals, profile.info.name
-    zone = ZoneInfo(profile.info.timezone or deps.default_timezone)
+    zone = await deps.zone_of(caller.community, member)
     today = deps.now().astimezone(zone).date()
     days = stats.local_days(profile.attempt_times, zone)
     daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)

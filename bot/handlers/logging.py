@@ -26,8 +26,8 @@ from bot.reply import (
 async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     caller = inv.caller
     now = deps.now()
-    community_tz, member_tz = await deps.repo.log_context(caller.community, caller.member)
-    member_zone = ZoneInfo(member_tz or deps.default_timezone)
+    community_tz, member_tz = await deps.repo.zones(caller.community, caller.member)
+    member_zone = deps.zone(member_tz, community_tz)
     today = now.astimezone(member_zone).date()
     result = await deps.repo.log_attempt(NewAttempt(
         community=caller.community, member=caller.member, member_name=caller.name,
