@@ -90,6 +90,16 @@ class Repository(Protocol):
         """The community's check-in zone and the member's own zone (None where unset), in one
         read: what a logged attempt needs before it writes."""
 
+    async def attempt_instants(self, community: CommunityRef, after_id: int, limit: int
+                               ) -> list[tuple[int, datetime]]:
+        """(id, created_at) of the community's attempts after ``after_id``, in id order."""
+
+    async def set_local_days(self, community: CommunityRef, days: list[tuple[int, str]]) -> None:
+        """Move attempts to other local days ('YYYY-MM-DD')."""
+
+    async def recount_periods(self, community: CommunityRef) -> None:
+        """Rebuild the community's week and month leaderboard counts from its attempts."""
+
     async def profile(self, community: CommunityRef, member: MemberRef) -> Profile | None:
         """Everything /stats shows about a member, or None if they are unknown here."""
 

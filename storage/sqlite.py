@@ -124,6 +124,24 @@ def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts
          for key in (period_key("week", local), period_key("month", local))])
 
 
+def _recount_periods(c: sqlite3.Connection, community: str) -> None:
+    """Rebuild a community's week and month counts from its attempts' local days."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for member, day, attempts, rejections in c.execute(
+            "SELECT member_id, local_day, COUNT(*), SUM(CASE WHEN outcome = 'rejected' THEN 1 "
+            "ELSE 0 END) FROM attempts WHERE community_id = ? GROUP BY member_id, local_day",
+            (community,)):
+        local = date.fromisoformat(day)
+        for key in (period_key("week", local), period_key("month", local)):
+            counts = totals.setdefault((key, member), [0, 0])
+            counts[0] += attempts
+            counts[1] += rejections
+    c.execute("DELETE FROM member_periods WHERE community_id = ?", (community,))
+    c.executemany("INSERT INTO member_periods (community_id, period, member_id, attempts, "
+                  "rejections) VALUES (?, ?, ?, ?, ?)",
+                  [(community, key, member, a, r) for (key, member), (a, r) in totals.items()])
+
+
 def period_key(period: str, day: date) -> str:
     """The member_periods key of the week (from Monday) or month that ``day`` falls in."""
     if period == "week":
@@ -533,6 +551,25 @@ class SqliteRepository:
                                   args).rowcount
             return gone
         return await self._write(unit)
+
+    async def attempt_instants(self, community: CommunityRef, after_id: int, limit: int
+                               ) -> list[tuple[int, datetime]]:
+        """(id, created_at) of the community's attempts after ``after_id``, in id order."""
+        def unit(c: sqlite3.Connection) -> list[tuple[int, datetime]]:
+            return [(r[0], from_ts(r[1])) for r in c.execute(
+                "SELECT id, created_at FROM attempts WHERE community_id = ? AND id > ? "
+                "ORDER BY id LIMIT ?", (community.key, after_id, limit))]
+        return await self._read(unit)
+
+    async def set_local_days(self, community: CommunityRef, days: list[tuple[int, str]]) -> None:
+        """Move attempts to other local days (call recount_periods when done)."""
+        def unit(c: sqlite3.Connection) -> None:
+            c.executemany("UPDATE attempts SET local_day = ? WHERE id = ? AND community_id = ?",
+                          [(day, ident, community.key) for ident, day in days])
+        await self._write(unit)
+
+    async def recount_periods(self, community: CommunityRef) -> None:
+        await self._write(lambda c: _recount_periods(c, community.key))
 
     async def get_value(self, key: str) -> str | None:
         def unit(c: sqlite3.Connection) -> str | None:

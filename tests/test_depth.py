@@ -278,6 +278,11 @@ def test_leaderboard_matches_a_recomputation(tmp_path_factory, ops, period, by, 
         loop.close()
 
 
+def _period_rows(c):
+    return sorted(tuple(r) for r in c.execute(
+        "SELECT period, member_id, attempts, rejections FROM member_periods"))
+
+
 async def _check_board(tmp, ops, period, by, who, zone):
     repo = await SqliteRepository.open(tmp / "board.db")
     clock = FakeClock(datetime(2026, 10, 20, tzinfo=UTC))
@@ -309,6 +314,10 @@ async def _check_board(tmp, ops, period, by, who, zone):
         assert [(r.rank, r.name, r.count) for r in board.top] == top
         assert (board.caller and (board.caller.rank, board.caller.name, board.caller.count)) == me
         assert board.members == total
+        # the counts kept up to date step by step equal a recount from the attempts
+        kept = await repo._read(_period_rows)
+        await repo.recount_periods(COMMUNITY)
+        assert [r for r in kept if r[2] or r[3]] == await repo._read(_period_rows)
     finally:
         await repo.close()
 
@@ -329,3 +338,21 @@ async def test_stats_card_is_a_png(app, clock):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (700, 320)
+
+
+async def test_a_new_community_zone_moves_past_asks_to_its_days(app, clock, repo):
+    """Sunday 23:30 UTC is Monday 00:30 in Berlin: once the community lives in Berlin, that ask
+    counts for the new week, and the week and month counts match a recount."""
+    clock.set(datetime(2026, 11, 29, 23, 30, tzinfo=UTC))  # Sunday in UTC
+    await run(app, "/rejected late on sunday", who="bo")
+    clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # Monday
+    await run(app, "/rejected monday noon", who="cy")
+    assert "@bo" not in text(await run(app, "/leaderboard"))  # UTC: bo's ask was last week
+    reply = await app.run_text("checkin", "set time:09:00 zone:Europe/Berlin", caller(admin=True))
+    assert not reply.error
+    week = text(await run(app, "/leaderboard"))
+    assert "1. @bo · 1" in week and "1. @cy · 1" in week
+    month = text(await run(app, "/leaderboard period:month"))  # both on November 30 in Berlin
+    assert "1. @bo · 1" in month and "1. @cy · 1" in month
+
+    assert ("W2026-11-30", "console:bo", 1, 1) in await repo._read(_period_rows)
