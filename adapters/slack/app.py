@@ -314,12 +314,15 @@ class SlackAdapter:
                      message: PressedMessage) -> None:
         reply = await self.core.handle_action(press)
         if reply.relabel and not reply.replace_original:
-            self._spawn(self._relabel(message, reply.relabel))
+            self._spawn(self._relabel(message, reply.relabel, response_url))
         await self._deliver(reply, response_url=response_url, caller=press.caller,
                             button_message_ts=message.ts, from_button=True)
 
-    async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...]) -> None:
-        """Show new labels on the pressed message's buttons; the press is answered either way."""
+    async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...],
+                       response_url: str | None) -> None:
+        """Show new labels on the pressed message's buttons; the press is answered either way.
+        ``chat.update`` first; if Slack says the message isn't the bot's to update (as it may
+        for a slash command's in-channel answer), the press's ``response_url`` replaces it."""
         if message.ephemeral or not (message.channel_id and message.ts and message.blocks):
             # An ephemeral message can't be updated; it comes without ``message`` in the payload.
             log.info("Slack: can't relabel buttons on message %s in %s (ephemeral, or its blocks "
@@ -334,6 +337,10 @@ class SlackAdapter:
         try:
             await self.client.chat_update(**update)
         except SlackApiError as err:
+            if api_error(err) == "cant_update_message" and response_url:
+                await self._respond(response_url, {"replace_original": True, "blocks": blocks,
+                                                   "text": message.text or ""})
+                return
             log.warning("Slack: couldn't relabel buttons on message %s in %s: %s", message.ts,
                         message.channel_id, api_error(err))
         except (TimeoutError, ClientError) as err:
