@@ -52,6 +52,9 @@ class CommandSpec:
     admin_only: bool = False
     # False until a handler exists: /help lists only what works.
     available: bool = True
+    # Whether its answer is normally posted for everyone (errors are always private): an
+    # adapter that must show a placeholder before the answer is ready picks its visibility.
+    public: bool = False
 
     @property
     def main(self) -> OptionSpec | None:
@@ -94,27 +97,27 @@ PRIVATE = OptionSpec("private", OptionType.BOOL, "Count it, but keep the text to
 LOG_OPTIONS = (ASK, WHO, AREA, FEAR, LESSON, PRIVATE)
 
 CATALOGUE: tuple[CommandSpec, ...] = (
-    CommandSpec("rejected", "Log an ask that got a no. Every no counts!", LOG_OPTIONS),
-    CommandSpec("accepted", "Log an ask that got a yes.", LOG_OPTIONS),
+    CommandSpec("rejected", "Log an ask that got a no. Every no counts!", LOG_OPTIONS, public=True),
+    CommandSpec("accepted", "Log an ask that got a yes.", LOG_OPTIONS, public=True),
     CommandSpec("pending", "Log an ask still waiting for an answer.",
-                (ASK, WHO, AREA, FEAR, PRIVATE)),
+                (ASK, WHO, AREA, FEAR, PRIVATE), public=True),
     CommandSpec("who-next", "Promise an ask you will make, and by when.", (
         OptionSpec("ask", OptionType.TEXT, "The ask you will make", required=True,
                    max_length=500, example="ask Sam for an intro"),
         OptionSpec("when", OptionType.TEXT, "today, tomorrow, friday, in 3 days or 2027-01-31",
                    max_length=40, example="friday"),
-    )),
+    ), public=True),
     CommandSpec("asks", "Your open promises and pending asks, with buttons to resolve them."),
     CommandSpec("leaderboard", "Who's making the most asks.", (
         OptionSpec("period", OptionType.CHOICE, "week, month or all", choices=("week", "month", "all"),
                    example="week"),
         OptionSpec("by", OptionType.CHOICE, "attempts or rejections",
                    choices=("attempts", "rejections"), example="attempts"),
-    )),
+    ), public=True),
     CommandSpec("stats", "Your numbers, or another member's.", (
         OptionSpec("member", OptionType.MEMBER, "Whose stats (default: yours)", max_length=100,
                    example="@sam"),
-    )),
+    ), public=True),
     CommandSpec("goal", "Set a rejection goal.", (
         OptionSpec("target", OptionType.TEXT, "How many no's to collect, or off", max_length=10,
                    example="100"),

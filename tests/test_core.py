@@ -309,3 +309,16 @@ async def test_a_member_without_a_zone_lives_in_the_communitys(app, clock, repo)
     await run(app, "/who-next ask Kim when:today", who="cy")
     mine, _ = await repo.open_items(COMMUNITY, caller("cy").member)
     assert mine[0].due_at == datetime(2026, 11, 25, 23, 59, 59, tzinfo=ZoneInfo("America/New_York"))
+
+
+async def test_the_catalogue_says_which_answers_are_public(app):
+    """Adapters show a placeholder of the catalogue's visibility while a slow answer is made."""
+    from bot.commands import CATALOGUE
+
+    samples = {"rejected": "asked", "accepted": "asked", "pending": "asked", "who-next": "ask",
+               "leaderboard": "", "stats": "", "asks": "", "undo": "", "help": "", "export": "",
+               "forget-me": "", "reminders": "on", "timezone": "Europe/Berlin"}
+    for spec in CATALOGUE:
+        if spec.name in samples:
+            reply = await run(app, f"/{spec.name} {samples[spec.name]}")
+            assert not reply.error and reply.private is not spec.public, spec.name

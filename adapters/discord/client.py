@@ -50,16 +50,13 @@ from adapters.discord.invite import check_token
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import ActionButton, relabelled_view, render
 from bot.app import App
-from bot.commands import CommandSpec
+from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, Settings
 from bot.reply import Action, Reply, error_reply
 
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "discord.command_hash.{application_id}"
-# Replies to these are public unless something goes wrong: when the core is slow, the
-# "thinking…" placeholder is shown publicly for them and privately for everything else.
-LIKELY_PUBLIC = frozenset({"rejected", "accepted", "pending", "who-next", "leaderboard", "stats"})
 OOPS = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
 NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
@@ -315,7 +312,10 @@ class DiscordAdapter:
             if reply is not None:
                 await self._send_first(interaction, reply, guild_id)
                 return
-            deferred_public = command in LIKELY_PUBLIC
+            # When the core is slow, the "thinking…" placeholder is public for commands whose
+            # answers normally are (the catalogue says which), private for the rest.
+            spec = get_command(command) if command is not None else None
+            deferred_public = spec is not None and spec.public
             if command is not None:
                 await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
             else:
