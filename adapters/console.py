@@ -79,7 +79,7 @@ class Console:
             self._print(HELP)
 
     async def _press(self, name: str, number: str) -> None:
-        action = self.buttons.get(int(number)) if number.isdigit() else None
+        action = self.buttons.get(int(number)) if number.isdecimal() else None
         if action is None:
             self._print(f"There's no button {number or '(none given)'}. "
                         "Buttons show up like [3 Cheer]; type !3 to press one.")

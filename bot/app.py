@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot import commands
 from bot.commands import OptionError
@@ -60,6 +61,7 @@ class App:
         spec = commands.get_command(inv.command)
         if spec is None or inv.command.lower().lstrip("/") not in HANDLERS:
             return unknown_command(inv.command)
+        inv = replace(inv, command=spec.name)  # "/Rejected" is /rejected from here on
         try:
             if spec.admin_only and not inv.caller.is_admin:
                 return error_reply(f"/{spec.name} is for admins of this community.")

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     @classmethod
     def _guilds(cls, v: str) -> str:
         for part in filter(None, (p.strip() for p in v.split(","))):
-            if not part.isdigit():
+            if not part.isdecimal():
                 raise ValueError(f"“{part}” is not a server id (a number); separate ids by commas")
         return v
 

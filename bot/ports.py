@@ -104,8 +104,8 @@ class Repository(Protocol):
         """Everything /stats shows about a member, or None if they are unknown here."""
 
     async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
-                       by_date: date | None, at: datetime) -> None:
-        ...
+                       by_date: date | None, at: datetime) -> Goal:
+        """Set or change the goal; an open goal keeps its progress. Returns it as it now is."""
 
     async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
         ...

@@ -107,6 +107,10 @@ def rejections_word(n: int) -> str:
     return f"{n} no" if n == 1 else f"{n} no's"
 
 
+def promises_word(n: int) -> str:
+    return f"{n} promise" if n == 1 else f"{n} promises"
+
+
 def yes_word(n: int) -> str:
     return f"{n} yes" if n == 1 else f"{n} yeses"
 
@@ -168,5 +172,5 @@ def week_compare(this: int, last: int) -> str:
 
 
 def goal_reached(target: int) -> str:
-    return (f"Goal reached: {target} no's! You set out to collect them and you did. "
+    return (f"Goal reached: {rejections_word(target)}! You set out to collect them and you did. "
             "Set the next one with /goal.")

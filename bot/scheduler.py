@@ -382,11 +382,11 @@ class Scheduler:
 
     async def _dm(self, item: FollowUp, now: datetime) -> bool:
         platform = item.community.platform
-        schedule = (self._schedules.get(item.community.key)
-                    or await self.repo.get_schedule(item.community))
-        zone = self.deps.zone(item.member.timezone, schedule.timezone if schedule else None)
         async with self._slots[platform]:
             try:
+                schedule = (self._schedules.get(item.community.key)
+                            or await self.repo.get_schedule(item.community))
+                zone = self.deps.zone(item.member.timezone, schedule.timezone if schedule else None)
                 await self._pace[platform].wait()
                 async with asyncio.timeout(self.post_timeout):
                     ok = bool(await self.posters[platform].dm(

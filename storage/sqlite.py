@@ -510,16 +510,21 @@ class SqliteRepository:
         return await self._read(unit)
 
     async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
-                       by_date: date | None, at: datetime) -> None:
-        def unit(c: sqlite3.Connection) -> None:
+                       by_date: date | None, at: datetime) -> Goal:
+        """Set or change the goal. Changing an open goal keeps its progress (it counts from when
+        it was first set); after a reached one, the new goal starts from zero."""
+        def unit(c: sqlite3.Connection) -> Goal:
             _touch_member(c, community.key, member.key, name, at)
             c.execute("INSERT INTO goals (community_id, member_id, target, by_date, set_at) "
                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
                       "target = excluded.target, by_date = excluded.by_date, "
-                      "set_at = excluded.set_at, reached_at = NULL",
+                      "set_at = CASE WHEN goals.reached_at IS NULL THEN goals.set_at "
+                      "ELSE excluded.set_at END, reached_at = NULL",
                       (community.key, member.key, target,
                        by_date.isoformat() if by_date else None, ts(at)))
-        await self._write(unit)
+            _check_goal(c, community.key, member.key, at)  # a lower target may be met already
+            return _goal(c, community.key, member.key)
+        return await self._write(unit)
 
     async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
         def unit(c: sqlite3.Connection) -> bool:

@@ -208,7 +208,7 @@ async def test_leaderboard_periods(app, clock):
     assert "@new" in week and "@mid" not in week
     assert "@old" in text(await run(app, "/leaderboard period:all"))
     empty = await run(app, "/leaderboard", who="nobody")
-    assert "not on the board yet" in text(empty)
+    assert "not on this board yet: one ask puts you there" in text(empty)
 
 
 async def test_stats_totals_ratio_and_milestones(app):

@@ -356,3 +356,27 @@ async def test_a_new_community_zone_moves_past_asks_to_its_days(app, clock, repo
     assert "1. @bo · 1" in month and "1. @cy · 1" in month
 
     assert ("W2026-11-30", "console:bo", 1, 1) in await repo._read(_period_rows)
+
+
+async def test_changing_an_open_goal_keeps_its_progress(app, clock):
+    await run(app, "/goal 5")
+    clock.advance(minutes=1)
+    for i in range(3):
+        await run(app, f"/rejected {i}")
+    assert "You're at 3 already" in text(await run(app, "/goal 10 by:2027-06-30"))
+    assert "3 of 10 no's by 2027-06-30" in text(await run(app, "/goal"))
+    lower = await run(app, "/goal 2")
+    assert "already there with 3" in text(lower)
+    assert "Goal reached" in text(await run(app, "/goal"))
+    clock.advance(minutes=1)
+    assert "You're at" not in text(await run(app, "/goal 1"))  # after a reached goal: fresh start
+    assert "0 of 1 no." in text(await run(app, "/goal"))
+
+
+async def test_text_counts_read_right_for_one(app):
+    await run(app, "/accepted one")
+    await run(app, "/who-next one promise")
+    assert "1 ask, 1 promise." in text(await run(app, "/export"))
+    assert "Goal set: 1 no." in text(await run(app, "/goal 1"))
+    empty = text(await run(app, "/leaderboard by:rejections"))  # a yes is not a no
+    assert "No no's logged this week yet" in empty and "one no puts you there" not in empty

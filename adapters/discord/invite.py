@@ -64,6 +64,6 @@ def _user_id(part: str) -> int | None:
     except (binascii.Error, ValueError):
         return None
     text = raw.decode("ascii", "replace")
-    if not text.isdigit() or not 15 <= len(text) <= 21:
+    if not text.isdecimal() or not 15 <= len(text) <= 21:
         return None
     return int(text)

@@ -31,10 +31,10 @@ class DiscordPoster:
         if client is None or client.is_closed():
             log.warning("Discord is not connected; check-in for channel %s skipped", channel_id)
             return False
-        if not channel_id.isdigit():
+        if not channel_id.isdecimal():
             log.warning("%r is not a Discord channel id; check-in skipped", channel_id)
             return False
-        guild_id = int(community.id) if community.id.isdigit() else None
+        guild_id = int(community.id) if community.id.isdecimal() else None
         channel = client.get_partial_messageable(int(channel_id), guild_id=guild_id)
         return await self._send(channel, render(reply, force_public=True), f"channel {channel_id}")
 
@@ -43,7 +43,7 @@ class DiscordPoster:
         if client is None or client.is_closed():
             log.warning("Discord is not connected; DM to member %s skipped", member.id)
             return False
-        if not member.id.isdigit():
+        if not member.id.isdecimal():
             log.warning("%r is not a Discord user id; DM skipped", member.id)
             return False
         try:

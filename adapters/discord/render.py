@@ -153,7 +153,7 @@ def escape(text: str) -> str:
 
 def span(s: Span) -> str:
     if isinstance(s, Mention):
-        if s.member.platform is Platform.DISCORD and s.member.id.isdigit():
+        if s.member.platform is Platform.DISCORD and s.member.id.isdecimal():
             return f"<@{s.member.id}>"
         return escape(f"@{s.name}")
     if isinstance(s, Strong):
@@ -268,7 +268,7 @@ def render(reply: Reply, *, guild_id_in_buttons: str | None = None,
     for att in reply.attachments:
         files.append(discord.File(io.BytesIO(att.data), filename=att.filename))
     mentions = [int(m.id) for m in sorted(reply.mentions(), key=lambda m: m.id)
-                if m.platform is Platform.DISCORD and m.id.isdigit()]
+                if m.platform is Platform.DISCORD and m.id.isdecimal()]
     more = (f"Showing buttons for the first {MAX_ROWS}. Sort those out and run the command "
             "again for the rest.") if hidden_rows else None
     private = reply.private and not force_public

@@ -16,6 +16,8 @@ from bot.models import MemberInfo, Totals
 from bot.reply import Block, Context, Fields, Heading, Image, Mention, Reply, Strong, Text, Visibility
 
 PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
+# (what counts, what gets you on the board) for each `by`
+BY_WORDS = {"attempts": ("asks", "one ask"), "rejections": ("no's", "one no")}
 
 
 def period_start(period: str, now: datetime, zone: ZoneInfo) -> date | None:
@@ -31,10 +33,11 @@ async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     since = period_start(period, deps.now(), await deps.community_zone(inv.caller.community))
     board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member,
                                         period=period)
-    unit = "asks" if by == "attempts" else "no's"
-    blocks: list[Block] = [Heading(f"Leaderboard: {unit}, {PERIOD_TITLES[period]}")]
+    unit, entry = BY_WORDS[by]
+    when = PERIOD_TITLES[period]
+    blocks: list[Block] = [Heading(f"Leaderboard: {unit}, {when}")]
     if not board.top:
-        blocks.append(Text.of("No asks logged yet for this period. Yours could be the first!"))
+        blocks.append(Text.of(f"No {unit} logged {when} yet. Yours could be the first!"))
         return Reply(tuple(blocks))
     lines: list = []
     for row in board.top:
@@ -42,8 +45,7 @@ async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     blocks.append(Text.of(*lines[:-1], lines[-1].rstrip("\n")))
     me = board.caller
     if me is None:
-        blocks.append(Context.of("You're not on the board yet for this period: "
-                                 "one ask puts you there."))
+        blocks.append(Context.of(f"You're not on this board yet: {entry} puts you there."))
     elif all(r.member != me.member for r in board.top):
         blocks.append(Context.of(f"You: #{me.rank} of {board.members} with {me.count}. Keep going!"))
     else:
@@ -98,10 +100,11 @@ async def stats_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     if goal is not None:
         by = f" by {goal.by_date.isoformat()}" if goal.by_date else ""
         if goal.reached_at:
-            blocks.append(Text.of(Strong("Goal: "), f"{goal.target} no's{by}. Reached! "))
+            blocks.append(Text.of(Strong("Goal: "), f"{prompts.rejections_word(goal.target)}{by}. Reached!"))
         else:
             pace = stats.goal_pace(goal.target - goal.progress, today, goal.by_date)
-            blocks.append(Text.of(Strong("Goal: "), f"{goal.progress} of {goal.target} no's{by}.",
+            blocks.append(Text.of(Strong("Goal: "),
+                                  f"{goal.progress} of {prompts.rejections_word(goal.target)}{by}.",
                                   f" {pace}" if pace else ""))
     if profile.areas:
         blocks.append(Text.of(Strong("Top areas: "),

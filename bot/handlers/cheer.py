@@ -8,7 +8,7 @@ from bot.reply import Action, Button, ButtonStyle, Reply, Text, Visibility, erro
 
 
 async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
-    if not act.value.isdigit():
+    if not act.value.isdecimal():
         return error_reply("That button doesn't look right any more.")
     status, count = await deps.repo.toggle_cheer(act.caller.community, int(act.value),
                                                  act.caller.member, act.caller.name, deps.now())

@@ -40,10 +40,10 @@ def describe_due(due: datetime, zone: ZoneInfo, now: datetime) -> str:
     if days == 1:
         return "tomorrow"
     if days < 0:
-        return f"was due {local.strftime('%a %-d %b')}"
+        return f"was due {local:%a} {local.day} {local:%b}"
     if days < 7:
         return local.strftime("%A")
-    return local.strftime("%a %-d %b %Y")
+    return f"{local:%a} {local.day} {local:%b %Y}"
 
 
 async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
@@ -106,7 +106,7 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
     kind, rest = act.value[:1], act.value[1:]
     ident, _, code = rest.partition(":")
     outcome = OUTCOME_CODES.get(code)
-    if kind not in ("a", "c") or not ident.isdigit() or outcome is None:
+    if kind not in ("a", "c") or not ident.isdecimal() or outcome is None:
         return error_reply("That button doesn't look right any more. Try /asks for a fresh list.")
     caller, now = act.caller, deps.now()
     if kind == "a":

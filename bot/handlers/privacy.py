@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from bot import prompts
 from bot.handlers import Deps
 from bot.invocation import ActionInvocation, Invocation
 from bot.reply import (
@@ -46,8 +47,10 @@ async def export(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")
-    return Reply((Text.of(f"Here's everything you've logged here: {len(attempts)} asks, "
-                          f"{len(commitments)} promises{', and your goal' if goal else ''}."),
+    return Reply((Text.of(f"Here's everything you've logged here: "
+                          f"{prompts.attempts_word(len(attempts))}, "
+                          f"{prompts.promises_word(len(commitments))}"
+                          f"{', and your goal' if goal else ''}."),
                   Context.of("Only you can see this file.")),
                  Visibility.PRIVATE, attachments=(Attachment(filename, data, "text/csv"),))
 
