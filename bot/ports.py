@@ -61,8 +61,10 @@ class Repository(Protocol):
                                  local_day: str | None = None) -> Resolution:
         """Close a commitment: rejected/accepted/pending log an attempt, ``skipped`` does not."""
 
-    async def undo_last(self, community: CommunityRef, member: MemberRef) -> Removed | None:
-        """Delete the member's most recent attempt or commitment."""
+    async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
+                        request_id: str | None = None) -> Removed | None:
+        """Delete the member's most recent attempt or commitment; a retried request (same id)
+        deletes nothing more and gets the same answer."""
 
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         ...
@@ -74,7 +76,8 @@ class Repository(Protocol):
         Ties share a rank (1, 1, 3); the caller's row comes too."""
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
-                           member_name: str, at: datetime) -> tuple[str, int]:
+                           member_name: str, at: datetime, request_id: str | None = None
+                           ) -> tuple[str, int]:
         """Add the member's cheer to an attempt, or take it back if already there. Returns a
         status (added, removed, own, not_found) and the attempt's cheer count."""
 

@@ -13,6 +13,7 @@ instead of one per statement (see PLATFORM-NOTES on aiosqlite's per-await cost).
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -220,6 +221,25 @@ def _check_goal(c: sqlite3.Connection, community: str, member: str, at: datetime
     return goal["target"]
 
 
+def _once(c: sqlite3.Connection, community: CommunityRef, member: MemberRef, kind: str,
+          request_id: str | None, at: datetime, compute: Callable[[], T],
+          to_json: Callable[[T], Any], from_json: Callable[[Any], T]) -> T:
+    """Run ``compute`` once per platform request id: a retry gets the first answer back and
+    changes nothing. Answers are kept a day."""
+    if request_id is None:
+        return compute()
+    key = f"{community.key}/{kind}/{request_id}"
+    row = c.execute("SELECT result FROM processed_requests WHERE key = ?", (key,)).fetchone()
+    if row is not None:
+        return from_json(json.loads(row[0]))
+    value = compute()
+    c.execute("DELETE FROM processed_requests WHERE created_at < ?", (ts(at - timedelta(days=1)),))
+    c.execute("INSERT INTO processed_requests (key, community_id, member_id, result, created_at) "
+              "VALUES (?, ?, ?, ?, ?)", (key, community.key, member.key, json.dumps(to_json(value)),
+                                         ts(at)))
+    return value
+
+
 def _owned_open_item(c: sqlite3.Connection, table: str, item_id: int, community: CommunityRef,
                      member: MemberRef, is_open: Callable[[sqlite3.Row], bool]
                      ) -> tuple[sqlite3.Row | None, Resolution | None]:
@@ -401,8 +421,14 @@ class SqliteRepository:
             return Resolution("done", result, row["ask"])
         return await self._write(unit)
 
-    async def undo_last(self, community: CommunityRef, member: MemberRef) -> Removed | None:
+    async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
+                        request_id: str | None = None) -> Removed | None:
         def unit(c: sqlite3.Connection) -> Removed | None:
+            return _once(c, community, member, "undo", request_id, at, lambda: remove(c),
+                         lambda r: r and [r.kind, r.ask, r.outcome],
+                         lambda j: j and Removed(*j))
+
+        def remove(c: sqlite3.Connection) -> Removed | None:
             args = (community.key, member.key)
             a = c.execute("SELECT id, ask, outcome, created_at, commitment_id, local_day FROM attempts "
                           "WHERE community_id = ? AND member_id = ? "
@@ -441,8 +467,13 @@ class SqliteRepository:
         return await self._read(lambda c: _board(c, source, caller, limit))
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
-                           member_name: str, at: datetime) -> tuple[str, int]:
+                           member_name: str, at: datetime, request_id: str | None = None
+                           ) -> tuple[str, int]:
         def unit(c: sqlite3.Connection) -> tuple[str, int]:
+            return _once(c, community, member, "cheer", request_id, at, lambda: toggle(c),
+                         list, tuple)
+
+        def toggle(c: sqlite3.Connection) -> tuple[str, int]:
             row = c.execute("SELECT member_id FROM attempts WHERE id = ? AND community_id = ?",
                             (attempt_id, community.key)).fetchone()
             if row is None:
@@ -551,7 +582,8 @@ class SqliteRepository:
             args = (community.key, member.key)
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
-            for table in ("cheers", "attempts", "commitments", "goals", "member_periods", "members"):
+            for table in ("cheers", "attempts", "commitments", "goals", "member_periods",
+                          "processed_requests", "members"):
                 gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
                                   args).rowcount
             return gone

@@ -322,3 +322,21 @@ async def test_the_catalogue_says_which_answers_are_public(app):
         if spec.name in samples:
             reply = await run(app, f"/{spec.name} {samples[spec.name]}")
             assert not reply.error and reply.private is not spec.public, spec.name
+
+
+async def test_a_retried_undo_or_cheer_changes_nothing_more(app, repo):
+    from bot.invocation import ActionInvocation
+
+    await run(app, "/rejected first")
+    await run(app, "/rejected second")
+    first = await run(app, "/undo", request_id="u1")
+    again = await run(app, "/undo", request_id="u1")  # the platform retried the same request
+    assert text(first) == text(again) and "second" in text(again)
+    assert (await repo.totals(COMMUNITY, caller().member)).rejected == 1
+    cheer = (await run(app, "/rejected third")).buttons()[0].action
+    presses = [await app.handle_action(ActionInvocation(cheer.name, cheer.value, caller("sam"),
+                                                        request_id="press-1")) for _ in range(2)]
+    assert [text(p) for p in presses] == ["You cheered them on! (1 cheer so far)"] * 2
+    other = await app.handle_action(ActionInvocation(cheer.name, cheer.value, caller("sam"),
+                                                     request_id="press-2"))
+    assert "taken back" in text(other)  # a new press is a new press

@@ -11,7 +11,8 @@ async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
     if not act.value.isdecimal():
         return error_reply("That button doesn't look right any more.")
     status, count = await deps.repo.toggle_cheer(act.caller.community, int(act.value),
-                                                 act.caller.member, act.caller.name, deps.now())
+                                                 act.caller.member, act.caller.name, deps.now(),
+                                                 act.request_id)
     if status == "not_found":
         return error_reply("That ask isn't here any more; maybe it was undone.")
     if status == "own":

@@ -8,7 +8,8 @@ from bot.reply import Reply, Strong, Text, private_reply
 
 
 async def undo(deps: Deps, inv: Invocation, opts: dict) -> Reply:
-    removed = await deps.repo.undo_last(inv.caller.community, inv.caller.member)
+    removed = await deps.repo.undo_last(inv.caller.community, inv.caller.member, deps.now(),
+                                        inv.request_id)
     if removed is None:
         return private_reply(Text.of("There's nothing of yours to undo here."))
     if removed.kind == "commitment":
