@@ -18,7 +18,7 @@ from bot.handlers import logging as log_
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.ports import Clock, Repository, SystemClock
-from bot.reply import Reply, error_reply
+from bot.reply import OOPS, Reply, error_reply
 from bot.textopts import parse
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,6 @@ ACTIONS: dict[str, ActionHandler] = {
     "resolve": commitments.resolve,
     "forget": privacy.confirm_forget,
 }
-OOPS = ("Something went wrong on my side and nothing was saved. "
-        "Please try again in a moment.")
 
 
 class App:
@@ -68,7 +66,7 @@ class App:
             opts = commands.validate(spec, inv.options)
             return await HANDLERS[spec.name](self.deps, inv, opts)
         except OptionError as err:
-            return error_reply(str(err), err.hint or _usage(spec), option=err.option)
+            return error_reply(str(err), err.hint or spec.usage, option=err.option)
         except Exception:
             log.exception("/%s failed", spec.name)
             return error_reply(OOPS)
@@ -82,7 +80,7 @@ class App:
         try:
             options = parse(spec, text)
         except OptionError as err:
-            return error_reply(str(err), _usage(spec), option=err.option)
+            return error_reply(str(err), spec.usage, option=err.option)
         return await self.dispatch(Invocation(spec.name, caller, dict(options), request_id))
 
     async def handle_action(self, act: ActionInvocation) -> Reply:
@@ -94,10 +92,6 @@ class App:
         except Exception:
             log.exception("action %s failed", act.name)
             return error_reply(OOPS)
-
-
-def _usage(spec: commands.CommandSpec) -> str:
-    return f"Usage: /{spec.name} {spec.usage_hint}".rstrip()
 
 
 def unknown_command(name: str) -> Reply:

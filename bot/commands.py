@@ -79,6 +79,10 @@ class CommandSpec:
         return " ".join(parts)
 
     @property
+    def usage(self) -> str:
+        return f"Usage: /{self.name} {self.usage_hint}".rstrip()
+
+    @property
     def needs_input(self) -> bool:
         return any(o.required for o in self.options)
 

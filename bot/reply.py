@@ -184,6 +184,10 @@ def render_plain(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+# What every front end says when something breaks on our side.
+OOPS = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+
+
 def error_reply(message: str, hint: str | None = None, option: str | None = None) -> Reply:
     blocks: list[Block] = [Text.of(message)]
     if hint:

@@ -340,3 +340,11 @@ async def test_a_retried_undo_or_cheer_changes_nothing_more(app, repo):
     other = await app.handle_action(ActionInvocation(cheer.name, cheer.value, caller("sam"),
                                                      request_id="press-2"))
     assert "taken back" in text(other)  # a new press is a new press
+
+
+async def test_asks_lists_five_at_a_time(app):
+    for i in range(7):
+        await run(app, f"/pending ask {i}")
+    reply = await run(app, "/asks")
+    assert len([b for b in reply.blocks if isinstance(b, Buttons)]) == 5
+    assert "…and 2 more" in text(reply) and "ask 4" in text(reply) and "ask 5" not in text(reply)

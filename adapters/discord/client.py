@@ -52,12 +52,11 @@ from adapters.discord.render import ActionButton, relabelled_view, render
 from bot.app import App
 from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, Settings
-from bot.reply import Action, Reply, error_reply
+from bot.reply import OOPS, Action, Reply, error_reply
 
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "discord.command_hash.{application_id}"
-OOPS = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
 NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
 

@@ -51,19 +51,17 @@ from adapters.slack.translate import (
     pressed_message,
     retry_number,
     team_id,
-    usage,
     view_request_id,
 )
 from bot.app import App
 from bot.commands import CATALOGUE, CommandSpec, get_command
 from bot.config import ConfigError, Settings
 from bot.invocation import ActionInvocation, Caller, Invocation
-from bot.reply import Action, Button, Reply, error_reply
+from bot.reply import OOPS, Action, Button, Reply, error_reply
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-SORRY = "Something went wrong on my side and nothing was saved. Please try again in a moment."
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                "not_allowed_token_type"}
 Sleep = Callable[[float], Awaitable[None]]
@@ -236,7 +234,7 @@ class SlackAdapter:
             reply = work.result()
         except Exception:
             log.exception("Slack: /%s failed", command)
-            reply = error_reply(SORRY)
+            reply = error_reply(OOPS)
         message = render(reply)
         await ack(dict(message.payload(), response_type="ephemeral" if reply.private else "in_channel"))
         if message.uploads:
@@ -249,7 +247,7 @@ class SlackAdapter:
         try:
             options = options_from_text(spec, text)
         except OptionError as err:
-            return error_reply(str(err), usage(spec), option=err.option)
+            return error_reply(str(err), spec.usage, option=err.option)
         return await self.core.dispatch(Invocation(spec.name, caller, options, request_id))
 
     async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec) -> None:
@@ -261,7 +259,7 @@ class SlackAdapter:
             code = api_error(err) if isinstance(err, SlackApiError) else str(err)
             log.warning("Slack: couldn't open the /%s form: %s", spec.name, code)
             message = render(error_reply("I couldn't open the form just now. You can also write it "
-                                         "in one line:", usage(spec)))
+                                         "in one line:", spec.usage))
             await ack(dict(message.payload(), response_type="ephemeral"))
             return
         await ack()
@@ -290,7 +288,7 @@ class SlackAdapter:
             reply = work.result()
         except Exception:
             log.exception("Slack: /%s form failed", spec.name)
-            reply = error_reply(SORRY)
+            reply = error_reply(OOPS)
         if reply.error:
             names = [o.name for o in spec.options]
             field = reply.error_option if reply.error_option in names else names[0]
@@ -355,7 +353,7 @@ class SlackAdapter:
             reply = await work
         except Exception:
             log.exception("Slack: a slow command failed")
-            reply = error_reply(SORRY)
+            reply = error_reply(OOPS)
         await self._deliver(reply, response_url=response_url, caller=caller)
 
     async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,

@@ -160,10 +160,6 @@ def retry_number(headers: Mapping[str, Any]) -> int:
         return 0
 
 
-def usage(spec: CommandSpec) -> str:
-    return f"Usage: /{spec.name} {spec.usage_hint}".rstrip()
-
-
 __all__ = [
     "OptionError",
     "action_request_id",
@@ -174,6 +170,5 @@ __all__ = [
     "retry_number",
     "team_id",
     "unescape",
-    "usage",
     "view_request_id",
 ]

@@ -28,6 +28,8 @@ from bot.reply import (
 )
 from bot.when import due_date, end_of_day
 
+# /asks lists this many items at most: each has a row of buttons, and Discord allows five rows.
+MAX_LISTED = 5
 # Button codes: r = rejected, a = accepted, w = still waiting, s = didn't ask.
 OUTCOME_CODES = {"r": "rejected", "a": "accepted", "w": "pending", "s": "skipped"}
 
@@ -95,10 +97,12 @@ async def asks(deps: Deps, inv: Invocation, opts: dict) -> Reply:
                                      "Promise your next ask with /who-next, or log one you made."))
     zone, now = await deps.member_zone(caller), deps.now()
     blocks: list[Block] = [Heading("Your open asks")]
-    for c in commitments:
-        blocks += commitment_blocks(c, zone, now)
-    for a in pending:
-        blocks += pending_blocks(a)
+    items = [commitment_blocks(c, zone, now) for c in commitments] + [pending_blocks(a) for a in pending]
+    for item in items[:MAX_LISTED]:
+        blocks += item
+    if len(items) > MAX_LISTED:
+        blocks.append(Context.of(f"…and {len(items) - MAX_LISTED} more. Sort these out and "
+                                 "/asks shows the next ones."))
     return private_reply(*blocks)
 
 
