@@ -61,7 +61,7 @@ def baseline(path: Path, n: int) -> float:
         log_attempt_unit(conn, NewAttempt(
             community=COMMUNITY, member=who.member, member_name=who.name, outcome="rejected",
             ask=f"asked for thing {i}", at=now, who="boss", area="work", fear=5,
-            request_id=f"b{i}", local_day=now.date().isoformat(), max_per_hour=10**9,
+            request_id=f"b{i}", max_per_hour=10**9,
             day_start=midnight, week_start=midnight - timedelta(days=now.weekday()),
             history_since=now - timedelta(days=400)))
         conn.execute("COMMIT")

@@ -22,8 +22,8 @@ class NewAttempt:
     lesson: str | None = None
     private: bool = False
     request_id: str | None = None
-    # The community-local day it counts on for period leaderboards ('YYYY-MM-DD'); default: UTC.
-    local_day: str | None = None
+    # The zone whose days it counts on when the community has no check-in zone of its own.
+    default_zone: str = "UTC"
     # Fair play: refuse the write if the member already has this many entries in the hour
     # before ``at``. None: no limit.
     max_per_hour: int | None = None

@@ -58,7 +58,7 @@ class Repository(Protocol):
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: str, at: datetime,
-                                 local_day: str | None = None) -> Resolution:
+                                 default_zone: str = "UTC") -> Resolution:
         """Close a commitment: rejected/accepted/pending log an attempt, ``skipped`` does not."""
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
@@ -93,13 +93,6 @@ class Repository(Protocol):
         """The community's check-in zone and the member's own zone (None where unset), in one
         read: what a logged attempt needs before it writes."""
 
-    async def attempt_instants(self, community: CommunityRef, after_id: int, limit: int
-                               ) -> list[tuple[int, datetime]]:
-        """(id, created_at) of the community's attempts after ``after_id``, in id order."""
-
-    async def set_local_days(self, community: CommunityRef, days: list[tuple[int, str]]) -> None:
-        """Move attempts to other local days ('YYYY-MM-DD')."""
-
     async def recount_periods(self, community: CommunityRef) -> None:
         """Rebuild the community's week and month leaderboard counts from its attempts."""
 
@@ -133,8 +126,11 @@ class Repository(Protocol):
                             on: bool, at: datetime) -> None:
         ...
 
-    async def save_schedule(self, schedule: Schedule, at: datetime) -> None:
-        """Create or replace the community's schedule (enabled), stamped ``at``."""
+    async def save_schedule(self, schedule: Schedule, at: datetime,
+                            default_zone: str = "UTC") -> None:
+        """Create or replace the community's schedule (enabled), stamped ``at``. If that moves
+        the community to another zone (``default_zone`` when it had none), its past asks move
+        to their new local days in the same transaction."""
 
     async def disable_schedule(self, community: CommunityRef, at: datetime) -> bool:
         """Turn check-ins off; False when there was no enabled schedule."""

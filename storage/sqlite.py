@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -125,6 +126,23 @@ def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts
          for key in (period_key("week", local), period_key("month", local))])
 
 
+def _community_day(c: sqlite3.Connection, community: str, at: datetime, default_zone: str) -> str:
+    """The community-local day of ``at`` ('YYYY-MM-DD'), by its check-in zone if it has one.
+    Read inside the writing transaction, so a zone change can't slip in between."""
+    row = c.execute("SELECT timezone FROM schedules WHERE community_id = ?", (community,)).fetchone()
+    return at.astimezone(ZoneInfo(row[0] if row else default_zone)).date().isoformat()
+
+
+def _move_to_zone(c: sqlite3.Connection, community: str, zone: ZoneInfo) -> None:
+    """The community's days now end at another midnight: put every attempt on its local day
+    there and recount the week and month boards."""
+    c.executemany("UPDATE attempts SET local_day = ? WHERE id = ?",
+                  [(from_ts(at).astimezone(zone).date().isoformat(), ident) for ident, at in
+                   c.execute("SELECT id, created_at FROM attempts WHERE community_id = ?",
+                             (community,)).fetchall()])
+    _recount_periods(c, community)
+
+
 def _recount_periods(c: sqlite3.Connection, community: str) -> None:
     """Rebuild a community's week and month counts from its attempts' local days."""
     totals: dict[tuple[str, str], list[int]] = {}
@@ -170,7 +188,7 @@ def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int |
         return LogResult(0, False, _totals(c, community, member), 0, limited=True)
     rejected = 1 if new.outcome == "rejected" else 0
     seq = _touch_member(c, community, member, new.member_name, new.at, rejected)
-    day = new.local_day or ts(new.at)[:10]
+    day = _community_day(c, community, new.at, new.default_zone)
     cur = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
         "private, created_at, commitment_id, request_id, local_day) "
@@ -402,7 +420,7 @@ class SqliteRepository:
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: str, at: datetime,
-                                 local_day: str | None = None) -> Resolution:
+                                 default_zone: str = "UTC") -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
             row, refused = _owned_open_item(c, "commitments", commitment_id, community, member,
                                             lambda r: r["status"] == "open")
@@ -417,7 +435,7 @@ class SqliteRepository:
                              "member_id = ?", (community.key, member.key)).fetchone()[0]
             result = _insert_attempt(c, NewAttempt(
                 community=community, member=member, member_name=name, outcome=outcome,
-                ask=row["ask"], at=at, local_day=local_day), commitment_id=commitment_id)
+                ask=row["ask"], at=at, default_zone=default_zone), commitment_id=commitment_id)
             return Resolution("done", result, row["ask"])
         return await self._write(unit)
 
@@ -589,22 +607,6 @@ class SqliteRepository:
             return gone
         return await self._write(unit)
 
-    async def attempt_instants(self, community: CommunityRef, after_id: int, limit: int
-                               ) -> list[tuple[int, datetime]]:
-        """(id, created_at) of the community's attempts after ``after_id``, in id order."""
-        def unit(c: sqlite3.Connection) -> list[tuple[int, datetime]]:
-            return [(r[0], from_ts(r[1])) for r in c.execute(
-                "SELECT id, created_at FROM attempts WHERE community_id = ? AND id > ? "
-                "ORDER BY id LIMIT ?", (community.key, after_id, limit))]
-        return await self._read(unit)
-
-    async def set_local_days(self, community: CommunityRef, days: list[tuple[int, str]]) -> None:
-        """Move attempts to other local days (call recount_periods when done)."""
-        def unit(c: sqlite3.Connection) -> None:
-            c.executemany("UPDATE attempts SET local_day = ? WHERE id = ? AND community_id = ?",
-                          [(day, ident, community.key) for ident, day in days])
-        await self._write(unit)
-
     async def recount_periods(self, community: CommunityRef) -> None:
         await self._write(lambda c: _recount_periods(c, community.key))
 
@@ -638,10 +640,17 @@ class SqliteRepository:
                       (int(on), community.key, member.key))
         await self._write(unit)
 
-    async def save_schedule(self, schedule: Schedule, at: datetime) -> None:
+    async def save_schedule(self, schedule: Schedule, at: datetime,
+                            default_zone: str = "UTC") -> None:
+        """Save the schedule; if the community's zone changes with it, its past asks move to
+        their new local days in the same transaction."""
         s = schedule
 
         def unit(c: sqlite3.Connection) -> None:
+            old = c.execute("SELECT timezone FROM schedules WHERE community_id = ?",
+                            (s.community.key,)).fetchone()
+            if (old[0] if old else default_zone) != s.timezone:
+                _move_to_zone(c, s.community.key, ZoneInfo(s.timezone))
             c.execute(
                 "INSERT INTO schedules (community_id, channel_id, timezone, local_time, days, "
                 "recap_day, enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "

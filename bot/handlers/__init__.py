@@ -53,8 +53,5 @@ class Deps:
         schedule = await self.repo.get_schedule(community)
         return ZoneInfo(schedule.timezone if schedule else self.default_timezone)
 
-    async def local_day(self, community: CommunityRef) -> str:
-        return self.now().astimezone(await self.community_zone(community)).date().isoformat()
-
     def now(self) -> datetime:
         return self.clock.now()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from bot.checkin_posts import daily_post, weekly_recap
 from bot.commands import OptionError
 from bot.handlers import Deps
-from bot.ids import CommunityRef
 from bot.invocation import Invocation
 from bot.models import Schedule
 from bot.reply import Block, Context, Heading, Reply, Strong, Text, private_reply
@@ -96,9 +95,7 @@ async def _set(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     else:
         recap = existing.recap_day if existing else "monday"
     schedule = Schedule(caller.community, channel, zone, time, days, recap)
-    await deps.repo.save_schedule(schedule, now)
-    if zone != (existing.timezone if existing else deps.default_timezone):
-        await rezone(deps, caller.community, ZoneInfo(zone))
+    await deps.repo.save_schedule(schedule, now, deps.default_timezone)
     await _notify(deps, inv)
     return Reply((
         Text.of(Strong("Check-ins are on! "), describe(schedule, here)),
@@ -106,20 +103,6 @@ async def _set(deps: Deps, inv: Invocation, opts: dict) -> Reply:
         Context.of("Each one celebrates the last day's asks, names today's promises and invites "
                    "the next ask. Change it any time with /checkin set, or /checkin off."),
     ))
-
-
-REZONE_CHUNK = 20_000
-
-
-async def rezone(deps: Deps, community: CommunityRef, zone: ZoneInfo) -> None:
-    """The community's days now end at another midnight: move every attempt to its local day
-    there, so leaderboard weeks and months start where the members now expect."""
-    after = 0
-    while chunk := await deps.repo.attempt_instants(community, after, REZONE_CHUNK):
-        await deps.repo.set_local_days(
-            community, [(ident, at.astimezone(zone).date().isoformat()) for ident, at in chunk])
-        after = chunk[-1][0]
-    await deps.repo.recount_periods(community)
 
 
 async def _off(deps: Deps, inv: Invocation) -> Reply:

@@ -123,7 +123,7 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
                                               now)
     else:
         res = await deps.repo.resolve_commitment(caller.community, caller.member, int(ident),
-                                                 outcome, now, await deps.local_day(caller.community))
+                                                 outcome, now, deps.default_timezone)
     if res.status == "not_found":
         return error_reply("I can't find that ask any more; maybe it was undone.")
     if res.status == "not_owner":

@@ -34,7 +34,7 @@ async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
         outcome=inv.command, ask=opts["ask"], at=now, who=opts.get("who"),
         area=opts.get("area"), fear=opts.get("fear"), lesson=opts.get("lesson"),
         private=bool(opts.get("private", False)), request_id=inv.request_id,
-        local_day=now.astimezone(ZoneInfo(community_tz or deps.default_timezone)).date().isoformat(),
+        default_zone=deps.default_timezone,
         max_per_hour=deps.max_logs_per_hour,
         day_start=local_midnight(today, member_zone),
         week_start=local_midnight(today - timedelta(days=today.weekday()), member_zone),
