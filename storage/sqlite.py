@@ -797,33 +797,35 @@ class Counts:
 
 
 def _board(c: sqlite3.Connection, src: Counts, caller: MemberRef, limit: int) -> Leaderboard:
-    """Each query below is one range of the count index (one range condition each, so SQLite
-    can use it): the cut-off, the named top rows, a rank per row, the total."""
+    """Each query below reads one range of the count index (one range condition each, so
+    SQLite can use it): the cut-off, the named top rows, the caller's rank, the total."""
     n = f"t.{src.column}"
     where = " AND ".join(f"t.{k} = ?" for k, _ in src.keys)
     args = tuple(v for _, v in src.keys)
     named = (f"SELECT t.member_id, m.display_name, {n} AS n FROM {src.table} t JOIN members m "
              f"ON m.community_id = t.community_id AND m.member_id = t.member_id WHERE {where}")
 
-    def row(r: sqlite3.Row) -> LeaderRow:  # ties share a rank: 1 + how many have more
-        above = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > ?",
-                          (*args, r["n"])).fetchone()[0]
-        return LeaderRow(1 + above, _member(r["member_id"]), r["display_name"], r["n"])
-
     # The limit-th largest count: only rows at or above it are named and sorted (ties broken
     # by name), however many members there are.
     cut = c.execute(f"SELECT {n} FROM {src.table} t WHERE {where} AND {n} > 0 "
                     f"ORDER BY {n} DESC LIMIT 1 OFFSET ?", (*args, limit - 1)).fetchone()
-    top = tuple(row(r) for r in c.execute(
-        f"{named} AND {n} >= ? ORDER BY {n} DESC, m.display_name, t.member_id LIMIT ?",
-        (*args, cut[0] if cut else 1, limit)))
+    top: list[LeaderRow] = []
+    for place, r in enumerate(c.execute(
+            f"{named} AND {n} >= ? ORDER BY {n} DESC, m.display_name, t.member_id LIMIT ?",
+            (*args, cut[0] if cut else 1, limit)), start=1):
+        # these are the very top rows, in order: a rank is the place of the first with that count
+        rank = top[-1].rank if top and top[-1].count == r["n"] else place
+        top.append(LeaderRow(rank, _member(r["member_id"]), r["display_name"], r["n"]))
     mine = next((r for r in top if r.member == caller), None)
     if mine is None:
         me = c.execute(f"{named} AND {n} > 0 AND t.member_id = ?", (*args, caller.key)).fetchone()
-        mine = row(me) if me is not None else None
+        if me is not None:  # ties share a rank: 1 + how many have more
+            above = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > ?",
+                              (*args, me["n"])).fetchone()[0]
+            mine = LeaderRow(1 + above, caller, me["display_name"], me["n"])
     total = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > 0",
                       args).fetchone()[0]
-    return Leaderboard(top, mine, total)
+    return Leaderboard(tuple(top), mine, total)
 
 
 def _goal(c: sqlite3.Connection, community: str, member: str) -> Goal | None:
