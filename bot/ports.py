@@ -103,6 +103,9 @@ class Repository(Protocol):
                        by_date: date | None, at: datetime) -> Goal:
         """Set or change the goal; an open goal keeps its progress. Returns it as it now is."""
 
+    async def goal(self, community: CommunityRef, member: MemberRef) -> Goal | None:
+        """The member's goal with its progress, if they have one."""
+
     async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
         ...
 

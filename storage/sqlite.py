@@ -575,6 +575,9 @@ class SqliteRepository:
             return _goal(c, community.key, member.key)
         return await self._write(unit)
 
+    async def goal(self, community: CommunityRef, member: MemberRef) -> Goal | None:
+        return await self._read(lambda c: _goal(c, community.key, member.key))
+
     async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
         def unit(c: sqlite3.Connection) -> bool:
             return c.execute("DELETE FROM goals WHERE community_id = ? AND member_id = ?",

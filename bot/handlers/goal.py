@@ -46,8 +46,7 @@ async def goal(deps: Deps, inv: Invocation, opts: dict) -> Reply:
 
 
 async def show(deps: Deps, inv: Invocation, today) -> Reply:
-    profile = await deps.repo.profile(inv.caller.community, inv.caller.member)
-    g = profile.goal if profile else None
+    g = await deps.repo.goal(inv.caller.community, inv.caller.member)
     if g is None:
         return private_reply(Text.of("No goal yet. Try /goal 100 by:2027-06-30, "
                                      "the classic 100 no's challenge."))

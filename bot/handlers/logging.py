@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
@@ -21,6 +21,7 @@ from bot.reply import (
     Text,
     error_reply,
 )
+from bot.schedules import local_midnight
 
 
 async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
@@ -45,10 +46,6 @@ async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     streaks = [] if result.duplicate else await streak_lines(deps, caller, result, member_zone, today)
     return celebration(caller.member, caller.name, inv.command, opts["ask"],
                        bool(opts.get("private", False)), result, streaks)
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 def rate_limited(limit: int) -> Reply:
