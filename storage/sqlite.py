@@ -90,9 +90,12 @@ def _commitment(row: sqlite3.Row) -> Commitment:
 
 
 def _totals(c: sqlite3.Connection, community: str, member: str) -> Totals:
-    counts = dict(c.execute(
+    return _as_totals(dict(c.execute(
         "SELECT outcome, COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
-        "GROUP BY outcome", (community, member)).fetchall())
+        "GROUP BY outcome", (community, member)).fetchall()))
+
+
+def _as_totals(counts: dict[str, int]) -> Totals:
     r, a, p = counts.get("rejected", 0), counts.get("accepted", 0), counts.get("pending", 0)
     return Totals(attempts=r + a + p, rejected=r, accepted=a, pending=p)
 
@@ -198,19 +201,21 @@ def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int |
          _request_key(new.community, new.request_id), day))
     _bump(c, community, member, day, 1, rejected)
     goal = _check_goal(c, community, member, new.at) if rejected else None
-    today = _count_since(c, community, member, new.day_start)
+    # Totals by outcome, and how many since the member's midnight and Monday, in one pass.
+    never = "9999"  # sorts after every timestamp: counts nothing
+    totals: dict[str, int] = {}
+    today = week = 0
+    for outcome, n, since_day, since_week in c.execute(
+            "SELECT outcome, COUNT(*), SUM(created_at >= ?), SUM(created_at >= ?) FROM attempts "
+            "WHERE community_id = ? AND member_id = ? GROUP BY outcome",
+            (ts(new.day_start) if new.day_start else never,
+             ts(new.week_start) if new.week_start else never, community, member)):
+        totals[outcome] = n
+        today, week = today + since_day, week + since_week
     history = (_times_since(c, community, member, new.history_since)
                if today == 1 and new.history_since else ())
-    return LogResult(cur.lastrowid, False, _totals(c, community, member), seq, goal_reached=goal,
-                     today_count=today, week_count=_count_since(c, community, member, new.week_start),
-                     history=history)
-
-
-def _count_since(c: sqlite3.Connection, community: str, member: str, since: datetime | None) -> int:
-    if since is None:
-        return 0
-    return c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
-                     "AND created_at >= ?", (community, member, ts(since))).fetchone()[0]
+    return LogResult(cur.lastrowid, False, _as_totals(totals), seq, goal_reached=goal,
+                     today_count=today, week_count=week, history=history)
 
 
 def _times_since(c: sqlite3.Connection, community: str, member: str, since: datetime | None
