@@ -54,7 +54,7 @@ from adapters.slack.translate import (
     view_request_id,
 )
 from bot.app import App
-from bot.commands import CATALOGUE, CommandSpec, get_command
+from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, Settings
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.reply import OOPS, Action, Button, Reply, error_reply
@@ -100,9 +100,10 @@ class SlackAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     def _register(self) -> None:
-        for spec in CATALOGUE:
-            self.bolt_app.command(f"/{spec.name}")(self._on_command)
-        # A command configured in Slack but not in the catalogue gets the core's friendly answer.
+        # One listener for every command (a command configured in Slack but not in the catalogue
+        # gets the core's friendly answer). Never two that match the same command: when a
+        # listener hasn't acked within 3 s, bolt runs the next matching one, i.e. the same
+        # command again.
         self.bolt_app.command(re.compile(r"^/.+"))(self._on_command)
         self.bolt_app.action(re.compile(rf"^{Action.PREFIX}:"))(self._on_action)
         self.bolt_app.view(CALLBACK_ID)(self._on_view_submission)

@@ -72,6 +72,7 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -130,6 +131,10 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with an error."""
         self._failures.setdefault(method, []).append(_Failure(status, error, retry_after, times))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every call of ``method`` only after ``seconds`` (a slow Slack); 0 undoes it."""
+        self._delays[method] = seconds
+
     def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
         self.fail(method, "ratelimited", status=429, retry_after=retry_after)
 
@@ -159,6 +164,9 @@ class FakeSlack:
             body = dict(await request.post())
         call = Call(method, dict(request.query), body, dict(request.headers))
         self.calls.append(call)
+        await self._notify()
+        if self._delays.get(method):
+            await asyncio.sleep(self._delays[method])
         try:
             failures = self._failures.get(method)
             if failures:
