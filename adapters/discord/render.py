@@ -1,12 +1,15 @@
 """Reply → what discord.py sends: an embed (public) or ephemeral text (private), a view of
 persistent buttons, files, and allowed mentions locked down to the core's own mentions.
 
-Text a member wrote arrives as plain ``str`` spans: it is escaped for Markdown and its mention
-syntax is broken (``@everyone`` → ``@\u200beveryone``), so it can never form a ping, a link or a
-heading. ``allowed_mentions`` is the lock behind that: ``parse`` is always empty (no
-``@everyone``, ``@here`` or roles, whatever the text says) and ``users`` lists only the members
-in ``reply.mentions()``. Mentions inside an embed never notify anyone on Discord anyway, so a
-public reply shows the mention chips without pinging.
+Text a member wrote arrives as plain ``str`` spans (and as ``Strong``, headings and fields). It
+is escaped one character at a time, with no look at its neighbours: every Markdown character gets
+a backslash (Discord shows ``\\*`` as ``*``) and every ``@`` a zero-width space after it
+(``@\u200beveryone``). So no two spans, however they sit side by side, can form a masked link,
+a mention or formatting. Bare ``http(s)://`` links are left whole so they still work (a
+backslash would end up in the link). ``allowed_mentions`` is the lock behind that: ``parse``
+is always empty (no ``@everyone``, ``@here`` or roles, whatever the text says) and ``users``
+lists only the members in ``reply.mentions()``. Mentions inside an embed never notify anyone
+on Discord anyway, so a public reply shows the mention chips without pinging.
 
 Buttons carry the core's ``Action`` as a stable ``custom_id`` (``wn:cheer:42``). They are
 ``DynamicItem``s: the client registers the class once at start-up, so a press on a message of
@@ -23,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import discord
-from discord.utils import escape_markdown, escape_mentions
 
 from bot.ids import Platform
 from bot.reply import (
@@ -143,12 +145,36 @@ def locked_mentions(member_ids: tuple[int, ...] | list[int]) -> discord.AllowedM
                                    users=[discord.Object(id=i) for i in member_ids])
 
 
+# Discord's autolink (a bare link stays clickable; it never takes in "<" or whitespace).
+_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+# Markdown characters, each shown as itself after a backslash. "+" and "." (after a digit)
+# start lists; the rest are formatting, links, headings, quotes and <@…>/<#…>/<t:…> markup.
+_MARKDOWN = frozenset("\\`*_~|[]()<>#-+")
+
+
 def escape(text: str) -> str:
-    """Member-written text, safe to show: no Markdown, no mentions, no headings or quotes."""
-    safe = escape_mentions(escape_markdown(text))
-    if safe.startswith(">"):
-        safe = "\\" + safe
-    return safe
+    """Member-written text, safe to show whatever stands next to it: no Markdown, no links but
+    bare ones, no mentions, headings, quotes or lists."""
+    out: list[str] = []
+    at = 0
+    for url in _URL.finditer(text):
+        out.append(_escape_plain(text[at:url.start()]))
+        out.append(url.group())
+        at = url.end()
+    out.append(_escape_plain(text[at:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
+    out: list[str] = []
+    for i, char in enumerate(text):
+        if char in _MARKDOWN or (char == "." and (i == 0 or text[i - 1].isdigit())):
+            out.append("\\" + char)
+        elif char == "@":
+            out.append("@\u200b")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def span(s: Span) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -82,3 +83,9 @@ def posted(fake: FakeDiscord, payload: dict) -> dict:
 
 def buttons(message: dict) -> list[dict]:
     return [c for row in message.get("components", []) for c in row.get("components", [])]
+
+
+def shown(text: str) -> str:
+    """Rendered Markdown as Discord shows it, for the escapes: a backslash before punctuation
+    shows that character (``\\*`` → ``*``), and the zero-width spaces after ``@`` are invisible."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text).replace("\u200b", "")

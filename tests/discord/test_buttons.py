@@ -11,7 +11,7 @@ from bot.handlers.commitments import resolve_buttons
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation
 from bot.reply import Buttons, Reply, Text
-from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, press, run_command
+from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, press, run_command, shown
 from tests.fakes.discord import BOT_ID, GUILD_ID, Call, FakeDiscord
 
 EPHEMERAL = 64
@@ -53,11 +53,11 @@ async def test_cheers_count_on_the_celebration(bot, fake: FakeDiscord):
         [relabelled] = buttons(call.json["data"])
         assert relabelled == {**buttons(before)[0], "label": label}
         assert relabelled["custom_id"] == cheer_id
-        shown = fake.messages[message["id"]]
-        assert [b["label"] for b in buttons(shown)] == [label]
-        assert (shown["embeds"], shown["content"]) == (before["embeds"], before["content"])
+        now = fake.messages[message["id"]]
+        assert [b["label"] for b in buttons(now)] == [label]
+        assert (now["embeds"], now["content"]) == (before["embeds"], before["content"])
         # ...and the presser alone hears about it.
-        assert followup.json["flags"] & EPHEMERAL and says in followup.json["content"]
+        assert followup.json["flags"] & EPHEMERAL and says in shown(followup.json["content"])
         assert followup.json["allowed_mentions"]["parse"] == []
 
 
@@ -165,7 +165,7 @@ async def test_a_kept_promise_is_celebrated_in_public(bot, fake: FakeDiscord, re
     await run_command(fake, "pending", {"ask": "asked for a reference"})
     asks = await open_asks(fake)
     # Two items: each line and its row of buttons are numbered so they can't be confused.
-    assert "**1.** Promise" in asks["content"] and "**2.** Waiting" in asks["content"]
+    assert "**1.** Promise" in shown(asks["content"]) and "**2.** Waiting" in shown(asks["content"])
     labels = [b["label"] for b in buttons(asks)]
     assert labels[:4] == ["1 · Rejected", "1 · Accepted", "1 · Still waiting", "1 · Didn't ask"]
     assert labels[4:] == ["2 · Rejected", "2 · Accepted", "2 · Still waiting"]

@@ -19,7 +19,7 @@ from bot.models import Schedule
 from bot.scheduler import Scheduler
 from bot.schedules import EVERY_DAY
 from storage.sqlite import SqliteRepository
-from tests.discord.conftest import ANA, BEN, buttons, press, run_command
+from tests.discord.conftest import ANA, BEN, buttons, press, run_command, shown
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord
 
 EPHEMERAL = 64
@@ -86,7 +86,7 @@ CHECKIN = {"action": "set", "time": "09:00", "days": "daily", "zone": "Europe/Be
 
 async def set_checkin(fake: FakeDiscord, repo) -> None:
     data = await command(fake, "checkin", CHECKIN, user_id=ADMIN, user_name="admin", admin=True)
-    assert "Check-ins are on!" in data["embeds"][0]["description"], data
+    assert "Check-ins are on!" in shown(data["embeds"][0]["description"]), data
     stored = await repo.get_schedule(COMMUNITY)
     assert stored is not None and stored.enabled
     assert replace(stored, updated_at=None) == Schedule(COMMUNITY, CHANNEL, "Europe/Berlin",
@@ -135,9 +135,9 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(bot, start_bot, f
     [post] = channel_posts(fake)
     assert post.headers["Authorization"].startswith("Bot ")
     [embed] = post.json["embeds"]
-    text = embed["description"]
+    text = shown(embed["description"])
     print(text)
-    assert embed["title"] == "Check-in · Thursday 26 Nov"
+    assert shown(embed["title"]) == "Check-in · Thursday 26 Nov"
     assert "**Yesterday:** 3 asks: 2 no's, 1 yes." in text
     assert f"Logged by <@{ANA}> (2) and <@{BEN}> (1)." in text
     assert f"• <@{ANA}> got a no: **asked for a raise**" in text
@@ -181,13 +181,13 @@ async def test_the_weekly_recap_attaches_its_chart(bot, fake, repo, app, clock):
     report = await sched.run_due(utc(2026, 11, 30, 8))
     assert (report.posted, report.failed) == (2, 0)
     checkin, recap = channel_posts(fake)[1:]
-    assert checkin.json["embeds"][0]["title"] == "Check-in · Monday 30 Nov" and not checkin.files
+    assert shown(checkin.json["embeds"][0]["title"]) == "Check-in · Monday 30 Nov" and not checkin.files
     [embed] = recap.json["embeds"]
     assert embed["title"] == "Weekly recap · 23 Nov – 29 Nov"
-    assert "**This week:** 3 asks: 2 no's, 1 yes." in embed["description"]
-    assert f"1. <@{ANA}> · 2\n2. <@{BEN}> · 1" in embed["description"]
-    assert (f"**Bravest ask:** <@{BEN}> · **pitched the big client** (fear 8/10)"
-            in embed["description"])
+    text = shown(embed["description"])
+    assert "**This week:** 3 asks: 2 no's, 1 yes." in text
+    assert f"1. <@{ANA}> · 2\n2. <@{BEN}> · 1" in text
+    assert f"**Bravest ask:** <@{BEN}> · **pitched the big client** (fear 8/10)" in text
     # Multipart: the PNG travels as a file, and the embed shows it.
     name = "whosnext-week-2026-11-23.png"
     assert recap.files == [name]
@@ -275,6 +275,6 @@ async def test_the_job_that_checkin_builds_posts_through_discord(bot, fake, repo
         assert (await sched.fire_group(job.id, "checkin")).posted == 1
         assert (await sched.fire_group(job.id, "checkin")).posted == 0  # fired twice: once
         [post] = channel_posts(fake)
-        assert post.json["embeds"][0]["title"] == "Check-in · Thursday 26 Nov"
+        assert shown(post.json["embeds"][0]["title"]) == "Check-in · Thursday 26 Nov"
     finally:
         await sched.stop()

@@ -6,7 +6,7 @@ import logging
 
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.reply import Heading, Mention, Reply, Text, Visibility
-from tests.discord.conftest import ANA
+from tests.discord.conftest import ANA, shown
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -20,7 +20,7 @@ async def test_post_to_a_channel(bot, fake: FakeDiscord):
     assert await bot.poster.post(COMMUNITY, CHANNEL, CHECKIN) is True
     (call,) = fake.find("POST", f"/channels/{CHANNEL}/messages")
     (embed,) = call.json["embeds"]
-    assert embed["title"] == "Daily check-in"
+    assert shown(embed["title"]) == "Daily check-in"
     assert f"<@{ANA}>" in embed["description"] and "@everyone" not in embed["description"]
     assert call.json["allowed_mentions"] == {"parse": [], "users": [ANA]}
 

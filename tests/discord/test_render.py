@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from urllib.parse import parse_qs, urlparse
 
 import discord
@@ -29,6 +30,7 @@ from bot.reply import (
     Text,
     Visibility,
 )
+from tests.discord.conftest import shown
 
 ANA = MemberRef(Platform.DISCORD, "1500000000000000001")
 SLACKER = MemberRef(Platform.SLACK, "U123")
@@ -52,7 +54,7 @@ def test_private_reply_is_ephemeral_text():
                   Visibility.PRIVATE)
     out = render(reply)
     assert out.ephemeral and not out.embeds
-    assert out.content == "**Your open asks**\nNothing open.\n-# Try /who-next"
+    assert out.content == "**Your open asks**\nNothing open.\n-# Try /who\\-next"
     assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": [], "users": []}
 
 
@@ -80,17 +82,79 @@ def test_member_text_cannot_form_a_mention(text: str):
 
 @pytest.mark.parametrize("text, escaped", [
     ("**bold** and __under__", "\\*\\*bold\\*\\* and \\_\\_under\\_\\_"),
-    ("[site](https://x.y)", "\\[site](https://x.y)"),
+    ("[site](https://x.y)", "\\[site\\]\\(https://x.y\\)"),
     ("# big heading", "\\# big heading"), ("> quoted", "\\> quoted"), ("`code`", "\\`code\\`"),
+    ("- a list", "\\- a list"), ("-# small", "\\-\\# small"), ("1. first", "1\\. first"),
+    ("||spoiler|| ~~gone~~", "\\|\\|spoiler\\|\\| \\~\\~gone\\~\\~"),
+    ("<#1300000000000000001>", "\\<\\#1300000000000000001\\>"),
+    ("a \\ b", "a \\\\ b"),
 ])
 def test_member_text_markdown_is_escaped(text: str, escaped: str):
     assert escape(text) == escaped
     assert render(Reply((Text.of(text),))).embeds[0].description == escaped
+    assert shown(escaped) == text  # Discord shows each escaped character as itself
+
+
+MARKDOWN = "\\`*_~|[]()<>#-+."
+
+
+def bare(rendered: str) -> str:
+    """What is left of rendered text once every backslash escape (and a bare link, kept whole
+    on purpose) is taken out: anything Markdown could act on."""
+    return re.sub(r"https?://\S+|\\[^0-9A-Za-z\s]", "", rendered)
+
+
+@pytest.mark.parametrize("char", MARKDOWN + "@")
+def test_every_dangerous_character_is_neutralised(char: str):
+    out = escape(char)
+    assert shown(out) == char
+    assert not set(bare(out)) & set(MARKDOWN) and out != char
+
+
+@pytest.mark.parametrize("left, right", [
+    ("[Free Nitro", "claim](https://evil.example/x)"),  # a masked link
+    ("**loud", "words**"), ("*lean", "ing*"), ("_lean", "ing_"), ("__under", "line__"),
+    ("~~struck", "out~~"), ("||hid", "den||"), ("`co", "de`"),
+    ("@", "everyone"), ("@", "here"), ("<@", "1500000000000000002>"), ("<@&", "1600000000000000001>"),
+    ("<#", "1300000000000000001>"), ("<t:", "1700000000:R>"), ("trailing \\", "*x*"),
+    ("\n", "# heading"), ("\n", "> quote"), ("\n", "- item"), ("\n1", ". item"),
+])
+def test_spans_side_by_side_form_nothing(left: str, right: str):
+    for text in (Text.of(left, right), Text.of(Strong(left), ", ", Strong(right))):
+        description = render(Reply((text,))).embeds[0].description
+        plain = description.replace("**", "")  # the bold this module adds itself
+        left_over = bare(plain)
+        assert not set(left_over) & set(MARKDOWN.rstrip(".")), description
+        assert not re.search(r"\d\.|@(everyone|here|[!&]?\d)|<", left_over), description
+        assert shown(plain).replace(", ", "") == left + right
+
+
+def test_promises_cannot_join_into_a_masked_link():
+    # The check-in's "Promised for today" line: several members' asks in one block.
+    ben = MemberRef(Platform.DISCORD, "1500000000000000002")
+    line = Text.of(Strong("Promised for today: "), Mention(ANA, "ana"), ": ",
+                   Strong("[Free Nitro"), ", ", Mention(ben, "ben"), ": ",
+                   Strong("claim](https://evil.example/x)"), ". You've got this!")
+    description = render(Reply((line,))).embeds[0].description
+    assert description == (f"**Promised for today:** <@{ANA.id}>: **\\[Free Nitro**, "
+                           f"<@{ben.id}>: **claim\\]\\(https://evil.example/x\\)**\\. "
+                           "You've got this!")
+
+
+def test_ordinary_text_reads_naturally():
+    plain = "asked my boss for a raise, and she said yes! Next: ask Sam (the editor) for 2.5 days"
+    assert shown(escape(plain)) == plain
+    assert escape("asked my boss for a raise, and she said no!") == (
+        "asked my boss for a raise, and she said no!")
+    # A bare link stays whole, so it still works; the text around it is escaped.
+    assert escape("see https://my-site.example/a_b?x=1 (mine)") == (
+        "see https://my-site.example/a_b?x=1 \\(mine\\)")
+    assert shown(escape("mail ana@example.com")) == "mail ana@example.com"
 
 
 def test_mentions_from_other_platforms_are_plain_names():
     out = render(Reply((Text.of(Mention(SLACKER, "sam")),)))
-    assert out.embeds[0].description == "@sam"
+    assert shown(out.embeds[0].description) == "@sam"
     assert out.allowed_mentions.to_dict() == {"parse": [], "users": []}
 
 
