@@ -17,9 +17,16 @@ log = logging.getLogger(__name__)
 DEFAULT_TTL = 300.0  # seconds: a role change takes effect within five minutes
 
 
+class SlackSlow(Exception):
+    """Slack didn't say in time (rate limited, or unreachable): ask the member to try again."""
+
+
 class AdminCheck:
     """``users.info`` answers, kept ``ttl`` seconds per (workspace, user). Failures are not
-    cached and count as "not an admin"."""
+    cached. A rate limit or a network error raises ``SlackSlow`` (an admin must not be told
+    they aren't one); any other error counts as "not an admin".
+
+    It runs before a command's ack, so give it a client that doesn't wait out rate limits."""
 
     def __init__(self, client: AsyncWebClient, *, ttl: float = DEFAULT_TTL,
                  now: Callable[[], float] = time.monotonic):
@@ -37,11 +44,14 @@ class AdminCheck:
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as err:
-            log.warning("Couldn't check Slack roles of %s: %s", user_id, api_error(err))
+            code = api_error(err)
+            log.warning("Couldn't check Slack roles of %s: %s", user_id, code)
+            if code == "ratelimited":
+                raise SlackSlow(code) from None
             return False
         except ClientError as err:
             log.warning("Couldn't check Slack roles of %s: %s", user_id, err)
-            return False
+            raise SlackSlow(str(err)) from None
         user = response.get("user") or {}
         verdict = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         if len(self._cache) > 10_000:

@@ -1,8 +1,10 @@
 """The Slack adapter: slack-bolt's ``AsyncApp`` in Socket Mode or HTTP mode, around the core.
 
 Slash commands are acknowledged with the rendered reply when the core answers within
-``ack_budget`` seconds (it normally takes milliseconds); otherwise they are acknowledged empty
-and answered through the ``response_url`` when the core is done. Button presses are
+``ack_budget`` seconds of the request's arrival (it normally takes milliseconds); otherwise they
+are acknowledged empty and answered through the ``response_url`` when the core is done. The
+work before an ack (the admin check, opening a form) counts against the same budget, and
+doesn't wait out Slack's rate limits: Slack wants the ack within 3 seconds. Button presses are
 acknowledged at once and answered through the ``response_url``; when the answer relabels
 buttons of the message pressed (a Cheer count), that message is rewritten with ``chat.update``
 if it is a channel message (an ephemeral one can't be). Work that outlives a request
@@ -25,10 +27,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.admin import DEFAULT_TTL, AdminCheck
+from adapters.slack.admin import DEFAULT_TTL, AdminCheck, SlackSlow
 from adapters.slack.config import api_base_url, check_settings
 from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
 from adapters.slack.poster import (
@@ -65,6 +68,7 @@ EVENTS_PATH = "/slack/events"
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                "not_allowed_token_type"}
 Sleep = Callable[[float], Awaitable[None]]
+SLOW = "Slack is slow to answer right now, please try again in a moment."
 
 
 class SlackAdapter:
@@ -86,7 +90,10 @@ class SlackAdapter:
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                      retry_handlers=self._retry_handlers)
         self.poster = SlackPoster(self.client)
-        self.admins = AdminCheck(self.client, ttl=admin_ttl, now=monotonic)
+        # For calls made while an ack is pending: no waiting out a rate limit's Retry-After.
+        self._quick_client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
+                                            retry_handlers=[AsyncConnectionErrorRetryHandler()])
+        self.admins = AdminCheck(self._quick_client, ttl=admin_ttl, now=monotonic)
         self.bolt_app = AsyncApp(client=self.client, name="whosnext",
                                  signing_secret=settings.slack_signing_secret or "",
                                  request_verification_enabled=True)
@@ -208,7 +215,25 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ slash commands
 
+    @staticmethod
+    def _remaining(deadline: float) -> float:
+        return max(0.0, deadline - asyncio.get_running_loop().time())
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.ack_budget
+
+    async def _is_admin(self, body: dict[str, Any], caller: Caller, deadline: float) -> bool:
+        """The workspace's roles, or ``SlackSlow`` if Slack can't say before the deadline."""
+        try:
+            return await asyncio.wait_for(self.admins.is_admin(team_id(body), caller.member.id),
+                                          timeout=self._remaining(deadline))
+        except TimeoutError:
+            log.warning("Slack: users.info for %s didn't answer before the ack was due",
+                        caller.member.id)
+            raise SlackSlow("timeout") from None
+
     async def _on_command(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        deadline = self._deadline()
         command = str(body.get("command", "")).lstrip("/")
         spec = get_command(command)
         retry = retry_number(request.headers)
@@ -219,20 +244,21 @@ class SlackAdapter:
         caller = caller_from_command(body)
         try:
             if spec is not None and spec.admin_only:
-                caller = replace(caller, is_admin=await self.admins.is_admin(team_id(body),
-                                                                             caller.member.id))
+                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline))
             if (spec is not None and spec.available and spec.needs_input and not text
                     and (caller.is_admin or not spec.admin_only)):
-                await self._open_modal(ack, body, spec)
+                await self._open_modal(ack, body, spec, deadline)
                 return
             work = self._spawn(self._run_command(spec, command, text, caller,
                                                  command_request_id(body)))
-            done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
+            done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
             if work not in done:
                 await ack()
                 self._spawn(self._deliver_later(work, body.get("response_url"), caller))
                 return
             reply = work.result()
+        except SlackSlow:
+            reply = error_reply(SLOW)
         except Exception:
             log.exception("Slack: /%s failed", command)
             reply = error_reply(OOPS)
@@ -251,13 +277,16 @@ class SlackAdapter:
             return error_reply(str(err), spec.usage, option=err.option)
         return await self.core.dispatch(Invocation(spec.name, caller, options, request_id))
 
-    async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec) -> None:
+    async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec,
+                          deadline: float) -> None:
         context = ModalContext(spec.name, body.get("channel_id"), body.get("response_url"))
         try:
-            await self.client.views_open(trigger_id=body.get("trigger_id", ""),
-                                         view=build_modal(spec, context))
+            await asyncio.wait_for(
+                self._quick_client.views_open(trigger_id=body.get("trigger_id", ""),
+                                              view=build_modal(spec, context)),
+                timeout=self._remaining(deadline))
         except (TimeoutError, SlackApiError, ClientError) as err:
-            code = api_error(err) if isinstance(err, SlackApiError) else str(err)
+            code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             log.warning("Slack: couldn't open the /%s form: %s", spec.name, code)
             message = render(error_reply("I couldn't open the form just now. You can also write it "
                                          "in one line:", spec.usage))
@@ -268,6 +297,7 @@ class SlackAdapter:
     # ------------------------------------------------------------------ modals
 
     async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        deadline = self._deadline()
         context = ModalContext.decode(view.get("private_metadata"))
         spec = get_command(context.command) if context else None
         if context is None or spec is None:
@@ -276,17 +306,18 @@ class SlackAdapter:
         caller = caller_from_interaction(body, channel_id=context.channel_id)
         try:
             if spec.admin_only:
-                caller = replace(caller, is_admin=await self.admins.is_admin(team_id(body),
-                                                                             caller.member.id))
+                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline))
             options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
             work = self._spawn(self.core.dispatch(
                 Invocation(spec.name, caller, options, view_request_id(body))))
-            done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
+            done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
             if work not in done:
                 await ack()
                 self._spawn(self._deliver_later(work, context.response_url, caller))
                 return
             reply = work.result()
+        except SlackSlow:
+            reply = error_reply(SLOW)
         except Exception:
             log.exception("Slack: /%s form failed", spec.name)
             reply = error_reply(OOPS)

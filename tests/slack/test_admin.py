@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from adapters.slack.admin import AdminCheck
+import pytest
+
+from adapters.slack.admin import AdminCheck, SlackSlow
 from adapters.slack.app import SlackAdapter
 from tests.slack.conftest import TEAM, post_signed, reply_json, settings_for, slash
 
@@ -38,8 +40,17 @@ async def test_the_answer_is_cached_until_the_ttl_runs_out(http_adapter, fake):
 
 async def test_a_failed_lookup_is_not_an_admin_and_not_cached(http_adapter, fake):
     check = AdminCheck(http_adapter.client, now=Ticker())
-    fake.fail("users.info", "ratelimited", status=429, retry_after=0, times=3)
+    fake.fail("users.info", "user_not_found")
     assert await check.is_admin(TEAM, "U0ADMIN") is False
+    assert await check.is_admin(TEAM, "U0ADMIN") is True
+
+
+async def test_a_rate_limited_lookup_is_slack_being_slow_not_a_refusal(http_adapter, fake):
+    # An admin must not be told they aren't one because Slack asked us to wait.
+    check = AdminCheck(http_adapter.client, now=Ticker())
+    fake.fail("users.info", "ratelimited", status=429, retry_after=0, times=3)
+    with pytest.raises(SlackSlow):
+        await check.is_admin(TEAM, "U0ADMIN")
     assert await check.is_admin(TEAM, "U0ADMIN") is True
 
 
