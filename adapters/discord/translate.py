@@ -2,11 +2,17 @@
 
 The interaction id is the request id: Discord may deliver an interaction twice (a gateway
 resume, two processes), and the core never counts the same request id twice.
+
+A mention typed into a text option arrives as markup (``<@123>``). Replies show member text
+escaped, so that would read as a raw id: it becomes a name instead (``@ana``, ``#general``,
+``@role``), from the interaction's resolved data when Discord sends it, else a generic one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 import discord
 
@@ -55,11 +61,37 @@ def option_value(spec_type: OptionType, value: object) -> object:
     return value
 
 
+# <@id>, <@!id> (a user), <@&id> (a role), <#id> (a channel), <:name:id> / <a:name:id> (an emoji).
+_MARKUP = re.compile(r"<(?P<kind>@!?|@&|#)(?P<id>[0-9]+)>|<a?:(?P<emoji>\w+):[0-9]+>")
+
+
+def plain_mentions(text: str, resolved: Mapping[str, Any]) -> str:
+    """``text`` with Discord's mention markup turned into names a reader understands."""
+    def name(match: re.Match[str]) -> str:
+        if match["emoji"]:
+            return f":{match['emoji']}:"
+        kind, ident = match["kind"], match["id"]
+        if kind == "#":
+            channel = resolved.get("channels", {}).get(ident) or {}
+            return f"#{channel.get('name') or 'channel'}"
+        if kind == "@&":
+            role = resolved.get("roles", {}).get(ident) or {}
+            return f"@{str(role.get('name') or '').lstrip('@') or 'role'}"
+        user = resolved.get("users", {}).get(ident) or {}
+        member = resolved.get("members", {}).get(ident) or {}
+        shown = member.get("nick") or user.get("global_name") or user.get("username")
+        return f"@{shown or 'user'}"
+    return _MARKUP.sub(name, text)
+
+
 def invocation(interaction: discord.Interaction, spec: CommandSpec,
                values: Mapping[str, object], who: Caller) -> Invocation:
+    resolved: Mapping[str, Any] = (interaction.data or {}).get("resolved") or {}
     options: dict[str, object] = {}
     for opt in spec.options:
         value = option_value(opt.type, values.get(opt.name))
+        if isinstance(value, str):
+            value = plain_mentions(value, resolved)
         if value is not None:
             options[opt.name] = value
     return Invocation(spec.name, who, options, request_id=str(interaction.id))

@@ -15,7 +15,7 @@ from bot.invocation import Caller, Invocation
 from bot.reply import Reply
 from storage.sqlite import SqliteRepository
 from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, run_command, shown
-from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, user_payload
 
 EPHEMERAL = 64
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -114,6 +114,24 @@ async def test_member_text_can_never_ping(bot, fake: FakeDiscord):
     assert f"<@{BEN}>" not in text and "<@&1600000000000000001>" not in text
     assert "**loud**" not in text and "\\*\\*loud\\*\\*" in text
     assert "\\[x\\]\\(http://e.vil\\)" in text  # no masked link
+
+
+async def test_mentions_typed_into_text_read_as_names(bot, fake: FakeDiscord):
+    cat, role, asks, gone = 1500000000000000003, 1600000000000000001, CHANNEL_ID + 1, CHANNEL_ID + 2
+    member = fake.member_payload(BEN, "ben", 0)
+    member.pop("user")
+    resolved = {"users": {str(BEN): user_payload(BEN, "ben")},
+                "members": {str(BEN): {**member, "nick": "Benny"}},
+                "channels": {str(asks): {**fake.channel_payload(asks, GUILD_ID, "asks"),
+                                         "permissions": "0"}}}
+    ask = (f"asked <@{BEN}> and <@!{cat}> in <#{asks}> and <#{gone}> "
+           f"to ping <@&{role}> <:wave:1700000000000000001>")
+    _, call = await run_command(fake, "rejected", {"ask": ask}, resolved=resolved)
+    data = call.json["data"]
+    text = shown(data["embeds"][0]["description"])
+    assert "asked @Benny and @user in #asks and #channel to ping @role :wave:" in text
+    assert not any(str(i) in text for i in (BEN, cat, role, asks, gone))
+    assert data["allowed_mentions"] == {"parse": [], "users": [ANA]}
 
 
 async def test_a_private_attempt_keeps_its_text_out_of_the_public_reply(bot, fake: FakeDiscord):

@@ -444,13 +444,15 @@ class FakeDiscord:
     def command(self, name: str, options: dict[str, Any] | None = None, *, user_id: int,
                 user_name: str = "ana", admin: bool = False, guild_id: int = GUILD_ID,
                 interaction_id: int | None = None,
-                resolved_users: dict[int, str] | None = None) -> dict[str, Any]:
+                resolved_users: dict[int, str] | None = None,
+                resolved: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         """An application-command interaction for a synced command; option types come from
-        the synced definition, so the payload is what Discord would send for it."""
+        the synced definition, so the payload is what Discord would send for it. ``resolved``
+        adds to the interaction's resolved data (say, for mentions typed into a text option)."""
         synced = self._synced(name, guild_id)
         types = {o["name"]: o["type"] for o in synced.get("options", [])}
         opts = []
-        resolved: dict[str, dict[str, Any]] = {}
+        resolved = {kind: dict(items) for kind, items in (resolved or {}).items()}
         for key, value in (options or {}).items():
             kind = types[key]  # KeyError: the bot never registered this option
             if kind == 6:  # user
