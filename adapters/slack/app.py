@@ -77,6 +77,7 @@ class SlackAdapter:
     def __init__(self, app: App, settings: Settings, *, api_url: str | None = None,
                  http_host: str = "0.0.0.0", http_port: int | None = None,
                  ack_budget: float = 2.0, admin_ttl: float = DEFAULT_TTL,
+                 connect_timeout: float = 30.0,
                  monotonic: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep):
         check_settings(settings)
         self.core = app
@@ -86,6 +87,7 @@ class SlackAdapter:
         self.http_host = http_host
         self.http_port = http_port if http_port is not None else settings.slack_http_port
         self.ack_budget = ack_budget
+        self.connect_timeout = connect_timeout
         self._retry_handlers: list[AsyncRetryHandler] = retry_handlers(sleep)
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                      retry_handlers=self._retry_handlers)
@@ -124,12 +126,7 @@ class SlackAdapter:
             await self._start_socket()
 
     async def stop(self) -> None:
-        if self._socket is not None:
-            socket, self._socket = self._socket, None
-            await socket.close_async()
-            pending = [t for t in (socket.client.message_processor, socket.client.current_session_monitor,
-                                   socket.client.message_receiver) if t is not None]
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self._close_socket()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -141,8 +138,8 @@ class SlackAdapter:
 
     async def run(self) -> None:
         """Start, then serve until cancelled."""
-        await self.start()
         try:
+            await self.start()
             await asyncio.Event().wait()
         finally:
             await self.stop()
@@ -196,11 +193,31 @@ class SlackAdapter:
             raise ConfigError(f"SLACK_APP_TOKEN was refused by Slack ({api_error(err)}). Create an "
                               "app-level token with the connections:write scope under Basic "
                               "Information → App-Level Tokens, and turn Socket Mode on.") from None
-        handler = AsyncSocketModeHandler(self.bolt_app, app_token=app_token, web_client=self.client)
-        handler.client.wss_uri = opened["url"]
-        await handler.connect_async()
-        self._socket = handler
+        url = str(opened["url"])
+        # On self before connecting, so that stop() can close it while it connects.
+        self._socket = handler = AsyncSocketModeHandler(self.bolt_app, app_token=app_token,
+                                                        web_client=self.client)
+        handler.client.wss_uri = url
+        try:
+            # slack-sdk's connect() never gives up: it logs and retries every ping interval.
+            await asyncio.wait_for(handler.connect_async(), timeout=self.connect_timeout)
+        except TimeoutError:
+            await self._close_socket()
+            where = url.split("?", 1)[0]  # the query holds a one-time ticket
+            raise ConfigError(f"Couldn't open Slack's Socket Mode websocket at {where} within "
+                              f"{self.connect_timeout:g} s. Check that this machine can reach it, "
+                              "and that SLACK_APP_TOKEN belongs to this app with Socket Mode "
+                              "turned on.") from None
         log.info("Slack: connected in Socket Mode")
+
+    async def _close_socket(self) -> None:
+        if self._socket is None:
+            return
+        socket, self._socket = self._socket, None
+        await socket.close_async()
+        pending = [t for t in (socket.client.message_processor, socket.client.current_session_monitor,
+                               socket.client.message_receiver) if t is not None]
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

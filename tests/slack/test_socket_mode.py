@@ -3,9 +3,22 @@ and acks them with the rendered reply."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from tests.slack.conftest import ANA, COMMUNITY, block_actions, member, section_texts, slash
+import pytest
+
+from adapters.slack.app import SlackAdapter
+from bot.config import ConfigError
+from tests.slack.conftest import (
+    ANA,
+    COMMUNITY,
+    block_actions,
+    member,
+    section_texts,
+    settings_for,
+    slash,
+)
 
 
 async def test_connects_and_acks_a_slash_command_with_the_reply(socket_adapter, fake, ids, repo):
@@ -55,3 +68,18 @@ async def test_a_button_press_over_the_socket(socket_adapter, fake, ids, repo):
     key = press["trigger_id"]
     [answer] = fake.responses_to(key)
     assert answer["response_type"] == "ephemeral" and "cheered" in answer["text"]
+
+
+async def test_an_unreachable_websocket_is_a_config_error_and_leaves_nothing_running(app, fake,
+                                                                                      sleeps):
+    # slack-sdk's connect() retries forever; start() must give up and clean up.
+    fake.handlers["apps.connections.open"] = lambda args: {"url": "ws://127.0.0.1:9/link?ticket=x"}
+    before = asyncio.all_tasks()
+    adapter = SlackAdapter(app, settings_for(fake, "socket"), sleep=sleeps, connect_timeout=0.3)
+    with pytest.raises(ConfigError) as raised:
+        await adapter.start()
+    message = str(raised.value)
+    assert "SLACK_APP_TOKEN" in message and "ws://127.0.0.1:9/link" in message
+    assert "ticket" not in message
+    assert asyncio.all_tasks() - before == set()
+    await adapter.stop()  # nothing left to stop
