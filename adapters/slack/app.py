@@ -443,13 +443,20 @@ class SlackAdapter:
 
     async def _upload(self, uploads: tuple[Upload, ...], reply: Reply, caller: Caller) -> None:
         """Files can't be ephemeral: a private one goes to the member's DM, a public one to the
-        channel."""
+        channel, or to the DM when the bot isn't in the channel (files need membership, which
+        chat:write.public doesn't give)."""
         try:
-            if reply.private or caller.channel is None:
-                target = await open_dm(self.client, caller.member.id)
-            else:
-                target = caller.channel.id
-            await upload_files(self.client, target, uploads)
-        except SlackApiError as err:
+            if not reply.private and caller.channel is not None:
+                try:
+                    await upload_files(self.client, caller.channel.id, uploads)
+                    return
+                except SlackApiError as err:
+                    if api_error(err) not in ("not_in_channel", "channel_not_found"):
+                        raise
+                    log.info("Slack: can't upload to %s (%s); sending the files to %s's DM",
+                             caller.channel.id, api_error(err), caller.member.id)
+            await upload_files(self.client, await open_dm(self.client, caller.member.id), uploads)
+        except (SlackApiError, TimeoutError, ClientError) as err:
+            code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             log.warning("Slack: couldn't upload %s for %s: %s",
-                        ", ".join(u.filename for u in uploads), caller.member.id, api_error(err))
+                        ", ".join(u.filename for u in uploads), caller.member.id, code)

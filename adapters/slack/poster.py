@@ -89,10 +89,9 @@ async def open_dm(client: AsyncWebClient, user_id: str) -> str:
 
 
 async def post_message(client: AsyncWebClient, channel_id: str, message: SlackMessage) -> dict[str, Any]:
+    """The message itself; its ``uploads`` are the caller's to send."""
     response = await client.chat_postMessage(channel=channel_id, unfurl_links=False,
                                              unfurl_media=False, **message.payload())
-    if message.uploads:
-        await upload_files(client, channel_id, message.uploads)
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
@@ -113,9 +112,9 @@ class SlackPoster:
     async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
         if not self._ours(community):
             return False
+        message = render(reply)
         try:
-            await post_message(self.client, channel_id, render(reply))
-            return True
+            await post_message(self.client, channel_id, message)
         except SlackApiError as err:
             code = api_error(err)
             if code in CHANNEL_GONE:
@@ -129,13 +128,33 @@ class SlackPoster:
         except (TimeoutError, ClientError) as err:
             log.error("Posting to Slack channel %s failed: %s", channel_id, err)
             return False
+        if message.uploads:
+            await self._attach(community, channel_id, message)
+        return True
+
+    async def _attach(self, community: CommunityRef, channel_id: str, message: SlackMessage) -> None:
+        """The post is out; a file that can't follow it (files need the bot in the channel,
+        which chat:write.public doesn't) is a clear log line, not a failed post."""
+        names = ", ".join(u.filename for u in message.uploads)
+        try:
+            await upload_files(self.client, channel_id, message.uploads)
+        except SlackApiError as err:
+            code = api_error(err)
+            reason = CHANNEL_GONE.get(code, "Slack refused the upload")
+            log.warning("Posted to Slack channel %s in workspace %s, but couldn't attach %s: %s (%s).",
+                        channel_id, community.id, names, reason, code)
+        except (TimeoutError, ClientError) as err:
+            log.warning("Posted to Slack channel %s in workspace %s, but couldn't attach %s: %r",
+                        channel_id, community.id, names, err)
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
         if not self._ours(community):
             return False
         try:
             channel_id = await open_dm(self.client, member.id)
-            await post_message(self.client, channel_id, render(reply))
+            message = render(reply)
+            await post_message(self.client, channel_id, message)
+            await upload_files(self.client, channel_id, message.uploads)
             return True
         except SlackApiError as err:
             log.warning("Can't DM Slack member %s in workspace %s: %s",

@@ -154,3 +154,15 @@ async def test_unknown_command_gets_a_friendly_answer(http_adapter, fake, http, 
     payload = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "rejectd", "x")))
     assert payload["response_type"] == "ephemeral"
     assert "/rejected" in payload["text"]
+
+
+async def test_a_public_card_goes_to_the_dm_when_the_bot_is_not_in_the_channel(http_adapter, fake,
+                                                                               http, ids):
+    await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "rejected", "asked")))
+    fake.fail("files.completeUploadExternal", "not_in_channel")
+    payload = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "stats")))
+    assert payload["response_type"] == "in_channel"  # the answer itself is unaffected
+    await http_adapter.idle()
+    completes = fake.calls_to("files.completeUploadExternal")
+    assert [c.args["channel_id"] for c in completes] == [CHANNEL, "D0ANA"]
+    assert fake.calls_to("conversations.open")[0].args["users"] == ANA

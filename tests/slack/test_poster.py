@@ -76,3 +76,15 @@ async def test_another_platforms_community_is_refused(http_adapter, fake):
     other = CommunityRef(Platform.DISCORD, "123")
     assert await http_adapter.poster.post(other, CHANNEL, checkin()) is False
     assert fake.calls_to("chat.postMessage") == []
+
+
+async def test_a_chart_the_channel_refuses_still_counts_as_posted_with_a_clear_log(http_adapter,
+                                                                                   fake, caplog):
+    # chat:write.public lets the bot post in a channel it hasn't joined; files need membership.
+    caplog.set_level(logging.WARNING, logger="adapters.slack.poster")
+    fake.fail("files.completeUploadExternal", "not_in_channel")
+    reply = Reply((Text.of("The week in asks"), Image(PNG, "week.png", "a chart of the week")))
+    assert await http_adapter.poster.post(COMMUNITY, "C0SHY", reply) is True
+    assert [c.args["channel"] for c in fake.calls_to("chat.postMessage")] == ["C0SHY"]
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "C0SHY" in line and "week.png" in line and "not_in_channel" in line and "/invite" in line
