@@ -47,17 +47,14 @@ def caller(interaction: discord.Interaction, guild_id: str | None = None) -> Cal
                if interaction.channel_id is not None else None)
     return Caller(member=member_ref(user), name=name[:100] or str(user.id),
                   community=CommunityRef(Platform.DISCORD, guild), channel=channel,
-                  is_admin=is_admin(interaction) if interaction.guild_id is not None else False)
+                  is_admin=is_admin(interaction))
 
 
 def option_value(spec_type: OptionType, value: object) -> object:
-    """discord.py's transformed option value → what the core's validator takes."""
-    if value is None:
-        return None
+    """discord.py's transformed option value → what the core's validator takes. A member
+    becomes a ``MemberRef``; a channel is already its id (``slash.ChannelId``)."""
     if spec_type is OptionType.MEMBER and isinstance(value, discord.abc.Snowflake):
         return member_ref(value)
-    if spec_type is OptionType.CHANNEL and isinstance(value, discord.abc.Snowflake):
-        return str(value.id)
     return value
 
 
