@@ -5,6 +5,7 @@ the interaction has no server."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -278,3 +279,23 @@ async def test_the_job_that_checkin_builds_posts_through_discord(bot, fake, repo
         assert shown(post.json["embeds"][0]["title"]) == "Check-in · Thursday 26 Nov"
     finally:
         await sched.stop()
+
+
+async def test_promises_posted_together_cannot_join_into_a_masked_link(bot, fake, repo, app,
+                                                                         clock):
+    # Two members' promises share one "Promised for today" line; each alone is harmless.
+    clock.set(utc(2026, 11, 25, 7))
+    await set_checkin(fake, repo)
+    for user_id, name, ask in ((ANA, "ana", "[Free Nitro"),
+                               (BEN, "ben", "claim](https://evil.example/x)")):
+        await command(fake, "timezone", {"zone": "Europe/Berlin"}, user_id=user_id, user_name=name)
+        await log(fake, clock, utc(2026, 11, 25, 12), "who-next", {"ask": ask, "when": "tomorrow"},
+                  user_id=user_id, user_name=name)
+    report = await scheduler(repo, app, bot, clock).run_due(utc(2026, 11, 26, 8))
+    assert report.posted == 1
+    [post] = channel_posts(fake)
+    text = post.json["embeds"][0]["description"]
+    line = next(line for line in text.split("\n") if "Promised for today" in line)
+    assert "\\[Free Nitro" in line and "claim\\]\\(https://evil.example/x" in line
+    assert not re.search(r"(?<!\\)[\[\]()]", line.replace("https://evil.example/x", ""))
+    assert "[Free Nitro" in shown(line) and "claim](https://evil.example/x)" in shown(line)
