@@ -24,9 +24,14 @@ from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import Caller
 from bot.textopts import parse
 
-# <@U123> or <@U123|name>, <#C123> or <#C123|name>, as Slack sends them with should_escape on.
-USER_TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-CHANNEL_TOKEN = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>")
+# Slack's control sequences in message text (should_escape on): <@U123|name>, <#C123|name>,
+# <!here>, <!subteam^S1|@team>, <https://x|label>. Members' own "<" arrives as "&lt;", so a raw
+# "<" only ever opens one of these.
+SLACK_TOKEN = re.compile(r"<([@#!][^<>|\s]+|[A-Za-z][A-Za-z0-9+.-]*:[^<>|\s]+)(?:\|([^<>]*))?>")
+_HELD = re.compile(r"\x00(\d+)\x00")  # a held sequence: no member can type NUL
+_MEMBER_ID = re.compile(r"@([UW][A-Z0-9]+)")
+_CHANNEL_ID = re.compile(r"#([CGD][A-Z0-9]+)")
+_BROADCASTS = ("here", "channel", "everyone")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
@@ -37,31 +42,58 @@ def unescape(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class _Token:
+    """One control sequence: a member or channel id (for MEMBER/CHANNEL options), and how it
+    reads as plain text (still Slack-escaped) anywhere else."""
+
+    member_id: str | None
+    channel_id: str | None
+    plain: str
+
+
+def _token(target: str, label: str | None) -> _Token:
+    if m := _MEMBER_ID.fullmatch(target):
+        return _Token(m.group(1), None, "@" + (label or m.group(1)))
+    if m := _CHANNEL_ID.fullmatch(target):
+        return _Token(None, m.group(1), "#" + (label or m.group(1)))
+    if target.startswith("!"):
+        name = target[1:]
+        if name in _BROADCASTS:
+            return _Token(None, None, "@" + name)
+        return _Token(None, None, label or "@" + name.split("^")[-1])
+    if label and label not in target:  # a link with its own words
+        return _Token(None, None, f"{label} ({target})")
+    return _Token(None, None, label or target)  # a bare link, as typed
+
+
 def options_from_text(spec: CommandSpec, text: str) -> dict[str, object]:
     """Raw options for the core from a slash command's text, with the core's grammar.
 
     Slack sends ``@ana`` as ``<@U123|ana>``: a member option becomes a ``MemberRef`` and a
-    channel option the channel's id. Everything else is the member's own text, unescaped; the
-    renderer escapes it again on the way out.
+    channel option the channel's id. Everything else is the member's own text, as plain text
+    (``@ana``, ``#general``, ``@here``, ``words (https://…)``), unescaped; the renderer escapes
+    it again on the way out, so nothing in it can ping or link.
     """
-    # Labels may hold spaces, which would split the value in the grammar: drop them first.
-    text = USER_TOKEN.sub(lambda m: f"<@{m.group(1)}>", text)
-    text = CHANNEL_TOKEN.sub(lambda m: f"<#{m.group(1)}>", text)
-    raw = parse(spec, text)
+    # Each sequence is held as NUL n NUL first: labels may hold spaces, which would split the value.
+    tokens: list[_Token] = []
+
+    def hold(m: re.Match[str]) -> str:
+        tokens.append(_token(m.group(1), m.group(2)))
+        return f"\x00{len(tokens) - 1}\x00"
+
+    raw = parse(spec, SLACK_TOKEN.sub(hold, text.replace("\x00", "")))
     out: dict[str, object] = {}
     for name, value in raw.items():
         opt = spec.option(name)
-        if opt is not None and opt.type is OptionType.MEMBER:
-            m = USER_TOKEN.fullmatch(value.strip())
-            if m:
-                out[name] = MemberRef(Platform.SLACK, m.group(1))
-                continue
-        if opt is not None and opt.type is OptionType.CHANNEL:
-            m = CHANNEL_TOKEN.fullmatch(value.strip())
-            if m:
-                out[name] = m.group(1)
-                continue
-        out[name] = unescape(value)
+        held = _HELD.fullmatch(value.strip())
+        token = tokens[int(held.group(1))] if held else None
+        if opt is not None and opt.type is OptionType.MEMBER and token and token.member_id:
+            out[name] = MemberRef(Platform.SLACK, token.member_id)
+        elif opt is not None and opt.type is OptionType.CHANNEL and token and token.channel_id:
+            out[name] = token.channel_id
+        else:
+            out[name] = unescape(_HELD.sub(lambda m: tokens[int(m.group(1))].plain, value))
     return out
 
 

@@ -144,10 +144,22 @@ async def test_member_text_is_escaped_in_the_reply(http_adapter, fake, http, ids
         http, http_adapter,
         slash(fake, ids, "rejected", "told <!channel> &lt;b&gt; about <@U0123|bob> & co")))
     text = section_texts(payload)
-    assert "&lt;!channel&gt;" in text and "&lt;@U0123&gt;" in text
-    assert "&lt;b&gt;" in text and "&amp; co" in text
+    assert "told @channel &lt;b&gt; about @bob &amp; co" in text
     assert "<!channel>" not in payload["text"] and "<@U0123>" not in text
     assert f"<@{ANA}>" in text  # the one mention the core meant
+
+
+async def test_mentions_channels_and_links_in_free_text_read_as_plain_text(http_adapter, fake, http,
+                                                                           ids):
+    # A public celebration must neither ping nor show raw ids like <@U0BEN>.
+    payload = await reply_json(await post_signed(http, http_adapter, slash(
+        fake, ids, "rejected",
+        "asked <@U0BEN|ben> and <!here> in <#C0ASKS|asks> about <https://x.io/p?a=1&amp;b=2|the pitch>")))
+    assert payload["response_type"] == "in_channel"
+    text = section_texts(payload)
+    assert ("asked @ben and @here in #asks about the pitch (https://x.io/p?a=1&amp;b=2)" in text), text
+    for raw in ("<@U0BEN", "<!", "<#C0ASKS", "<https", "U0BEN", "C0ASKS"):
+        assert raw not in text and raw not in payload["text"], raw
 
 
 async def test_unknown_command_gets_a_friendly_answer(http_adapter, fake, http, ids):

@@ -32,6 +32,25 @@ def test_member_mentions_become_member_refs():
     assert options_from_text(spec, "ben") == {"member": "ben"}
 
 
+def test_slack_sequences_in_free_text_become_plain_text():
+    spec = get_command("rejected")
+    options = options_from_text(spec, (
+        'told <!channel> and <!here|@here> about <@U0123|bob smith> in <#C0ASK|asks> '
+        '<https://x.io/a?b=1&amp;c=2|the doc> <https://y.io> <mailto:a@b.c|a@b.c> '
+        '<!subteam^S1|@devs> who:<@U0BEN> lesson:"<!everyone> <#C0X>"'))
+    assert options == {
+        "ask": "told @channel and @here about @bob smith in #asks the doc (https://x.io/a?b=1&c=2) "
+               "https://y.io a@b.c @devs",
+        "who": "@U0BEN",
+        "lesson": "@everyone #C0X",
+    }
+
+
+def test_channel_options_take_the_channel_id():
+    options = options_from_text(get_command("checkin"), "set channel:<#C0ASKS|the asks>")
+    assert options["channel"] == "C0ASKS"
+
+
 def test_grammar_errors_are_option_errors():
     with pytest.raises(OptionError):
         options_from_text(get_command("rejected"), 'asked who:"unclosed')
