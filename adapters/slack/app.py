@@ -69,6 +69,7 @@ AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"
                "not_allowed_token_type"}
 Sleep = Callable[[float], Awaitable[None]]
 SLOW = "Slack is slow to answer right now, please try again in a moment."
+NO_PREVIEWS = {"unfurl_links": False, "unfurl_media": False}  # as the Poster posts
 
 
 class SlackAdapter:
@@ -280,7 +281,8 @@ class SlackAdapter:
             log.exception("Slack: /%s failed", command)
             reply = error_reply(OOPS)
         message = render(reply)
-        await ack(dict(message.payload(), response_type="ephemeral" if reply.private else "in_channel"))
+        await ack(dict(message.payload(), **NO_PREVIEWS,
+                       response_type="ephemeral" if reply.private else "in_channel"))
         if message.uploads:
             self._spawn(self._upload(message.uploads, reply, caller))
 
@@ -417,7 +419,8 @@ class SlackAdapter:
                 if replace_original:
                     payload["replace_original"] = True
                 else:
-                    payload["response_type"] = "ephemeral" if reply.private else "in_channel"
+                    payload.update(NO_PREVIEWS,
+                                   response_type="ephemeral" if reply.private else "in_channel")
                     if from_button:
                         payload["replace_original"] = False
                 await self._respond(response_url, payload)

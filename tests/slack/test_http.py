@@ -178,3 +178,10 @@ async def test_a_public_card_goes_to_the_dm_when_the_bot_is_not_in_the_channel(h
     completes = fake.calls_to("files.completeUploadExternal")
     assert [c.args["channel_id"] for c in completes] == [CHANNEL, "D0ANA"]
     assert fake.calls_to("conversations.open")[0].args["users"] == ANA
+
+
+async def test_public_answers_show_no_link_previews(http_adapter, fake, http, ids):
+    payload = await reply_json(await post_signed(http, http_adapter, slash(
+        fake, ids, "rejected", "asked about <https://example.com/pitch|the pitch>")))
+    assert payload["response_type"] == "in_channel"
+    assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
