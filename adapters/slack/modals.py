@@ -73,8 +73,10 @@ def _element(opt: OptionSpec) -> dict[str, Any]:
     if opt.type is OptionType.MEMBER:
         return {"type": "users_select", "placeholder": _plain("Pick someone")}
     if opt.type is OptionType.CHANNEL:
+        # Channels only: a check-in can't go to a DM or a group DM.
         return {"type": "conversations_select", "placeholder": _plain("Pick a channel"),
-                "default_to_current_conversation": True}
+                "default_to_current_conversation": True,
+                "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
     element = {"type": "plain_text_input", "max_length": min(opt.max_length, MAX_TEXT_INPUT)}
     if opt.max_length > 200:
         element["multiline"] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.modals import ModalContext
+from adapters.slack.modals import ModalContext, build_modal
 from bot.commands import get_command
 from tests.slack.conftest import (
     ANA,
@@ -125,3 +125,9 @@ async def test_a_form_in_socket_mode_posts_member_text_escaped(socket_adapter, f
     assert "told &lt;!channel&gt; and &lt;@U123&gt; &amp; &lt;!here&gt;" in text
     assert "<!channel>" not in post.args["text"] and "<@U123>" not in post.args["text"]
     assert "<!" not in text.replace(f"<@{ANA}>", "")
+
+
+def test_the_channel_picker_offers_channels_only():
+    view = build_modal(get_command("checkin"), ModalContext("checkin", CHANNEL))
+    [picker] = [b["element"] for b in view["blocks"] if b["element"]["type"] == "conversations_select"]
+    assert picker["filter"] == {"include": ["public", "private"], "exclude_bot_users": True}
