@@ -126,16 +126,21 @@ class SlackAdapter:
         else:
             await self._start_socket()
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Disconnect, then give replies still being sent ``timeout`` seconds before cancelling
+        them."""
         await self._close_socket()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
         try:
-            await asyncio.wait_for(self.idle(), timeout=10)
+            await asyncio.wait_for(self.idle(), timeout=timeout)
         except TimeoutError:
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            log.warning("Slack: cancelling %d replies still being sent", len(tasks))
+            for task in tasks:
                 task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self) -> None:
         """Start, then serve until cancelled."""
@@ -220,16 +225,21 @@ class SlackAdapter:
                                socket.client.message_receiver) if t is not None]
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str | None) -> asyncio.Task[Any]:
+        """Run ``coro`` as a tracked task. Its failure is logged as "``what`` failed"; with
+        ``what=None`` the failure is the awaiter's to log (the core's work on a request)."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(lambda done: self._task_done(done, what))
         return task
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
+    def _task_done(self, task: asyncio.Task[Any], what: str | None) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Slack: sending a reply failed", exc_info=task.exception())
+        if task.cancelled():
+            return
+        error = task.exception()  # retrieved either way, so asyncio doesn't report it again
+        if error is not None and what is not None:
+            log.error("Slack: %s failed", what, exc_info=error)
 
     # ------------------------------------------------------------------ slash commands
 
@@ -268,11 +278,12 @@ class SlackAdapter:
                 await self._open_modal(ack, body, spec, deadline)
                 return
             work = self._spawn(self._run_command(spec, command, text, caller,
-                                                 command_request_id(body)))
+                                                 command_request_id(body)), None)
             done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
             if work not in done:
                 await ack()
-                self._spawn(self._deliver_later(work, body.get("response_url"), caller))
+                self._spawn(self._deliver_later(work, body.get("response_url"), caller),
+                            "sending a slow answer")
                 return
             reply = work.result()
         except SlackSlow:
@@ -284,7 +295,7 @@ class SlackAdapter:
         await ack(dict(message.payload(), **NO_PREVIEWS,
                        response_type="ephemeral" if reply.private else "in_channel"))
         if message.uploads:
-            self._spawn(self._upload(message.uploads, reply, caller))
+            self._spawn(self._upload(message.uploads, reply, caller), "uploading files")
 
     async def _run_command(self, spec: CommandSpec | None, command: str, text: str, caller: Caller,
                            request_id: str | None) -> Reply:
@@ -328,11 +339,12 @@ class SlackAdapter:
                 caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline))
             options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
             work = self._spawn(self.core.dispatch(
-                Invocation(spec.name, caller, options, view_request_id(body))))
+                Invocation(spec.name, caller, options, view_request_id(body))), None)
             done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
             if work not in done:
                 await ack()
-                self._spawn(self._deliver_later(work, context.response_url, caller))
+                self._spawn(self._deliver_later(work, context.response_url, caller),
+                            "sending a slow answer")
                 return
             reply = work.result()
         except SlackSlow:
@@ -346,7 +358,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors={field: reply.plain_text()[:1000]})
             return
         await ack()
-        self._spawn(self._deliver(reply, response_url=context.response_url, caller=caller))
+        self._spawn(self._deliver(reply, response_url=context.response_url, caller=caller),
+                    "answering a form")
 
     # ------------------------------------------------------------------ buttons
 
@@ -357,13 +370,18 @@ class SlackAdapter:
             return
         caller = caller_from_interaction(body)
         press = ActionInvocation(decoded.name, decoded.value, caller, action_request_id(body, action))
-        self._spawn(self._press(press, body.get("response_url"), pressed_message(body)))
+        self._spawn(self._press(press, body.get("response_url"), pressed_message(body)),
+                    "answering a button press")
 
     async def _press(self, press: ActionInvocation, response_url: str | None,
                      message: PressedMessage) -> None:
-        reply = await self.core.handle_action(press)
+        try:
+            reply = await self.core.handle_action(press)
+        except Exception:
+            log.exception("Slack: the %s button failed", press.name)
+            reply = error_reply(OOPS)
         if reply.relabel and not reply.replace_original:
-            self._spawn(self._relabel(message, reply.relabel, response_url))
+            self._spawn(self._relabel(message, reply.relabel, response_url), "relabelling buttons")
         await self._deliver(reply, response_url=response_url, caller=press.caller,
                             button_message_ts=message.ts, from_button=True)
 
