@@ -38,11 +38,10 @@ from adapters.slack.poster import (
     SlackPoster,
     api_error,
     open_dm,
-    post_message,
     retry_handlers,
     upload_files,
 )
-from adapters.slack.render import SlackMessage, Upload, relabel_blocks, render
+from adapters.slack.render import Upload, relabel_blocks, render
 from adapters.slack.translate import (
     OptionError,
     PressedMessage,
@@ -100,8 +99,6 @@ class SlackAdapter:
         self.bolt_app = AsyncApp(client=self.client, name="whosnext",
                                  signing_secret=settings.slack_signing_secret or "",
                                  request_verification_enabled=True)
-        self.team_id: str | None = None
-        self.bot_user_id: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -169,8 +166,6 @@ class SlackAdapter:
         except (TimeoutError, ClientError, OSError) as err:
             raise ConfigError(f"Couldn't reach Slack at {self.api_url} ({err}). Check the network, "
                               "or SLACK_API_URL if you set it.") from None
-        self.team_id = response.get("team_id")
-        self.bot_user_id = response.get("user_id")
         log.info("Slack: signed in as %s in workspace %s (%s mode)", response.get("user"),
                  response.get("team"), self.mode)
 
@@ -382,8 +377,7 @@ class SlackAdapter:
             reply = error_reply(OOPS)
         if reply.relabel and not reply.replace_original:
             self._spawn(self._relabel(message, reply.relabel, response_url), "relabelling buttons")
-        await self._deliver(reply, response_url=response_url, caller=press.caller,
-                            button_message_ts=message.ts, from_button=True)
+        await self._deliver(reply, response_url=response_url, caller=press.caller, from_button=True)
 
     async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...],
                        response_url: str | None) -> None:
@@ -426,33 +420,25 @@ class SlackAdapter:
         await self._deliver(reply, response_url=response_url, caller=caller)
 
     async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,
-                       button_message_ts: str | None = None, from_button: bool = False) -> None:
-        """Answer outside an ack: through the response_url when there is one, else the Web API."""
+                       from_button: bool = False) -> None:
+        """Answer outside an ack, through the response_url of the command, form or press."""
         message = render(reply)
-        replace_original = from_button and reply.replace_original
-        channel_id = caller.channel.id if caller.channel else None
-        try:
-            if response_url:
-                payload: dict[str, Any] = message.payload()
-                if replace_original:
-                    payload["replace_original"] = True
-                else:
-                    payload.update(NO_PREVIEWS,
-                                   response_type="ephemeral" if reply.private else "in_channel")
-                    if from_button:
-                        payload["replace_original"] = False
-                await self._respond(response_url, payload)
-            elif channel_id and replace_original and button_message_ts:
-                await self.client.chat_update(channel=channel_id, ts=button_message_ts,
-                                              **message.payload())
-            elif channel_id and reply.private:
-                await self.client.chat_postEphemeral(channel=channel_id, user=caller.member.id,
-                                                     **message.payload())
+        if not response_url:  # Slack always sends one; a form keeps its command's
+            log.warning("Slack: no response_url to answer %s with", caller.member.id)
+        else:
+            payload: dict[str, Any] = message.payload()
+            if from_button and reply.replace_original:
+                payload["replace_original"] = True
             else:
-                target = channel_id or await open_dm(self.client, caller.member.id)
-                await post_message(self.client, target, SlackMessage(message.text, message.blocks))
-        except SlackApiError as err:
-            log.warning("Slack: couldn't answer %s: %s", caller.member.id, api_error(err))
+                payload.update(NO_PREVIEWS,
+                               response_type="ephemeral" if reply.private else "in_channel")
+                if from_button:
+                    payload["replace_original"] = False
+            try:
+                await self._respond(response_url, payload)
+            except (TimeoutError, ClientError) as err:
+                log.warning("Slack: couldn't answer %s through the response_url: %r",
+                            caller.member.id, err)
         if message.uploads:
             await self._upload(message.uploads, reply, caller)
 

@@ -111,7 +111,8 @@ def team_id(body: Mapping[str, Any]) -> str:
     return str(body.get("team_id") or _dig(body, "team", "id") or _dig(body, "user", "team_id") or "")
 
 
-def caller_from_command(body: Mapping[str, Any], is_admin: bool = False) -> Caller:
+def caller_from_command(body: Mapping[str, Any]) -> Caller:
+    """A slash command; ``is_admin`` is the adapter's to find out (``AdminCheck``)."""
     user_id = str(body.get("user_id", ""))
     channel = body.get("channel_id")
     return Caller(
@@ -119,12 +120,10 @@ def caller_from_command(body: Mapping[str, Any], is_admin: bool = False) -> Call
         name=str(body.get("user_name") or user_id),
         community=CommunityRef(Platform.SLACK, team_id(body)),
         channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
-        is_admin=is_admin,
     )
 
 
-def caller_from_interaction(body: Mapping[str, Any], channel_id: str | None = None,
-                            is_admin: bool = False) -> Caller:
+def caller_from_interaction(body: Mapping[str, Any], channel_id: str | None = None) -> Caller:
     """A button press or a modal submission: ``user`` and ``team`` are objects there."""
     user = body.get("user") or {}
     user_id = str(user.get("id", ""))
@@ -135,7 +134,6 @@ def caller_from_interaction(body: Mapping[str, Any], channel_id: str | None = No
         name=str(name),
         community=CommunityRef(Platform.SLACK, team_id(body)),
         channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
-        is_admin=is_admin,
     )
 
 

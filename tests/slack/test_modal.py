@@ -109,22 +109,24 @@ async def test_a_too_long_ask_is_an_error_on_the_ask_field(http_adapter, fake, h
 
 
 async def test_a_form_in_socket_mode_posts_member_text_escaped(socket_adapter, fake, ids, repo):
-    """Without a response_url (the command came from a shortcut, say), the answer is posted with
-    chat.postMessage, and the member's text reaches Slack escaped."""
-    envelope = await fake.send_envelope("slash_commands", slash(fake, ids, "rejected"))
-    await fake.wait_for_ack(envelope)
+    """The answer goes to the command's response_url (kept in the form), and the member's text
+    reaches Slack escaped."""
+    form = slash(fake, ids, "rejected")
+    await fake.wait_for_ack(await fake.send_envelope("slash_commands", form))
     view = fake.calls_to("views.open")[0].args["view"]
-    view["private_metadata"] = ModalContext("rejected", CHANNEL).encode()
+    assert ModalContext.decode(view["private_metadata"]) == ModalContext(
+        "rejected", CHANNEL, form["response_url"])
     values = {"ask": text_value("told <!channel> and <@U123> & <!here>")}
     ack = await fake.wait_for_ack(await fake.send_envelope("interactive", view_submission(view, values)))
     assert not ack.get("payload")
     await socket_adapter.idle()
-    [post] = fake.calls_to("chat.postMessage")
-    assert post.args["channel"] == CHANNEL
-    text = section_texts({"blocks": post.blocks()})
+    [answer] = fake.responses_to(form["trigger_id"])
+    assert answer["response_type"] == "in_channel"
+    text = section_texts(answer)
     assert "told &lt;!channel&gt; and &lt;@U123&gt; &amp; &lt;!here&gt;" in text
-    assert "<!channel>" not in post.args["text"] and "<@U123>" not in post.args["text"]
+    assert "<!channel>" not in answer["text"] and "<@U123>" not in answer["text"]
     assert "<!" not in text.replace(f"<@{ANA}>", "")
+    assert fake.calls_to("chat.postMessage") == []
 
 
 def test_the_channel_picker_offers_channels_only():
