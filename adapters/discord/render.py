@@ -6,7 +6,8 @@ is escaped one character at a time, with no look at its neighbours: every Markdo
 a backslash (Discord shows ``\\*`` as ``*``) and every ``@`` a zero-width space after it
 (``@\u200beveryone``). So no two spans, however they sit side by side, can form a masked link,
 a mention or formatting. Bare ``http(s)://`` links are left whole so they still work (a
-backslash would end up in the link). ``allowed_mentions`` is the lock behind that: ``parse``
+backslash would end up in the link), but for the ``@``s: a link ending in ``@`` could
+otherwise meet ``everyone`` in the next span. ``allowed_mentions`` is the lock behind that: ``parse``
 is always empty (no ``@everyone``, ``@here`` or roles, whatever the text says) and ``users``
 lists only the members in ``reply.mentions()``. Mentions inside an embed never notify anyone
 on Discord anyway, so a public reply shows the mention chips without pinging.
@@ -159,7 +160,7 @@ def escape(text: str) -> str:
     at = 0
     for url in _URL.finditer(text):
         out.append(_escape_plain(text[at:url.start()]))
-        out.append(url.group())
+        out.append(url.group().replace("@", "@\u200b"))
         at = url.end()
     out.append(_escape_plain(text[at:]))
     return "".join(out)

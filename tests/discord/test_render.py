@@ -118,6 +118,7 @@ def test_every_dangerous_character_is_neutralised(char: str):
     ("@", "everyone"), ("@", "here"), ("<@", "1500000000000000002>"), ("<@&", "1600000000000000001>"),
     ("<#", "1300000000000000001>"), ("<t:", "1700000000:R>"), ("trailing \\", "*x*"),
     ("\n", "# heading"), ("\n", "> quote"), ("\n", "- item"), ("\n1", ". item"),
+    ("see https://x.example/@", "everyone"), ("https://x.example/a", "[b](https://evil.example)"),
 ])
 def test_spans_side_by_side_form_nothing(left: str, right: str):
     for text in (Text.of(left, right), Text.of(Strong(left), ", ", Strong(right))):
