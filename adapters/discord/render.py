@@ -166,6 +166,12 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
+def escape_title(text: str) -> str:
+    """An embed title shows no links, mentions, headings or lists, so only the formatting
+    characters need a backslash there ("Check-in" stays as it is)."""
+    return "".join("\\" + ch if ch in "\\`*_~|" else ch for ch in text)
+
+
 def _escape_plain(text: str) -> str:
     out: list[str] = []
     for i, char in enumerate(text):
@@ -332,7 +338,7 @@ def _as_embed(blocks: list[Block], image_name: str | None, more: str | None) -> 
     for block in blocks:
         if isinstance(block, Heading):
             if embed.title is None and not parts:
-                embed.title = _clip(escape(block.text), TITLE_LIMIT)
+                embed.title = _clip(escape_title(block.text), TITLE_LIMIT)
             else:
                 parts.append(f"**{escape(block.text)}**")
         elif isinstance(block, Text):

@@ -267,3 +267,11 @@ def test_relabel_with_nothing_to_change_or_foreign_buttons_is_none():
         {"type": 2, "style": 1, "label": "Cheer", "custom_id": "wn:cheer:7"},
         {"type": 2, "style": 5, "label": "Docs", "url": "https://example.com"}]})]
     assert relabelled_view(foreign, (Button("Cheer · 2", cheer),)) is None
+
+
+def test_embed_titles_escape_only_formatting():
+    from adapters.discord.render import escape_title
+
+    assert escape_title("Check-in · Thu 26 Nov (3)") == "Check-in · Thu 26 Nov (3)"
+    assert escape_title("**bo**'s _asking_ ~~so~~ far|`x`") == (
+        "\\*\\*bo\\*\\*'s \\_asking\\_ \\~\\~so\\~\\~ far\\|\\`x\\`")
