@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import ClientError, web
@@ -68,7 +69,8 @@ AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"
                "not_allowed_token_type"}
 Sleep = Callable[[float], Awaitable[None]]
 SLOW = "Slack is slow to answer right now, please try again in a moment."
-NO_PREVIEWS = {"unfurl_links": False, "unfurl_media": False}  # as the Poster posts
+# As the Poster posts: no link previews under our answers.
+NO_PREVIEWS = MappingProxyType({"unfurl_links": False, "unfurl_media": False})
 
 
 class SlackAdapter:
