@@ -89,6 +89,15 @@ async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool
     return daily_reply(schedule, day, since, act, late)
 
 
+def _promises(title: str, commitments: list, act: Activity, ending: str) -> Text:
+    """One line of promises with their owners mentioned, the first MAX_COMMITMENTS of them."""
+    items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
+             for c in commitments[:MAX_COMMITMENTS]]
+    more = len(commitments) - MAX_COMMITMENTS
+    return Text.of(Strong(title), *_joined(items), f" (and {more} more)" if more > 0 else "",
+                   ending)
+
+
 def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late: bool = False
                 ) -> Reply:
     seed = day.toordinal()
@@ -129,17 +138,9 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
     due_today = [c for c in act.commitments if c.due_at >= end]
     still_open = [c for c in act.commitments if c.due_at < end]
     if due_today:
-        items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
-                 for c in due_today[:MAX_COMMITMENTS]]
-        more = len(due_today) - MAX_COMMITMENTS
-        blocks.append(Text.of(Strong("Promised for today: "), *_joined(items),
-                              f" (and {more} more)" if more > 0 else "", ". You've got this!"))
+        blocks.append(_promises("Promised for today: ", due_today, act, ". You've got this!"))
     if still_open:
-        items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
-                 for c in still_open[:MAX_COMMITMENTS]]
-        more = len(still_open) - MAX_COMMITMENTS
-        blocks.append(Text.of(Strong("Promises still open: "), *_joined(items),
-                              f" (and {more} more)" if more > 0 else "", "."))
+        blocks.append(_promises("Promises still open: ", still_open, act, "."))
         blocks.append(Context.of(prompts.CHECKIN_OPEN_NOTE))
     blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, seed)))
     blocks.append(Context.of(prompts.CHECKIN_HOW_TO))
