@@ -244,6 +244,17 @@ class SlackAdapter:
     def _remaining(deadline: float) -> float:
         return max(0.0, deadline - asyncio.get_running_loop().time())
 
+    async def _in_time(self, work: asyncio.Task[Reply], deadline: float, ack: Any,
+                       response_url: str | None, caller: Caller) -> Reply | None:
+        """The core's answer if it comes before the deadline; otherwise ack empty now, send the
+        answer to the response_url when it's ready, and return None."""
+        done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
+        if work in done:
+            return work.result()
+        await ack()
+        self._spawn(self._deliver_later(work, response_url, caller), "sending a slow answer")
+        return None
+
     def _deadline(self) -> float:
         return asyncio.get_running_loop().time() + self.ack_budget
 
@@ -276,13 +287,9 @@ class SlackAdapter:
                 return
             work = self._spawn(self._run_command(spec, command, text, caller,
                                                  command_request_id(body)), None)
-            done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
-            if work not in done:
-                await ack()
-                self._spawn(self._deliver_later(work, body.get("response_url"), caller),
-                            "sending a slow answer")
+            reply = await self._in_time(work, deadline, ack, body.get("response_url"), caller)
+            if reply is None:
                 return
-            reply = work.result()
         except SlackSlow:
             reply = error_reply(SLOW)
         except Exception:
@@ -337,13 +344,9 @@ class SlackAdapter:
             options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
             work = self._spawn(self.core.dispatch(
                 Invocation(spec.name, caller, options, view_request_id(body))), None)
-            done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
-            if work not in done:
-                await ack()
-                self._spawn(self._deliver_later(work, context.response_url, caller),
-                            "sending a slow answer")
+            reply = await self._in_time(work, deadline, ack, context.response_url, caller)
+            if reply is None:
                 return
-            reply = work.result()
         except SlackSlow:
             reply = error_reply(SLOW)
         except Exception:
