@@ -7,10 +7,11 @@ a backslash (Discord shows ``\\*`` as ``*``) and every ``@`` a zero-width space 
 (``@\u200beveryone``). So no two spans, however they sit side by side, can form a masked link,
 a mention or formatting. Bare ``http(s)://`` links are left whole so they still work (a
 backslash would end up in the link), but for the ``@``s: a link ending in ``@`` could
-otherwise meet ``everyone`` in the next span. ``allowed_mentions`` is the lock behind that: ``parse``
-is always empty (no ``@everyone``, ``@here`` or roles, whatever the text says) and ``users``
-lists only the members in ``reply.mentions()``. Mentions inside an embed never notify anyone
-on Discord anyway, so a public reply shows the mention chips without pinging.
+otherwise meet ``everyone`` in the next span. ``allowed_mentions`` is the lock behind that: it
+allows nothing (no ``@everyone``, ``@here``, roles or users, whatever the text says), so the
+core's ``Mention`` spans show as name chips and notify no one, in an embed (where Discord never
+notifies anyway) and in an ephemeral text alike. An empty list also stays inside Discord's
+limit of 100 ids however many members a post names.
 
 Buttons carry the core's ``Action`` as a stable ``custom_id`` (``wn:cheer:42``). They are
 ``DynamicItem``s: the client registers the class once at start-up, so a press on a message of
@@ -116,7 +117,7 @@ class Rendered:
     embeds: list[discord.Embed] = field(default_factory=list)
     view: discord.ui.View | None = None
     files: list[discord.File] = field(default_factory=list)
-    allowed_mentions: discord.AllowedMentions = field(default_factory=lambda: locked_mentions(()))
+    allowed_mentions: discord.AllowedMentions = field(default_factory=lambda: NO_MENTIONS)
     ephemeral: bool = False
 
     def send_kwargs(self) -> dict[str, Any]:
@@ -141,9 +142,8 @@ class Rendered:
         return kwargs
 
 
-def locked_mentions(member_ids: tuple[int, ...] | list[int]) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                   users=[discord.Object(id=i) for i in member_ids])
+# Names show, nobody is notified (see the module doc).
+NO_MENTIONS = discord.AllowedMentions.none()
 
 
 # Discord's autolink (a bare link stays clickable; it never takes in "<" or whitespace).
@@ -300,12 +300,10 @@ def render(reply: Reply, *, guild_id_in_buttons: str | None = None,
             image_name = image_name or block.filename
     for att in reply.attachments:
         files.append(discord.File(io.BytesIO(att.data), filename=att.filename))
-    mentions = [int(m.id) for m in sorted(reply.mentions(), key=lambda m: m.id)
-                if m.platform is Platform.DISCORD and m.id.isdecimal()]
     more = (f"Showing buttons for the first {MAX_ROWS}. Sort those out and run the command "
             "again for the rest.") if hidden_rows else None
     private = reply.private and not force_public
-    out = Rendered(view=view, files=files, allowed_mentions=locked_mentions(mentions),
+    out = Rendered(view=view, files=files, allowed_mentions=NO_MENTIONS,
                    ephemeral=private)
     if private:
         text = _as_text(shown, more)

@@ -1,8 +1,9 @@
 """``Reply`` -> Block Kit, with a plain ``text`` fallback.
 
 Member-written text (a plain ``str`` span) is always escaped (``&``, ``<``, ``>``), so it can never
-form ``<!channel>``, ``<!here>``, ``<@U…>`` or a link. The only pings are the ``Mention`` spans the
-core put there on purpose. Images and file attachments cannot travel inside blocks: they come
+form ``<!channel>``, ``<!here>``, ``<@U…>`` or a link. A ``Mention`` span names the member
+(``@ana``) without notifying them: on Slack every ``<@U…>`` in a bot's message notifies, so the
+bot writes none (as on Discord, where names sit in embeds, which never notify). Images and file attachments cannot travel inside blocks: they come
 back as ``Upload`` items for the caller to send with ``files_upload_v2``. ``relabel_blocks``
 rewrites the button labels of a message already posted (a Cheer count), for ``chat.update``.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.ids import Platform
 from bot.reply import (
     Block,
     Button,
@@ -74,8 +74,6 @@ def _truncate(text: str, limit: int) -> str:
 
 def span_mrkdwn(span: Span, *, formatting: bool = True) -> str:
     if isinstance(span, Mention):
-        if span.member.platform is Platform.SLACK and span.member.id.isalnum():
-            return f"<@{span.member.id}>"
         return escape(f"@{span.name}")
     if isinstance(span, Strong):
         inner = escape(span.text)

@@ -175,7 +175,7 @@ async def test_a_kept_promise_is_celebrated_in_public(bot, fake: FakeDiscord, re
     data = call.json["data"]
     assert not data.get("flags", 0) & EPHEMERAL
     assert "ask Sam for an intro" in data["embeds"][0]["description"]
-    assert data["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert data["allowed_mentions"] == {"parse": []}
     totals = await repo.totals(COMMUNITY, ANA_REF)
     assert totals.accepted == 1
 

@@ -97,7 +97,7 @@ async def test_rejected_celebrates_publicly_with_a_cheer_button(bot, fake: FakeD
     (embed,) = data["embeds"]
     assert f"<@{ANA}> got a no: **asked for a raise**" in embed["description"]
     assert "1 ask so far" in embed["description"]
-    assert data["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert data["allowed_mentions"] == {"parse": []}
     (button,) = buttons(data)
     assert button["label"] == "Cheer" and button["custom_id"].startswith("wn:cheer:")
     totals = await repo.totals(COMMUNITY, MemberRef(Platform.DISCORD, str(ANA)))
@@ -111,7 +111,7 @@ async def test_member_text_can_never_ping(bot, fake: FakeDiscord):
     sneaky = "@everyone @here <@1500000000000000002> <@&1600000000000000001> **loud** [x](http://e.vil)"
     _, call = await run_command(fake, "rejected", {"ask": sneaky})
     data = call.json["data"]
-    assert data["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert data["allowed_mentions"] == {"parse": []}
     text = data["embeds"][0]["description"]
     assert "@everyone" not in text and "@here" not in text
     assert f"<@{BEN}>" not in text and "<@&1600000000000000001>" not in text
@@ -134,7 +134,7 @@ async def test_mentions_typed_into_text_read_as_names(bot, fake: FakeDiscord):
     text = shown(data["embeds"][0]["description"])
     assert "asked @Benny and @user in #asks and #channel to ping @role :wave:" in text
     assert not any(str(i) in text for i in (BEN, cat, role, asks, gone))
-    assert data["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert data["allowed_mentions"] == {"parse": []}
 
 
 async def test_a_private_attempt_keeps_its_text_out_of_the_public_reply(bot, fake: FakeDiscord):
@@ -180,9 +180,8 @@ async def test_who_next_leaderboard_and_stats(bot, fake: FakeDiscord):
     assert embed["title"].startswith("Leaderboard")
     board = shown(embed["description"])
     assert f"1. <@{BEN}> · 2" in board and f"2. <@{ANA}> · 1" in board
-    # The board shows mention chips but allows pings only for the members it names.
-    assert data["allowed_mentions"]["parse"] == []
-    assert set(data["allowed_mentions"]["users"]) == {ANA, BEN}
+    # The board shows mention chips and notifies no one.
+    assert data["allowed_mentions"] == {"parse": []}
 
     _, call = await run_command(fake, "stats", {"member": BEN}, resolved_users={BEN: "ben"})
     (embed,) = call.json["data"]["embeds"]
@@ -231,7 +230,7 @@ async def test_a_slow_reply_is_deferred_then_followed_up(start_bot, fake: FakeDi
     (edit,) = await fake.wait_for("PATCH", rf"/webhooks/{BOT_ID}/{payload['token']}/messages/@original")
     (embed,) = edit.json["embeds"]
     assert "asked for a raise" in embed["description"]
-    assert edit.json["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert edit.json["allowed_mentions"] == {"parse": []}
     assert buttons(edit.json)[0]["custom_id"].startswith("wn:cheer:")
     assert posted(fake, payload)["embeds"] == edit.json["embeds"]
     totals = await repo.totals(COMMUNITY, MemberRef(Platform.DISCORD, str(ANA)))

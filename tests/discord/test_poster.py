@@ -22,7 +22,7 @@ async def test_post_to_a_channel(bot, fake: FakeDiscord):
     (embed,) = call.json["embeds"]
     assert shown(embed["title"]) == "Daily check-in"
     assert f"<@{ANA}>" in embed["description"] and "@everyone" not in embed["description"]
-    assert call.json["allowed_mentions"] == {"parse": [], "users": [ANA]}
+    assert call.json["allowed_mentions"] == {"parse": []}
 
 
 async def test_a_private_reply_posted_to_a_channel_is_still_an_embed(bot, fake: FakeDiscord):

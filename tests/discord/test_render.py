@@ -46,7 +46,7 @@ def test_public_reply_is_one_embed_with_title_fields_and_small_print():
     assert embed.title == "Your asking so far"
     assert [(f.name, f.value) for f in embed.fields] == [("Asks", "3"), ("No's", "2")]
     assert embed.description == f"<@{ANA.id}> got a no: **a raise**\n\n*Every ask counts.*"
-    assert out.allowed_mentions.to_dict() == {"parse": [], "users": [int(ANA.id)]}
+    assert out.allowed_mentions.to_dict() == {"parse": []}
 
 
 def test_private_reply_is_ephemeral_text():
@@ -55,7 +55,7 @@ def test_private_reply_is_ephemeral_text():
     out = render(reply)
     assert out.ephemeral and not out.embeds
     assert out.content == "**Your open asks**\nNothing open.\n-# Try /who\\-next"
-    assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": [], "users": []}
+    assert out.send_kwargs()["allowed_mentions"].to_dict() == {"parse": []}
 
 
 def test_a_long_private_reply_becomes_an_ephemeral_embed():
@@ -156,7 +156,7 @@ def test_ordinary_text_reads_naturally():
 def test_mentions_from_other_platforms_are_plain_names():
     out = render(Reply((Text.of(Mention(SLACKER, "sam")),)))
     assert shown(out.embeds[0].description) == "@sam"
-    assert out.allowed_mentions.to_dict() == {"parse": [], "users": []}
+    assert out.allowed_mentions.to_dict() == {"parse": []}
 
 
 def test_buttons_are_persistent_with_stable_ids():

@@ -116,11 +116,11 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(http_adapter, fak
     print(text)
     assert post.blocks()[0]["text"]["text"] == "Check-in · Thursday 26 Nov"
     assert "*Yesterday:* 3 asks: 2 no's, 1 yes." in text
-    assert f"Logged by <@{ANA}> (2) and <@{BEN}> (1)." in text
-    assert f"• <@{ANA}> got a no: *asked for a raise*" in text
-    assert f"• <@{BEN}> got a yes: *asked for a discount*" in text
+    assert "Logged by @ana (2) and @ben (1)." in text
+    assert "• @ana got a no: *asked for a raise*" in text
+    assert "• @ben got a yes: *asked for a discount*" in text
     assert "Plus 1 private ask, counted with thanks." in text
-    assert f"*Promised for today:* <@{BEN}>: *pitch the editor*" in text
+    assert "*Promised for today:* @ben: *pitch the editor*" in text
     assert "secret" not in text and "secret" not in post.args["text"]
     assert "early bird" not in text
     assert "<!" not in post.args["text"]  # no @channel, @here or @everyone, ever
@@ -165,8 +165,8 @@ async def test_the_weekly_recap_uploads_its_chart_to_the_channel(http_adapter, f
     text = section_texts({"blocks": recap.blocks()})
     assert recap.blocks()[0]["text"]["text"] == "Weekly recap · 23 Nov – 29 Nov"
     assert "*This week:* 3 asks: 2 no's, 1 yes." in text
-    assert f"1. <@{ANA}> · 2\n2. <@{BEN}> · 1" in text
-    assert f"*Bravest ask:* <@{BEN}> · *pitched the big client* (fear 8/10)" in text
+    assert "1. @ana · 2\n2. @ben · 1" in text
+    assert "*Bravest ask:* @ben · *pitched the big client* (fear 8/10)" in text
     [url] = fake.calls_to("files.getUploadURLExternal")
     assert url.args["filename"] == "whosnext-week-2026-11-23.png"
     [complete] = fake.calls_to("files.completeUploadExternal")
@@ -222,7 +222,7 @@ async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(http_adapter, 
     await http_adapter.idle()
     [answer] = fake.responses_to(payload["trigger_id"])
     assert answer["replace_original"] is False
-    assert f"<@{ANA}> got a no" in section_texts(answer)
+    assert "@ana got a no" in section_texts(answer)
     assert "ask Lee for an intro" in section_texts(answer)
     # A second press on the same DM changes nothing.
     again = block_actions(fake, ids, rejected, channel="D0ANA", message=message)

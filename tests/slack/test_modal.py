@@ -59,7 +59,7 @@ async def test_empty_rejected_opens_a_form_and_its_submission_is_logged(http_ada
     await http_adapter.idle()
     [posted] = fake.responses_to(trigger)  # answered where the command was sent
     assert posted["response_type"] == "in_channel"
-    assert f"<@{ANA}> got a no" in section_texts(posted) and "asked for a raise" in section_texts(posted)
+    assert "@ana got a no" in section_texts(posted) and "asked for a raise" in section_texts(posted)
     totals = await repo.totals(COMMUNITY, member(ANA))
     assert (totals.attempts, totals.rejected) == (1, 1)
 
@@ -125,7 +125,7 @@ async def test_a_form_in_socket_mode_posts_member_text_escaped(socket_adapter, f
     text = section_texts(answer)
     assert "told &lt;!channel&gt; and &lt;@U123&gt; &amp; &lt;!here&gt;" in text
     assert "<!channel>" not in answer["text"] and "<@U123>" not in answer["text"]
-    assert "<!" not in text.replace(f"<@{ANA}>", "")
+    assert "<!" not in text and "<@" not in text
     assert fake.calls_to("chat.postMessage") == []
 
 

@@ -26,7 +26,7 @@ async def test_post_to_a_channel(http_adapter, fake):
     assert call.args["channel"] == CHANNEL
     assert call.headers["Authorization"] == "Bearer xoxb-1-test"
     text = section_texts({"blocks": call.blocks()})
-    assert f"Yesterday <@{ANA}> asked: hi &lt;!everyone&gt; &amp; &lt;@U999&gt;" in text
+    assert "Yesterday @ana asked: hi &lt;!everyone&gt; &amp; &lt;@U999&gt;" in text
     assert "<!everyone>" not in call.args["text"] and "<@U999>" not in call.args["text"]
     assert call.blocks()[-1]["elements"][0]["action_id"] == "wn:cheer:7"
 

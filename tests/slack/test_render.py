@@ -41,13 +41,13 @@ def test_every_block_kind():
     message = render(reply)
     kinds = [b["type"] for b in message.blocks]
     assert kinds == ["header", "section", "context", "section", "actions"]
-    assert message.blocks[1]["text"] == {"type": "mrkdwn", "text": "<@U0ANA> got a no: *asked for a raise*"}
+    assert message.blocks[1]["text"] == {"type": "mrkdwn", "text": "@ana got a no: *asked for a raise*"}
     assert message.blocks[3]["fields"][0]["text"] == "*Asks*\n3"
     cheer, skip = message.blocks[4]["elements"]
     assert cheer["action_id"] == "wn:cheer:12" and cheer["style"] == "primary"
     assert "style" not in skip and Action.decode(skip["action_id"]) == Action("resolve", "c1:s")
     assert [u.filename for u in message.uploads] == ["chart.png"]
-    assert message.text.splitlines()[:2] == ["Leaderboard", "<@U0ANA> got a no: asked for a raise"]
+    assert message.text.splitlines()[:2] == ["Leaderboard", "@ana got a no: asked for a raise"]
 
 
 def test_member_text_never_forms_a_mention_or_link():

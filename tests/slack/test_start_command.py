@@ -72,7 +72,7 @@ async def test_whosnext_answers_signed_requests_and_refuses_unsigned(whosnext, f
                                                                   "ask Sam for an intro when:tomorrow")))
     assert "ask Sam for an intro" in section_texts(promise)
     board = await reply_json(await post_signed(http, bot, slash(fake, ids, "leaderboard")))
-    assert "<@U0ANA> · 1" in section_texts(board)
+    assert "@ana · 1" in section_texts(board)
     stats = await reply_json(await post_signed(http, bot, slash(fake, ids, "stats")))
     assert "Asks*\n1" in section_texts(stats)
 
