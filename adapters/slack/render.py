@@ -3,9 +3,10 @@
 Member-written text (a plain ``str`` span) is always escaped (``&``, ``<``, ``>``), so it can never
 form ``<!channel>``, ``<!here>``, ``<@U…>`` or a link. A ``Mention`` span names the member
 (``@ana``) without notifying them: on Slack every ``<@U…>`` in a bot's message notifies, so the
-bot writes none (as on Discord, where names sit in embeds, which never notify). Images and file attachments cannot travel inside blocks: they come
-back as ``Upload`` items for the caller to send with ``files_upload_v2``. ``relabel_blocks``
-rewrites the button labels of a message already posted (a Cheer count), for ``chat.update``.
+bot writes none (as on Discord, where names sit in embeds, which never notify). Images and
+file attachments cannot travel inside blocks: they come back as ``Upload`` items for the
+caller to send with ``files_upload_v2``. ``relabel_blocks`` rewrites the
+button labels of a message already posted (a Cheer count), for ``chat.update``.
 """
 
 from __future__ import annotations
