@@ -4,9 +4,11 @@ Create New App → From a manifest."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.commands import CATALOGUE, CommandSpec
+from bot.config import ConfigError
 
 APP_NAME = "Who's Next"
 BOT_NAME = "whos-next"
@@ -20,6 +22,21 @@ BOT_SCOPES = (
     "users:read",          # admin or owner? (users.info)
     "files:write",         # charts and /export files
 )
+
+# Slack refuses a manifest whose URLs do not start with http(s):// or are longer than this
+# (3000 for a slash command url, 3500 for interactivity).
+MAX_URL_LENGTH = 3000
+
+
+def check_request_url(request_url: str) -> str:
+    """The URL, or a ConfigError saying why Slack would refuse it."""
+    if not re.match(r"https?://\S+\Z", request_url):
+        raise ConfigError("The request URL (--request-url) must be a full URL like "
+                          f"https://your.host/slack/events, not {request_url!r}.")
+    if len(request_url) > MAX_URL_LENGTH:
+        raise ConfigError(f"The request URL (--request-url) is {len(request_url)} characters; "
+                          f"Slack takes at most {MAX_URL_LENGTH}.")
+    return request_url
 
 
 def slash_command(spec: CommandSpec, request_url: str | None = None) -> dict[str, Any]:
@@ -37,10 +54,11 @@ def slash_command(spec: CommandSpec, request_url: str | None = None) -> dict[str
 
 def build_manifest(request_url: str | None = None, name: str = APP_NAME) -> dict[str, Any]:
     """Socket Mode by default; with ``request_url`` (``https://host/slack/events``) an HTTP
-    mode manifest whose commands and interactivity point there."""
+    mode manifest whose commands and interactivity point there (a ConfigError if Slack would
+    refuse that URL)."""
     interactivity: dict[str, Any] = {"is_enabled": True}
     if request_url:
-        interactivity["request_url"] = request_url
+        interactivity["request_url"] = check_request_url(request_url)
     return {
         "display_information": {
             "name": name,
