@@ -300,6 +300,36 @@ def zones_unit(c: sqlite3.Connection, community: CommunityRef, member: MemberRef
     return (schedule[0] if schedule else None), (row[0] if row else None)
 
 
+class DatabaseUnusable(Exception):
+    """The database can't be opened for writing: the reason, in a sentence for an operator."""
+
+
+def _writable(c: sqlite3.Connection) -> None:
+    """A write that changes nothing: refused by SQLite when the file (or its folder, where the
+    WAL lives) is read-only. Without it a read-only database would open fine and then fail
+    every write."""
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(c.execute("PRAGMA user_version").fetchone()[0])
+        c.execute(f"PRAGMA user_version = {version}")
+    finally:
+        c.execute("ROLLBACK")
+
+
+def _unusable(path: str | Path, err: sqlite3.Error) -> DatabaseUnusable:
+    message = str(err)
+    if "readonly" in message or "read-only" in message:
+        why = "it is read-only; make the file and its folder writable for this user"
+    elif "unable to open" in message:
+        why = ("it can't be opened for writing; check that its folder exists and is writable "
+               "(SQLite keeps a -wal file beside it)")
+    elif "not a database" in message:
+        why = "that file is not a SQLite database"
+    else:
+        why = f"SQLite says: {message}"
+    return DatabaseUnusable(f"can't use the database at {path}: {why}.")
+
+
 class SqliteRepository:
     def __init__(self, db: aiosqlite.Connection):
         self._db = db
@@ -308,13 +338,21 @@ class SqliteRepository:
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteRepository:
-        """Open (creating if needed) and migrate the database at ``path``."""
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        db.row_factory = sqlite3.Row
+        """Open (creating if needed), check it takes writes, and migrate the database at
+        ``path``. ``DatabaseUnusable`` says why one can't be used."""
         try:
-            for pragma in PRAGMAS:
-                await db.execute(pragma)
-            repo = cls(db)
+            db = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as err:
+            raise _unusable(path, err) from None
+        db.row_factory = sqlite3.Row
+        repo = cls(db)
+        try:
+            try:
+                for pragma in PRAGMAS:
+                    await db.execute(pragma)
+                await repo._in_thread(_writable)
+            except sqlite3.Error as err:
+                raise _unusable(path, err) from None
             await repo._in_thread(migrate.apply)
         except BaseException:
             await db.close()
