@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -143,20 +144,44 @@ class ConsolePoster:
         return True
 
 
-async def run_console(console: Console, stdin: TextIO | None = None) -> None:
-    """Run lines until end of input. Interactive terminals get a greeting and a prompt. Lines
-    are read off the event loop, so scheduled posts keep flowing while the console waits."""
+async def run_console(console: Console, stdin: TextIO | None = None,
+                      stop: asyncio.Event | None = None) -> None:
+    """Run lines until end of input, or until ``stop`` is set (Ctrl-C, SIGTERM). Interactive
+    terminals get a greeting and a prompt. Lines are read on a daemon thread, so scheduled posts
+    keep flowing while the console waits, and a stop never waits for Enter: the thread is left
+    blocked in its read and ends with the process."""
     stdin = stdin or sys.stdin
     interactive = stdin.isatty()
     loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while True:
+            line = stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
     if interactive:
         console._print(f"Who's Next in your terminal, as {console.user}. {HELP} Ctrl-D to leave.")
-    while True:
-        if interactive:
-            print("> ", end="", flush=True)
-        line = await loop.run_in_executor(None, stdin.readline)
-        if not line:
+    try:
+        while True:
             if interactive:
-                print()
-            return
-        await console.handle_line(line)
+                print("> ", end="", flush=True)
+            next_line = asyncio.ensure_future(lines.get())
+            await asyncio.wait({next_line, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_line.done():
+                next_line.cancel()
+                if interactive:
+                    print()
+                return
+            line = next_line.result()
+            if not line:
+                if interactive:
+                    print()
+                return
+            await console.handle_line(line)
+    finally:
+        stopped.cancel()

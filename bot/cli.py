@@ -15,8 +15,11 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 from bot.app import App
@@ -44,11 +47,53 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# How long a stopping bot gives what's in flight (replies, scheduled posts) before it closes.
+STOP_TIMEOUT = 10.0
+
+
+class Shutdown:
+    """SIGTERM and SIGINT (``systemctl stop``, ``docker stop``, Kubernetes, Ctrl-C) stop the
+    bot cleanly: a signal while it starts up cancels the start; once it runs, ``requested`` is
+    set and the caller stops taking work, lets what's in flight finish, and closes."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self._starting: asyncio.Task[object] | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._starting = asyncio.current_task()
+        for sig in self.SIGNALS:
+            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def uninstall(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self.SIGNALS:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+
+    def running(self) -> None:
+        """From here a signal asks for a graceful stop instead of cancelling the start."""
+        self._starting = None
+
+    def _on_signal(self, sig: int) -> None:
+        log.info("Got %s: stopping.", signal.Signals(sig).name)
+        if self._starting is not None:
+            self._starting.cancel()
+        self.requested.set()
+
+
 async def _open_app(settings: Settings, db: str | None = None):
-    from storage.sqlite import SqliteRepository
+    from storage.sqlite import DatabaseUnusable, SqliteRepository
 
     path = Path(db) if db else settings.database_path
-    repo = await SqliteRepository.open(path)
+    try:
+        repo = await SqliteRepository.open(path)
+    except DatabaseUnusable as err:
+        raise ConfigError(f"{'--db' if db else 'DATABASE_URL'}: {err}") from None
     return repo, App(repo, default_timezone=settings.default_timezone,
                      max_logs_per_hour=settings.max_logs_per_hour)
 
@@ -60,6 +105,8 @@ def _scheduler(settings: Settings, repo, app: App, posters: dict, **kwargs) -> S
 async def _console(settings: Settings, user: str, db: str | None, community: str) -> None:
     from adapters.console import Console, ConsolePoster, run_console
 
+    shutdown = Shutdown()
+    shutdown.install()
     repo, app = await _open_app(settings, db)
     console = Console(app, user, community)
     # The terminal serves its own community: check-ins print here, DMs are marked.
@@ -67,13 +114,17 @@ async def _console(settings: Settings, user: str, db: str | None, community: str
                            communities=[console.community])
     try:
         await scheduler.start()
-        await run_console(console)
+        shutdown.running()
+        await run_console(console, stop=shutdown.requested)
     finally:
-        await scheduler.stop()
+        await scheduler.stop(STOP_TIMEOUT)
         await repo.close()
+        shutdown.uninstall()
 
 
 async def _run_platforms(settings: Settings) -> None:
+    shutdown = Shutdown()
+    shutdown.install()
     repo, app = await _open_app(settings)
     adapters = []
     posters: dict[Platform, object] = {}
@@ -94,16 +145,22 @@ async def _run_platforms(settings: Settings) -> None:
         # Check-ins, recaps and follow-ups for the platforms this process serves.
         scheduler = _scheduler(settings, repo, app, posters)
         await scheduler.start()
-        log.info("Who's Next is running on %s. Ctrl-C to stop.",
+        shutdown.running()
+        log.info("Who's Next is running on %s. Ctrl-C (or SIGTERM) stops it.",
                  " and ".join(type(a).__name__.removesuffix("Adapter") for a in adapters))
-        await asyncio.Event().wait()
+        await shutdown.requested.wait()
+        log.info("Stopping: finishing what's under way (at most %g s)…", STOP_TIMEOUT)
     finally:
         if scheduler is not None:
-            await scheduler.stop()
+            await scheduler.stop(STOP_TIMEOUT)
         for adapter in reversed(adapters):
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+            try:
+                await adapter.stop(STOP_TIMEOUT)
+            except Exception:
+                log.exception("Stopping %s failed", type(adapter).__name__)
         await repo.close()
+        shutdown.uninstall()
+        log.info("Stopped. Bye!")
 
 
 def _default_user() -> str:
@@ -144,16 +201,22 @@ def main(argv: list[str] | None = None) -> int:
             return _discord_invite(settings)
         if command == "console":
             user = getattr(args, "user", None) or _default_user()
-            asyncio.run(_console(settings, user, getattr(args, "db", None),
-                                 getattr(args, "community", "local")))
+            _run_until_stopped(_console(settings, user, getattr(args, "db", None),
+                                        getattr(args, "community", "local")))
+            print("Bye! Go make an ask.", file=sys.stderr)
         else:
-            asyncio.run(_run_platforms(settings))
+            _run_until_stopped(_run_platforms(settings))
     except ConfigError as err:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("Bye! Go make an ask.", file=sys.stderr)
     return 0
+
+
+def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main``; a stop asked for by a signal (even one that cancelled the start) is a
+    normal end."""
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(main)
 
 
 def _discord_invite(settings: Settings) -> int:

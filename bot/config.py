@@ -128,3 +128,24 @@ def load_settings(**overrides: object) -> Settings:
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class DropLines(logging.Filter):
+    """Drops log records whose message is exactly one of ``lines``; every other record of the
+    logger passes."""
+
+    def __init__(self, lines: frozenset[str]):
+        super().__init__()
+        self.lines = lines
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.lines
+
+
+def drop_log_lines(logger_name: str, *lines: str) -> None:
+    """Silence exactly these messages of a library's logger (once, however often it's asked),
+    for warnings that don't apply to this bot and have no cause to fix."""
+    logger = logging.getLogger(logger_name)
+    wanted = frozenset(lines)
+    if not any(isinstance(f, DropLines) and f.lines == wanted for f in logger.filters):
+        logger.addFilter(DropLines(wanted))

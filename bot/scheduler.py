@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -139,6 +139,7 @@ class Scheduler:
         self._synced_at: datetime | None = None
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
+        self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
 
     @property
     def platforms(self) -> list[str]:
@@ -170,12 +171,33 @@ class Scheduler:
             return await self.run_due(now)
         return None
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Fire nothing new, give the posts under way ``timeout`` seconds to finish, then shut
+        APScheduler down (which cancels whatever is still running)."""
         with contextlib.suppress(ValueError):
             self.deps.hooks.schedule_changed.remove(self.reschedule)
         if self.aps is not None and self.aps.running:
+            self.aps.pause()
+            busy = [t for t in self._busy if not t.done()]
+            if busy:
+                _, late = await asyncio.wait(busy, timeout=timeout)
+                if late:
+                    log.warning("Scheduler: %d scheduled run(s) still going after %g s; "
+                                "cancelling them.", len(late), timeout)
             self.aps.shutdown(wait=False)
         self.aps = None
+
+    @contextlib.contextmanager
+    def _running(self) -> Iterator[None]:
+        """Marks the current task as a job run that ``stop`` lets finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._busy.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._busy.discard(task)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -246,15 +268,17 @@ class Scheduler:
     async def tick(self) -> None:
         """Every minute: other processes' schedule changes, then due follow-ups."""
         now = self.clock.now()
-        try:
-            await self.sync(now)
-            await self.run_followups(now)
-        except Exception:
-            log.exception("scheduler tick failed")
+        with self._running():
+            try:
+                await self.sync(now)
+                await self.run_followups(now)
+            except Exception:
+                log.exception("scheduler tick failed")
 
     async def fire_group(self, group: str, kind: str) -> RunReport:
         """What a cron job runs at its minute: every community of its group, at once."""
-        return await self._fire(sorted(self._members.get(group, ())), kind)
+        with self._running():
+            return await self._fire(sorted(self._members.get(group, ())), kind)
 
     async def fire(self, community_key: str, kind: str) -> RunReport:
         """One community's share of a cron run (what ``fire_group`` does for each member)."""

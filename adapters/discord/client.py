@@ -52,7 +52,7 @@ from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import ActionButton, relabelled_view, render
 from bot.app import App
 from bot.commands import CommandSpec, get_command
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, drop_log_lines
 from bot.reply import OOPS, Action, Reply, error_reply
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ SYNC_KEY = "discord.command_hash.{application_id}"
 # Seconds after an interaction's creation by which its first response leaves (Discord allows 3).
 FIRST_RESPONSE_BY = 2.5
 NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
+RESTARTING = "I'm restarting right now, so nothing was saved. Try again in a minute!"
 NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
 
 
@@ -144,6 +145,10 @@ class DiscordAdapter:
     def __init__(self, app: App, settings: Settings, kv_store: KeyValueStore, *,
                  response_budget: float = 2.0, ready_timeout: float = 60.0,
                  guild_ready_timeout: float = 2.0):
+        # discord.py warns at every client start that voice needs PyNaCl and davey. This bot
+        # has no voice, so those two lines (and only those) are dropped.
+        drop_log_lines("discord.client", "PyNaCl is not installed, voice will NOT be supported",
+                       "davey is not installed, voice will NOT be supported")
         self.app = app
         self.token = check_token(settings.discord_token)
         self.guild_ids = settings.guild_ids
@@ -155,6 +160,8 @@ class DiscordAdapter:
         self.client: WhosNextClient | None = None
         self.poster = DiscordPoster(lambda: self.client)
         self._runner: asyncio.Task[None] | None = None
+        self._busy: set[asyncio.Task[Any]] = set()  # interactions being answered
+        self._stopping = False
         self._zones = tuple(sorted(z for z in available_timezones()
                                    if not z.startswith(("posix/", "right/"))))
 
@@ -163,6 +170,7 @@ class DiscordAdapter:
     async def start(self) -> None:
         if self.client is not None:
             raise RuntimeError("the Discord adapter is already running")
+        self._stopping = False
         client = WhosNextClient(self, self.endpoints, self.guild_ready_timeout)
         for command in slash.build_commands(self._run_command, self._complete_zone):
             client.tree.add_command(command)
@@ -208,7 +216,16 @@ class DiscordAdapter:
         raise ConfigError(f"Discord did not say READY within {self.ready_timeout:.0f} s. "
                           "Check DISCORD_GATEWAY_URL and your network.")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Answer new interactions with "restarting", give the ones being answered ``timeout``
+        seconds, then close the gateway and the HTTP session."""
+        self._stopping = True
+        busy = [t for t in self._busy if not t.done()]
+        if busy:
+            _, late = await asyncio.wait(busy, timeout=timeout)
+            if late:
+                log.warning("Discord: %d interaction(s) still being answered after %g s; "
+                            "closing anyway", len(late), timeout)
         client, runner = self.client, self._runner
         self.client, self._runner = None, None
         if client is not None:
@@ -301,7 +318,15 @@ class DiscordAdapter:
     async def _respond(self, interaction: discord.Interaction, work: Awaitable[Reply], *,
                        command: str | None = None, guild_id: str | None = None) -> None:
         """Answer within Discord's 3 seconds: the reply itself if the core is quick, else a
-        deferral now and the reply as a followup."""
+        deferral now and the reply as a followup. ``stop`` waits for this to finish."""
+        current = asyncio.current_task()
+        if current is not None:
+            self._busy.add(current)
+            current.add_done_callback(self._busy.discard)
+        if self._stopping:
+            if asyncio.iscoroutine(work):
+                work.close()  # never started: nothing of it runs
+            work = _ready(error_reply(RESTARTING))
         task = asyncio.ensure_future(work)
         age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         budget = max(0.0, min(self.response_budget, FIRST_RESPONSE_BY - age))
