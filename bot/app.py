@@ -64,7 +64,10 @@ class App:
             if spec.admin_only and not inv.caller.is_admin:
                 return error_reply(f"/{spec.name} is for admins of this community.")
             opts = commands.validate(spec, inv.options)
-            return await HANDLERS[spec.name](self.deps, inv, opts)
+            reply = await HANDLERS[spec.name](self.deps, inv, opts)
+            if opts.get("private") is True:
+                reply = replace(reply, conceal_input=True)
+            return reply
         except OptionError as err:
             return error_reply(str(err), err.hint or spec.usage, option=err.option)
         except Exception:

@@ -134,6 +134,10 @@ class Reply:
     # option at fault, so a form can show the message on that field.
     error: bool = False
     error_option: str | None = None
+    # The invocation carried text only its member may see (``private:true``). A platform that
+    # shows others what the member typed beside a public answer (Slack echoes the command line
+    # of an in-channel answer) must post this reply on its own instead.
+    conceal_input: bool = False
 
     @property
     def private(self) -> bool:

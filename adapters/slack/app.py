@@ -14,6 +14,7 @@ runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -25,6 +26,7 @@ from typing import Any
 from aiohttp import ClientError, web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -34,11 +36,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.admin import DEFAULT_TTL, AdminCheck, SlackSlow
 from adapters.slack.config import api_base_url, check_settings
+from adapters.slack.http import events_app
 from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
 from adapters.slack.poster import (
     SlackPoster,
     api_error,
     open_dm,
+    post_message,
     retry_handlers,
     upload_files,
 )
@@ -58,9 +62,9 @@ from adapters.slack.translate import (
 )
 from bot.app import App
 from bot.commands import CommandSpec, get_command
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, drop_log_lines
 from bot.invocation import ActionInvocation, Caller, Invocation
-from bot.reply import OOPS, Action, Button, Reply, error_reply
+from bot.reply import OOPS, Action, Button, Context, Reply, Visibility, error_reply
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,8 @@ EVENTS_PATH = "/slack/events"
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
                "not_allowed_token_type"}
 Sleep = Callable[[float], Awaitable[None]]
+CANT_POST = ("I can't post in this channel, so only you see this. Invite me (/invite @Who's Next) "
+             "and your next one goes to everyone; the private part always stays with you.")
 SLOW = "Slack is slow to answer right now, please try again in a moment."
 # As the Poster posts: no link previews under our answers.
 NO_PREVIEWS = MappingProxyType({"unfurl_links": False, "unfurl_media": False})
@@ -98,6 +104,9 @@ class SlackAdapter:
         self._quick_client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                             retry_handlers=[AsyncConnectionErrorRetryHandler()])
         self.admins = AdminCheck(self._quick_client, ttl=admin_ttl, now=monotonic)
+        # Bolt also reads SLACK_BOT_TOKEN from the environment and, finding one beside our
+        # client, warns that it's unused: it is the same token, so that line is dropped.
+        drop_log_lines("slack_bolt.AsyncApp", warning_client_prioritized_and_token_skipped())
         self.bolt_app = AsyncApp(client=self.client, name="whosnext",
                                  signing_secret=settings.slack_signing_secret or "",
                                  request_verification_enabled=True)
@@ -172,7 +181,8 @@ class SlackAdapter:
                  response.get("team"), self.mode)
 
     async def _start_http(self) -> None:
-        web_app = self.bolt_app.web_app(path=EVENTS_PATH, port=self.http_port)
+        web_app = events_app(self.bolt_app, self.settings.slack_signing_secret or "",
+                             path=EVENTS_PATH)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.http_host, self.http_port)
@@ -295,6 +305,11 @@ class SlackAdapter:
         except Exception:
             log.exception("Slack: /%s failed", command)
             reply = error_reply(OOPS)
+        if _posted_apart(reply):
+            await ack()  # an empty ack shows nothing, not even the typed command
+            self._spawn(self._post_apart(reply, caller, body.get("response_url")),
+                        "posting a private ask's celebration")
+            return
         message = render(reply)
         await ack(dict(message.payload(), **NO_PREVIEWS,
                        response_type="ephemeral" if reply.private else "in_channel"))
@@ -427,6 +442,9 @@ class SlackAdapter:
     async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,
                        from_button: bool = False) -> None:
         """Answer outside an ack, through the response_url of the command, form or press."""
+        if not from_button and _posted_apart(reply):
+            await self._post_apart(reply, caller, response_url)
+            return
         message = render(reply)
         if not response_url:  # Slack always sends one; a form keeps its command's
             log.warning("Slack: no response_url to answer %s with", caller.member.id)
@@ -444,6 +462,31 @@ class SlackAdapter:
             except (TimeoutError, ClientError) as err:
                 log.warning("Slack: couldn't answer %s through the response_url: %r",
                             caller.member.id, err)
+        if message.uploads:
+            await self._upload(message.uploads, reply, caller)
+
+    async def _post_apart(self, reply: Reply, caller: Caller, response_url: str | None) -> None:
+        """A public reply to a command whose text must stay private: the bot posts it in the
+        channel itself (``chat.postMessage``), so Slack shows no one the member's typed command.
+        Where the bot can't post (a private channel it isn't in, a DM between people), the
+        member alone gets it, with a word on how to share the next one."""
+        message = render(reply)
+        channel = caller.channel.id if caller.channel is not None else None
+        try:
+            if channel is None:
+                raise SlackApiError("no channel", {"ok": False, "error": "channel_not_found"})
+            await post_message(self.client, channel, message)
+        except (SlackApiError, TimeoutError, ClientError) as err:
+            code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
+            log.info("Slack: can't post in %s (%s); answering %s privately", channel, code,
+                     caller.member.id)
+            alone = replace(reply, visibility=Visibility.PRIVATE,
+                            blocks=(*reply.blocks, Context.of(CANT_POST)))
+            if response_url:
+                with contextlib.suppress(TimeoutError, ClientError):
+                    await self._respond(response_url, dict(render(alone).payload(), **NO_PREVIEWS,
+                                                           response_type="ephemeral"))
+            return
         if message.uploads:
             await self._upload(message.uploads, reply, caller)
 
@@ -472,3 +515,8 @@ class SlackAdapter:
             code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             log.warning("Slack: couldn't upload %s for %s: %s",
                         ", ".join(u.filename for u in uploads), caller.member.id, code)
+
+
+def _posted_apart(reply: Reply) -> bool:
+    """A public answer to private input: never in_channel, where Slack would echo the input."""
+    return reply.conceal_input and not reply.private

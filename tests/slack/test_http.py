@@ -185,3 +185,12 @@ async def test_public_answers_show_no_link_previews(http_adapter, fake, http, id
         fake, ids, "rejected", "asked about <https://example.com/pitch|the pitch>")))
     assert payload["response_type"] == "in_channel"
     assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
+
+
+@pytest.mark.parametrize("text", ["pitched the payload team", "asked about payload=yes"])
+async def test_an_ask_may_mention_a_payload(text, http_adapter, fake, http, ids, repo):
+    """bolt reads any form body containing the word "payload" as an interaction; a command's
+    text is free to contain it."""
+    payload = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "rejected", text)))
+    assert text.split()[-1] in section_texts(payload).replace("&amp;", "&")
+    assert (await repo.totals(COMMUNITY, member(ANA))).rejected == 1

@@ -70,8 +70,10 @@ async def test_a_private_ask_from_the_form(http_adapter, fake, http, ids, repo):
               "private": {"value": {"type": "checkboxes", "selected_options": [{"value": "true"}]}}}
     await reply_json(await post_interaction(http, http_adapter, view_submission(view, values)))
     await http_adapter.idle()
-    [posted] = fake.responses_to(trigger)
-    assert "secret pitch" not in posted["text"] and "private ask" in posted["text"]
+    assert fake.responses_to(trigger) == []  # not in_channel through the command's response_url
+    [post] = fake.calls_to("chat.postMessage")  # the bot posts it in the channel itself
+    assert post.args["channel"] == "C0GENERAL"
+    assert "secret pitch" not in str(post.args) and "private ask" in post.args["text"]
     assert (await repo.totals(COMMUNITY, member(ANA))).pending == 1
 
 
