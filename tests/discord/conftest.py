@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 
@@ -26,6 +26,21 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     await server.start()
     yield server
     await server.close()
+
+
+@pytest.fixture(autouse=True)
+def no_refusals(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test whose bot sent something Discord refuses fails, as it would in production,
+    even where the bot only logs the refusal. A test that provokes one says which code it
+    expects with ``fake.allow_refusals(code)``."""
+    if "fake" not in request.fixturenames:
+        yield
+        return
+    server: FakeDiscord = request.getfixturevalue("fake")
+    yield
+    unexpected = server.unexpected_refusals()
+    assert not unexpected, "Discord refused: " + "; ".join(
+        f"{c.method} {c.path} → {c.status} {c.problems}" for c in unexpected)
 
 
 @pytest.fixture
@@ -78,7 +93,7 @@ async def first_response(fake: FakeDiscord, payload: dict) -> Call:
 
 def posted(fake: FakeDiscord, payload: dict) -> dict:
     """The message the bot's first response to ``payload`` created (as Discord stores it)."""
-    return fake.messages[f"original:{payload['token']}"]
+    return fake.original(payload["token"])
 
 
 def buttons(message: dict) -> list[dict]:

@@ -10,6 +10,22 @@ it are kept, so an interaction for ``/rejected`` carries the option types the bo
               DISCORD_GATEWAY_URL=fake.gateway_url
     await fake.push(fake.command("rejected", {"ask": "a raise"}))
     call = await fake.wait_for("POST", r"/interactions/.*/callback")
+
+As strict as Discord. Every body is checked against Discord's published rules
+(``discord_rules.py``); a refused one is answered as Discord answers it (400 ``Invalid Form
+Body`` with its ``errors``, or ``Cannot send an empty message``), so discord.py raises
+``discord.HTTPException``. Interactions keep Discord's clock: the first response within 3 s of
+the interaction's creation (its snowflake), once; followups and ``@original`` after it, for 15
+minutes. Every refusal is on its ``Call`` (``status``, ``error``) and in ``fake.refusals``; the
+Discord suite's conftest fails a test that met one it didn't ask for (``allow_refusals``). To
+make a late interaction, build it with ``created_at`` in the past (never sleep).
+
+What members see. Messages are stored as Discord returns them, with ``interaction_metadata``
+for interaction responses (id, type, user; the command name, subcommands included, for
+commands). ``channel_view(channel)`` is what every member of the channel reads, in order: the
+"<member> used /<command>" line Discord puts over a public command response (never the options
+typed), content, embed texts, button labels, attachment names. Ephemeral messages (flag 64)
+show only in ``seen_by(user, channel)``, to the member whose interaction they answer.
 """
 
 from __future__ import annotations
@@ -21,11 +37,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from discord.utils import time_snowflake
+from discord.utils import snowflake_time, time_snowflake
+
+from tests.fakes import discord_rules as rules
 
 API_PREFIX = "/api/v10"
 BOT_ID = 1100000000000000001
@@ -35,6 +53,21 @@ OWNER_ID = 1400000000000000001
 MANAGE_GUILD = 1 << 5
 # What Discord computes for a plain member in a plain channel (view, send, read history, ...).
 MEMBER_PERMISSIONS = 0x0000000000000400 | 0x0000000000000800 | 0x0000000000010000
+# docs "Receiving and Responding": a first response within 3 seconds; the token then works
+# for 15 minutes (followups, @original).
+RESPONSE_WINDOW = timedelta(seconds=3)
+TOKEN_LIFETIME = timedelta(minutes=15)
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+# Message types (docs "Message Resource" → Message Types).
+DEFAULT, CHAT_INPUT_COMMAND = 0, 20
+
+# Discord's JSON error bodies (docs "Opcodes and Status Codes" → JSON Error Codes).
+UNKNOWN_INTERACTION = (404, {"code": 10062, "message": "Unknown interaction"})
+ALREADY_ACKNOWLEDGED = (400, {"code": 40060, "message": "Interaction has already been acknowledged"})
+UNKNOWN_WEBHOOK = (404, {"code": 10015, "message": "Unknown Webhook"})
+INVALID_WEBHOOK_TOKEN = (401, {"code": 50027, "message": "Invalid Webhook Token"})
+UNKNOWN_MESSAGE = (404, {"code": 10008, "message": "Unknown Message"})
 
 
 @dataclass
@@ -46,6 +79,8 @@ class Call:
     files: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 200
+    error: dict[str, Any] | None = None  # the body of a refusal by Discord's rules
+    problems: list[str] = field(default_factory=list)  # ...and what was wrong, readably
 
 
 @dataclass
@@ -55,6 +90,26 @@ class Failure:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+
+
+@dataclass
+class Interaction:
+    """What the fake remembers of an interaction it built, to hold the bot to Discord's clock."""
+
+    id: str
+    token: str
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
+    user: dict[str, Any]
+    display_name: str
+    channel_id: str
+    created_at: datetime
+    owners: dict[str, str]
+    name: str | None = None  # the command, with its subcommands ("remind set")
+    message: dict[str, Any] | None = None  # the message a component was on (as sent)
+    focused_type: int = 3  # for autocomplete: the focused option's type
+    response: int | None = None  # the callback type, once acknowledged
+    original_id: str | None = None  # the message @original names
+    deliveries: int = 0
 
 
 def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
@@ -75,6 +130,42 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def command_name(data: dict[str, Any]) -> str:
+    """The name Discord shows for a command interaction: the command and any subcommand group
+    and subcommand chosen (``remind set``)."""
+    parts = [data.get("name", "")]
+    options = data.get("options") or []
+    while options and options[0].get("type") in (1, 2):
+        parts.append(options[0]["name"])
+        options = options[0].get("options") or []
+    return " ".join(parts)
+
+
+def message_texts(message: dict[str, Any]) -> list[str]:
+    """What a message shows, top to bottom (the header line aside)."""
+    out: list[str] = []
+    if message.get("flags", 0) & LOADING:
+        out.append(f"{message['author'].get('global_name') or message['author']['username']}"
+                   " is thinking…")
+    if message.get("content"):
+        out.append(message["content"])
+    for embed in message.get("embeds") or []:
+        author = (embed.get("author") or {}).get("name")
+        footer = (embed.get("footer") or {}).get("text")
+        out.extend(t for t in (author, embed.get("title"), embed.get("description")) if t)
+        for item in embed.get("fields") or []:
+            out.extend((item["name"], item["value"]))
+        if footer:
+            out.append(footer)
+    for row in message.get("components") or []:
+        for item in row.get("components") or []:
+            text = item.get("label") or item.get("placeholder")
+            if text:
+                out.append(text)
+    out.extend(a["filename"] for a in message.get("attachments") or [])
+    return out
+
+
 class FakeDiscord:
     def __init__(self, *, bot_id: int = BOT_ID, guild_ids: tuple[int, ...] = (GUILD_ID,),
                  channel_id: int = CHANNEL_ID):
@@ -84,16 +175,20 @@ class FakeDiscord:
         self.channel_id = channel_id
         self.bot_user = user_payload(bot_id, "Who's Next", bot=True)
         self.calls: list[Call] = []
+        self.refusals: list[Call] = []  # calls refused by Discord's rules (not fail_next's)
         self.identifies: list[dict[str, Any]] = []
         self.gateway_queries: list[dict[str, str]] = []
         self.heartbeats = 0
         # Synced commands: None → global; else a guild id. Each a list of command payloads.
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
-        self.messages: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, dict[str, Any]] = {}  # id → message, as Discord returns it
+        self.interactions: dict[str, Interaction] = {}  # token → interaction
         self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._timeline: list[dict[str, Any]] = []  # messages still there, oldest first
+        self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        self._allowed_refusals: set[int] = set()
         self._failures: list[Failure] = []
-        self._source_messages: dict[str, dict[str, Any]] = {}  # interaction token → message
-        self._token_channels: dict[str, str] = {}  # interaction token → channel id
         self._sockets: list[_Session] = []
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -134,11 +229,11 @@ class FakeDiscord:
         first = base64.b64encode(str(self.bot_id).encode()).decode().rstrip("=")
         return f"{first}.GfAkEx.{'f' * 38}"
 
-    def snowflake(self) -> int:
-        """A fresh id for now (interaction expiry is computed from it)."""
-        return time_snowflake(datetime.now(UTC)) + next(self._ids)
+    def snowflake(self, at: datetime | None = None) -> int:
+        """A fresh id for ``at`` (now by default): interaction expiry is computed from it."""
+        return time_snowflake(at or self.clock()) + next(self._ids)
 
-    # -- failures on demand -----------------------------------------------------------------
+    # -- failures on demand, refusals on record ---------------------------------------------
 
     def fail_next(self, method: str, path: str, status: int, *, message: str = "",
                   code: int = 0) -> None:
@@ -152,6 +247,25 @@ class FakeDiscord:
                 "global": False}
         self._failures.append(Failure(method, re.compile(path), 429, body,
                                       {"Via": "1.1 google", "X-RateLimit-Scope": "user"}))
+
+    def allow_refusals(self, *codes: int) -> None:
+        """This test expects Discord to refuse with these JSON codes (50035, 10062, ...)."""
+        self._allowed_refusals.update(codes)
+
+    def unexpected_refusals(self) -> list[Call]:
+        """Refusals the test didn't ask for. A second answer to an interaction pushed twice (a
+        redelivery) is refused as "already acknowledged": that is what redelivery costs."""
+        redelivered = {i.id for i in self.interactions.values() if i.deliveries > 1}
+        out = []
+        for call in self.refusals:
+            code = (call.error or {}).get("code")
+            if code in self._allowed_refusals:
+                continue
+            m = re.fullmatch(r"/interactions/(\d+)/[^/]+/callback", call.path)
+            if code == ALREADY_ACKNOWLEDGED[1]["code"] and m and m.group(1) in redelivered:
+                continue
+            out.append(call)
+        return out
 
     # -- waiting on what the bot did ---------------------------------------------------------
 
@@ -180,6 +294,43 @@ class FakeDiscord:
         async with self._changed:
             self._changed.notify_all()
 
+    # -- what members see ---------------------------------------------------------------------
+
+    def channel_view(self, channel_id: int | str) -> list[str]:
+        """Everything every member of the channel can read, oldest first."""
+        return self._view(str(channel_id), None)
+
+    def seen_by(self, user_id: int | str, channel_id: int | str) -> list[str]:
+        """The channel as ``user_id`` sees it: with the ephemeral answers to their own
+        interactions."""
+        return self._view(str(channel_id), str(user_id))
+
+    def original(self, token: str) -> dict[str, Any]:
+        """The message an interaction's ``@original`` names (its response, or the message a
+        deferred button press left as it was)."""
+        interaction = self.interactions[token]
+        assert interaction.original_id is not None, "the interaction has no response message"
+        return self.messages[interaction.original_id]
+
+    def _view(self, channel: str, viewer: str | None) -> list[str]:
+        out: list[str] = []
+        for message in self._timeline:
+            if message["channel_id"] != channel:
+                continue
+            meta = message.get("interaction_metadata") or {}
+            if message["flags"] & EPHEMERAL and meta.get("user", {}).get("id") != viewer:
+                continue
+            # Discord's line over a command's response: who used which command, no options.
+            if meta.get("name") and "original_response_message_id" not in meta:
+                interaction = self._by_id(meta["id"])
+                who = interaction.display_name if interaction else meta["user"]["username"]
+                out.append(f"{who} used /{meta['name']}")
+            out.extend(message_texts(message))
+        return out
+
+    def _by_id(self, interaction_id: str) -> Interaction | None:
+        return next((i for i in self.interactions.values() if i.id == interaction_id), None)
+
     # -- REST -------------------------------------------------------------------------------
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -193,7 +344,12 @@ class FakeDiscord:
                     self._failures.remove(failure)
                     call.status = failure.status
                     return _json(failure.body, failure.status, failure.headers)
-            response = self._route(request.method, path, body, request.query)
+            try:
+                response = self._route(call)
+            except _Refusal as refusal:
+                call.status, call.error, call.problems = refusal.status, refusal.body, refusal.lines
+                self.refusals.append(call)
+                return _json(refusal.body, refusal.status)
             call.status = response.status
             return response
         finally:
@@ -205,12 +361,19 @@ class FakeDiscord:
             return await request.json(), []
         if request.content_type.startswith("multipart/"):
             form = await request.post()
-            files = [f.filename for k, f in form.items() if hasattr(f, "filename")]
             raw = form.get("payload_json")
+            if isinstance(raw, web.FileField):
+                raw.file.seek(0)
+                raw = raw.file.read()
+            if isinstance(raw, bytes | bytearray):  # a part with a content type of its own
+                raw = raw.decode()
+            files = [f.filename for k, f in form.items()
+                     if k != "payload_json" and isinstance(f, web.FileField)]
             return (json.loads(raw) if isinstance(raw, str) else None), files
         return None, []
 
-    def _route(self, method: str, path: str, body: Any, query: Any) -> web.Response:
+    def _route(self, call: Call) -> web.Response:
+        method, path, body = call.method, call.path, call.json
         app = str(self.application_id)
         if method == "GET" and path == "/users/@me":
             return _json(self.bot_user)
@@ -223,35 +386,34 @@ class FakeDiscord:
         if m and method in ("PUT", "GET"):
             guild = int(m.group(1)) if m.group(1) else None
             if method == "PUT":
+                _check(rules.check_commands(body))
                 self.commands[guild] = [self._command_payload(c, guild) for c in body]
             return _json(self.commands.get(guild, []))
         m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
         if m and method == "POST":
-            return self._callback(m.group(1), m.group(2), body)
+            return self._callback(m.group(1), m.group(2), body, call.files)
         m = re.fullmatch(rf"/webhooks/{app}/([^/]+)", path)
         if m and method == "POST":
-            msg = self._message(self._interaction_channel(m.group(1)), body)
-            return _json(msg)
-        m = re.fullmatch(rf"/webhooks/{app}/([^/]+)/messages/@original", path)
-        if m:
-            key = f"original:{m.group(1)}"
-            if method == "DELETE":
-                self.messages.pop(key, None)
-                return web.Response(status=204)
-            if method == "PATCH":
-                old = self.messages.get(key) or self._message(
-                    self._interaction_channel(m.group(1)), {}, store=False)
-                msg = {**old, **{k: v for k, v in (body or {}).items()
-                                 if k in ("content", "embeds", "components", "flags")}}
-                msg["edited_timestamp"] = _now_iso()
-                self.messages[key] = self.messages[msg["id"]] = msg
-                return _json(msg)
-            if method == "GET" and key in self.messages:
-                return _json(self.messages[key])
+            return self._followup(m.group(1), body, call.files)
+        m = re.fullmatch(rf"/webhooks/{app}/([^/]+)/messages/(@original|\d+)", path)
+        if m and method in ("GET", "PATCH", "DELETE"):
+            return self._webhook_message(method, m.group(1), m.group(2), body, call.files)
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
-            return _json(self._message(m.group(1), body))
+            return self._channel_post(m.group(1), body, call.files)
+        m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
+        if m and method in ("PATCH", "DELETE", "GET"):
+            message = self.messages.get(m.group(2))
+            if message is None or message["channel_id"] != m.group(1):
+                raise _Refusal(*UNKNOWN_MESSAGE)
+            if method == "PATCH":
+                self._edit(message, body, call.files, "edit")
+            elif method == "DELETE":
+                self._delete(message)
+                return web.Response(status=204)
+            return _json(message)
         if method == "POST" and path == "/users/@me/channels":
+            _check(rules.check_dm(body))
             user = str(body["recipient_id"])
             channel = self.dm_channels.setdefault(user, str(self.snowflake()))
             return _json({"id": channel, "type": 1, "last_message_id": None,
@@ -273,51 +435,176 @@ class FakeDiscord:
             data["guild_id"] = str(guild)
         return data
 
-    # Interaction callbacks --------------------------------------------------------------------
+    # Interaction callbacks, followups and @original ------------------------------------------
 
-    def _callback(self, interaction_id: str, token: str, body: Any) -> web.Response:
-        kind = body.get("type") if isinstance(body, dict) else None
-        data = (body or {}).get("data") or {}
-        info: dict[str, Any] = {"id": interaction_id, "type": 2}
+    def _callback(self, interaction_id: str, token: str, body: Any, files: list[str]
+                  ) -> web.Response:
+        interaction = self.interactions.get(token)
+        if interaction is None or interaction.id != interaction_id:
+            raise _Refusal(*UNKNOWN_INTERACTION)
+        if self.clock() - interaction.created_at > RESPONSE_WINDOW:
+            raise _Refusal(*UNKNOWN_INTERACTION)  # what a late first response gets
+        if interaction.response is not None:
+            raise _Refusal(*ALREADY_ACKNOWLEDGED)
+        _check(rules.check_callback(body, interaction.type, len(files), interaction.focused_type))
+        kind = body["type"]
+        data = body.get("data") or {}
         resource: dict[str, Any] = {"type": kind}
-        channel = self._interaction_channel(token)
         if kind in (4, 5):  # a message, or "thinking…"
-            msg = self._message(channel, data if kind == 4 else {"flags": data.get("flags", 0)})
-            msg["interaction_token"] = token
-            self.messages[f"original:{token}"] = msg
-            info.update(response_message_id=msg["id"], response_message_loading=kind == 5,
-                        response_message_ephemeral=bool(msg["flags"] & 64))
+            flags = data.get("flags") or 0
+            shown = data if kind == 4 else {}
+            msg = self._new_message(interaction.channel_id, shown, files, interaction,
+                                    flags=(flags & EPHEMERAL) | (LOADING if kind == 5 else 0))
+            interaction.original_id = msg["id"]
             resource["message"] = msg
         elif kind in (6, 7):  # (later) update the message the button was on
-            source = self._source_messages.get(token)
-            if source is not None:
-                source.update({k: v for k, v in data.items()
-                               if k in ("content", "embeds", "components")})
-                # Now that message is the interaction's original (PATCH …/@original edits it).
-                self.messages[f"original:{token}"] = self.messages[source["id"]] = source
-                if kind == 7:
-                    resource["message"] = source
-        if kind in (8,):
+            source = self._source(interaction)
+            if kind == 7:
+                self._edit(source, data, files, "callback_update", check=False)
+                resource["message"] = source
+            interaction.original_id = source["id"]
+        interaction.response = kind
+        if kind == 8:
             return web.Response(status=204)
+        info: dict[str, Any] = {"id": interaction.id, "type": interaction.type}
+        if interaction.original_id is not None and kind in (4, 5):
+            msg = self.messages[interaction.original_id]
+            info.update(response_message_id=msg["id"], response_message_loading=kind == 5,
+                        response_message_ephemeral=bool(msg["flags"] & EPHEMERAL))
         return _json({"interaction": info, "resource": resource})
 
-    def _interaction_channel(self, token: str) -> str:
-        return self._token_channels.get(token, str(self.channel_id))
+    def _source(self, interaction: Interaction) -> dict[str, Any]:
+        """The stored message a component was pressed on (the test's copy, if never stored)."""
+        assert interaction.message is not None, "only a component interaction has a message"
+        stored = self.messages.get(interaction.message["id"])
+        if stored is None:
+            stored = self._store(dict(interaction.message))
+        return stored
 
-    def _message(self, channel_id: str, body: dict[str, Any] | None, *,
-                 store: bool = True) -> dict[str, Any]:
-        body = body or {}
-        msg = {"id": str(self.snowflake()), "channel_id": str(channel_id),
-               "author": self.bot_user, "content": body.get("content") or "",
-               "timestamp": _now_iso(), "edited_timestamp": None, "tts": False,
-               "mention_everyone": False, "mentions": [], "mention_roles": [],
-               "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
-               "type": 0, "flags": body.get("flags") or 0,
-               "components": body.get("components") or [],
-               "allowed_mentions": body.get("allowed_mentions")}
-        if store:
-            self.messages[msg["id"]] = msg
+    def _live(self, token: str) -> Interaction:
+        """An acknowledged interaction whose token still works (followups, @original)."""
+        interaction = self.interactions.get(token)
+        if interaction is None or interaction.response is None:
+            raise _Refusal(*UNKNOWN_WEBHOOK)
+        if self.clock() - interaction.created_at > TOKEN_LIFETIME:
+            raise _Refusal(*INVALID_WEBHOOK_TOKEN)
+        return interaction
+
+    def _followup(self, token: str, body: Any, files: list[str]) -> web.Response:
+        interaction = self._live(token)
+        _check(rules.check_message(body, "webhook", len(files)))
+        if rules.is_empty(body, len(files)):
+            _check_empty()
+        msg = self._new_message(interaction.channel_id, body, files, interaction,
+                                flags=(body.get("flags") or 0) & EPHEMERAL, followup=True)
+        return _json(msg)
+
+    def _webhook_message(self, method: str, token: str, which: str, body: Any,
+                         files: list[str]) -> web.Response:
+        interaction = self._live(token)
+        ident = interaction.original_id if which == "@original" else which
+        message = self.messages.get(ident or "")
+        if message is None:
+            raise _Refusal(*UNKNOWN_MESSAGE)
+        if method == "DELETE":
+            self._delete(message)
+            return web.Response(status=204)
+        if method == "PATCH":
+            self._edit(message, body, files, "webhook_edit")
+        return _json(message)
+
+    def _channel_post(self, channel: str, body: Any, files: list[str]) -> web.Response:
+        _check(rules.check_message(body, "create", len(files)))
+        if rules.is_empty(body, len(files)):
+            _check_empty()
+        nonce = body.get("nonce")
+        # docs "Create Message": with enforce_nonce, the same nonce returns the earlier message.
+        if nonce is not None and body.get("enforce_nonce") and (channel, str(nonce)) in self._nonces:
+            return _json(self._nonces[(channel, str(nonce))])
+        msg = self._new_message(channel, body, files, None, flags=body.get("flags") or 0)
+        if nonce is not None:
+            msg["nonce"] = nonce
+            if body.get("enforce_nonce"):
+                self._nonces[(channel, str(nonce))] = msg
+        return _json(msg)
+
+    # Stored messages ------------------------------------------------------------------------
+
+    def _attachments(self, body: dict[str, Any], files: list[str],
+                     keep: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The attachments a message ends up with: those of ``keep`` the body names, and the
+        files uploaded with it (``id`` = their index in ``files[n]``)."""
+        listed = body.get("attachments")
+        if listed is None:
+            listed = [{"id": i} for i in range(len(files))] + [{"id": a["id"]} for a in keep]
+        kept = {a["id"]: a for a in keep}
+        out = []
+        for item in listed:
+            ident = str(item["id"])
+            if ident in kept:
+                out.append({**kept[ident], **{k: v for k, v in item.items() if k != "id"}})
+                continue
+            name = item.get("filename") or files[int(ident)]
+            new_id = str(self.snowflake())
+            out.append({"id": new_id, "filename": name, "size": 0,
+                        "description": item.get("description"),
+                        "url": f"https://cdn.example/attachments/{new_id}/{name}",
+                        "proxy_url": f"https://media.example/attachments/{new_id}/{name}"})
+        return out
+
+    def _new_message(self, channel_id: str, body: dict[str, Any], files: list[str],
+                     interaction: Interaction | None, *, flags: int,
+                     followup: bool = False) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "id": str(self.snowflake()), "channel_id": str(channel_id), "author": self.bot_user,
+            "content": body.get("content") or "", "timestamp": _now_iso(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": self._attachments(body, files, []),
+            "embeds": body.get("embeds") or [], "pinned": False, "type": DEFAULT,
+            "flags": flags, "components": body.get("components") or []}
+        if interaction is not None:
+            # docs "Message Resource" → Message Interaction Metadata Object.
+            meta: dict[str, Any] = {"id": interaction.id, "type": interaction.type,
+                                    "user": interaction.user,
+                                    "authorizing_integration_owners": interaction.owners}
+            if interaction.type == 2:
+                meta["name"] = interaction.name
+                msg["type"] = CHAT_INPUT_COMMAND
+            if interaction.type == 3 and interaction.message is not None:
+                meta["interacted_message_id"] = interaction.message["id"]
+            if followup and interaction.original_id is not None:
+                meta["original_response_message_id"] = interaction.original_id
+            msg.update(interaction_metadata=meta, webhook_id=str(self.application_id),
+                       application_id=str(self.application_id))
+        return self._store(msg)
+
+    def _store(self, msg: dict[str, Any]) -> dict[str, Any]:
+        self.messages[msg["id"]] = msg
+        self._timeline.append(msg)
         return msg
+
+    def _edit(self, message: dict[str, Any], body: Any, files: list[str], kind: str, *,
+              check: bool = True) -> None:
+        """Replace the parts the body names (in place: every holder of the message sees it)."""
+        if check:
+            _check(rules.check_message(body, kind, len(files),
+                                       [a["id"] for a in message.get("attachments", [])]))
+        body = body or {}
+        after = {**message}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                after[key] = body[key] or ("" if key == "content" else [])
+        if "attachments" in body or files:
+            after["attachments"] = self._attachments(body, files, message.get("attachments", []))
+        if rules.is_empty(after):
+            _check_empty()
+        after["flags"] = message.get("flags", 0) & ~LOADING
+        after["edited_timestamp"] = _now_iso()
+        message.update(after)
+
+    def _delete(self, message: dict[str, Any]) -> None:
+        self.messages.pop(message["id"], None)
+        self._timeline = [m for m in self._timeline if m is not message]
 
     # -- gateway ----------------------------------------------------------------------------
 
@@ -394,6 +681,9 @@ class FakeDiscord:
         """Deliver an INTERACTION_CREATE on every connected gateway session."""
         if not self._sockets:
             await self.wait_until(lambda: self._sockets, timeout=10)
+        known = self.interactions.get(interaction.get("token", ""))
+        if known is not None:
+            known.deliveries += 1
         for session in list(self._sockets):
             await session.dispatch("INTERACTION_CREATE", interaction)
 
@@ -407,11 +697,16 @@ class FakeDiscord:
     def interaction(self, kind: int, data: dict[str, Any], *, user_id: int, name: str,
                     admin: bool = False, guild_id: int | None = GUILD_ID,
                     channel_id: int | None = None, message: dict[str, Any] | None = None,
-                    interaction_id: int | None = None) -> dict[str, Any]:
-        ident = interaction_id or self.snowflake()
+                    interaction_id: int | None = None,
+                    created_at: datetime | None = None) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload, remembered so its answers keep Discord's clock. Its
+        creation time is its id's: ``created_at`` (or an ``interaction_id`` made for an
+        earlier time) builds one that is already late."""
+        ident = interaction_id or self.snowflake(created_at)
         token = f"itoken-{ident}"
         channel = channel_id or self.channel_id
         permissions = MEMBER_PERMISSIONS | (MANAGE_GUILD if admin else 0)
+        user = user_payload(user_id, name)
         payload: dict[str, Any] = {
             "id": str(ident), "application_id": str(self.application_id), "type": kind,
             "data": data, "token": token, "version": 1, "locale": "en-US",
@@ -419,19 +714,25 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024, "channel_id": str(channel),
         }
         if guild_id is not None:
+            owners = {"0": str(guild_id)}
+            member = self.member_payload(user_id, name, permissions)
             payload.update(guild_id=str(guild_id), guild_locale="en-US", context=0,
-                           member=self.member_payload(user_id, name, permissions),
-                           channel=self.channel_payload(channel, guild_id),
-                           authorizing_integration_owners={"0": str(guild_id)})
+                           member=member, channel=self.channel_payload(channel, guild_id),
+                           authorizing_integration_owners=owners)
+            shown_as = member["nick"] or name
         else:
-            payload.update(user=user_payload(user_id, name), context=1,
-                           channel={"id": str(channel), "type": 1, "recipients": [
-                               user_payload(user_id, name)]},
-                           authorizing_integration_owners={"0": str(GUILD_ID)})
+            owners = {"0": str(GUILD_ID)}
+            payload.update(user=user, context=1,
+                           channel={"id": str(channel), "type": 1, "recipients": [user]},
+                           authorizing_integration_owners=owners)
+            shown_as = name
         if message is not None:
             payload["message"] = message
-            self._source_messages[token] = message
-        self._token_channels[token] = str(channel)
+        focused = next((o for o in data.get("options") or [] if o.get("focused")), {})
+        self.interactions[token] = Interaction(
+            str(ident), token, kind, user, shown_as, str(channel), snowflake_time(ident),
+            owners, name=command_name(data) if kind in (2, 4) else None, message=message,
+            focused_type=focused.get("type", 3))
         return payload
 
     def _synced(self, name: str, guild_id: int | None) -> dict[str, Any]:
@@ -443,7 +744,7 @@ class FakeDiscord:
 
     def command(self, name: str, options: dict[str, Any] | None = None, *, user_id: int,
                 user_name: str = "ana", admin: bool = False, guild_id: int = GUILD_ID,
-                interaction_id: int | None = None,
+                interaction_id: int | None = None, created_at: datetime | None = None,
                 resolved_users: dict[int, str] | None = None,
                 resolved: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         """An application-command interaction for a synced command; option types come from
@@ -475,19 +776,23 @@ class FakeDiscord:
         if resolved:
             data["resolved"] = resolved
         return self.interaction(2, data, user_id=user_id, name=user_name, admin=admin,
-                                guild_id=guild_id, interaction_id=interaction_id)
+                                guild_id=guild_id, interaction_id=interaction_id,
+                                created_at=created_at)
 
     def autocomplete(self, name: str, option: str, typed: str, *, user_id: int,
-                     guild_id: int = GUILD_ID) -> dict[str, Any]:
+                     guild_id: int = GUILD_ID, created_at: datetime | None = None
+                     ) -> dict[str, Any]:
         synced = self._synced(name, guild_id)
         kind = {o["name"]: o["type"] for o in synced.get("options", [])}[option]
         data = {"id": synced["id"], "name": name, "type": 1, "guild_id": str(guild_id),
                 "options": [{"name": option, "type": kind, "value": typed, "focused": True}]}
-        return self.interaction(4, data, user_id=user_id, name="ana", guild_id=guild_id)
+        return self.interaction(4, data, user_id=user_id, name="ana", guild_id=guild_id,
+                                created_at=created_at)
 
     def press(self, message: dict[str, Any], custom_id: str, *, user_id: int,
               user_name: str = "ana", guild_id: int | None = GUILD_ID,
-              interaction_id: int | None = None) -> dict[str, Any]:
+              interaction_id: int | None = None, created_at: datetime | None = None
+              ) -> dict[str, Any]:
         """A button press on ``message`` (a message the bot sent, as recorded here)."""
         ids = [c.get("custom_id") for row in message.get("components", [])
                for c in row.get("components", [])]
@@ -495,7 +800,7 @@ class FakeDiscord:
         return self.interaction(3, {"custom_id": custom_id, "component_type": 2}, user_id=user_id,
                                 name=user_name, guild_id=guild_id, message=message,
                                 channel_id=int(message["channel_id"]),
-                                interaction_id=interaction_id)
+                                interaction_id=interaction_id, created_at=created_at)
 
 
 class _Session:
@@ -514,3 +819,22 @@ class _Session:
         async with self._lock:
             self.seq += 1
             await self.ws.send_str(json.dumps({"op": 0, "d": data, "s": self.seq, "t": event}))
+
+
+class _Refusal(Exception):
+    """Discord says no: the status and JSON body it answers with."""
+
+    def __init__(self, status: int, body: dict[str, Any], lines: list[str] | None = None):
+        super().__init__(body.get("message"))
+        self.status, self.body, self.lines = status, body, lines or [body["message"]]
+
+
+def _check(problems: rules.Problems) -> None:
+    if problems:
+        raise _Refusal(400, problems.body(), problems.lines())
+
+
+def _check_empty() -> None:
+    empty = rules.Problems()
+    empty.empty = True
+    _check(empty)
