@@ -25,6 +25,7 @@ from bot.schedules import local_midnight, previous_day
 MAX_NAMES = 15
 MAX_HIGHLIGHTS = 3
 MAX_COMMITMENTS = 8
+MAX_MILESTONES = 8  # members whose milestones are named; the rest are counted
 Chart = Callable[..., bytes]
 
 
@@ -128,9 +129,12 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
             reached.setdefault(member, []).append(line)
         if reached:
             blocks.append(Text.of(Strong("Milestones! 🎉")))
-            for member, lines in reached.items():
+            for member, lines in list(reached.items())[:MAX_MILESTONES]:
                 blocks.append(Text.of("• ", _mention(act.names, member), " ",
                                       *_joined([[line] for line in lines])))
+            more = len(reached) - MAX_MILESTONES
+            if more > 0:
+                blocks.append(Text.of(f"• …and {more} more of you reached one too. Lovely to see!"))
         blocks.append(Text.of(prompts.pick(prompts.CHECKIN_BUSY, seed)))
     else:
         blocks.append(Text.of(Strong(f"{period}: "), prompts.pick(prompts.CHECKIN_QUIET, seed)))

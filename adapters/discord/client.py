@@ -58,7 +58,9 @@ from bot.reply import OOPS, Action, Reply, error_reply
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "discord.command_hash.{application_id}"
-# Seconds after an interaction's creation by which its first response leaves (Discord allows 3).
+# Discord takes an interaction's first response only this many seconds after its creation.
+DISCORD_ANSWERS_WITHIN = 3.0
+# Seconds after an interaction's creation by which its first response leaves.
 FIRST_RESPONSE_BY = 2.5
 NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
 RESTARTING = "I'm restarting right now, so nothing was saved. Try again in a minute!"
@@ -323,12 +325,18 @@ class DiscordAdapter:
         if current is not None:
             self._busy.add(current)
             current.add_done_callback(self._busy.discard)
-        if self._stopping:
+        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        if age >= DISCORD_ANSWERS_WITHIN or self._stopping:
             if asyncio.iscoroutine(work):
-                work.close()  # never started: nothing of it runs
+                work.close()  # never started: nothing of it runs, nothing is saved
+            if age >= DISCORD_ANSWERS_WITHIN:
+                # Discord refuses any answer now and tells the member the app didn't respond;
+                # running it anyway would count an ask they will likely send again.
+                log.warning("Discord: interaction %s reached us %.1f s after it was made, too "
+                            "late to answer; not running it", interaction.id, age)
+                return
             work = _ready(error_reply(RESTARTING))
         task = asyncio.ensure_future(work)
-        age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         budget = max(0.0, min(self.response_budget, FIRST_RESPONSE_BY - age))
         try:
             reply: Reply | None = await asyncio.wait_for(asyncio.shield(task), budget)

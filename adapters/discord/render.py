@@ -50,6 +50,8 @@ from bot.reply import (
 COLOUR = discord.Colour(0xF2A541)  # a warm amber
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
+EMBED_TOTAL_LIMIT = 6000  # title, description, field names and values, footer, author
+TEXT_ROOM = 1024  # of the total, kept for the description when there are many fields
 TITLE_LIMIT = 256
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
@@ -347,17 +349,22 @@ def _as_embed(blocks: list[Block], image_name: str | None, more: str | None) -> 
                 parts.append("\n".join(f"*{line}*" for line in text.split("\n") if line.strip()))
         elif isinstance(block, Fields):
             for key, value in block.pairs:
-                if len(embed.fields) < MAX_FIELDS:
-                    embed.add_field(name=_clip(escape(key), FIELD_NAME_LIMIT) or "\u200b",
-                                    value=_clip(escape(value), FIELD_VALUE_LIMIT) or "\u200b",
-                                    inline=True)
+                name = _clip(escape(key), FIELD_NAME_LIMIT) or "\u200b"
+                shown = _clip(escape(value), FIELD_VALUE_LIMIT) or "\u200b"
+                # Fields past 25, or past what the total leaves after room for the text, become
+                # lines of the description.
+                fits = len(embed) + len(name) + len(shown) <= EMBED_TOTAL_LIMIT - TEXT_ROOM
+                if len(embed.fields) < MAX_FIELDS and fits:
+                    embed.add_field(name=name, value=shown, inline=True)
                 else:
                     parts.append(f"**{escape(key)}**: {escape(value)}")
     if more:
         parts.append(f"*{more}*")
     description = "\n\n".join(p for p in parts if p)
     if description:
-        embed.description = _clip(description, DESCRIPTION_LIMIT)
+        # Within the description's own limit and within what the embed's total leaves it.
+        room = EMBED_TOTAL_LIMIT - len(embed)
+        embed.description = _clip(description, min(DESCRIPTION_LIMIT, room))
     if image_name:
         embed.set_image(url=f"attachment://{image_name}")
     return embed

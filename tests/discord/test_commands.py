@@ -283,7 +283,7 @@ async def test_the_budget_counts_from_when_discord_created_the_interaction(
 
 
 async def test_an_interaction_past_the_line_is_deferred_at_once(bot, fake: FakeDiscord):
-    payload = fake.command("help", user_id=ANA, interaction_id=created_ago(2.8))
+    payload = fake.command("help", user_id=ANA, interaction_id=created_ago(2.6))
     await fake.push(payload)
     first = await first_response(fake, payload)
     assert first.json["type"] == 5 and first.json["data"]["flags"] & EPHEMERAL

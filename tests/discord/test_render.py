@@ -275,3 +275,11 @@ def test_embed_titles_escape_only_formatting():
     assert escape_title("Check-in · Thu 26 Nov (3)") == "Check-in · Thu 26 Nov (3)"
     assert escape_title("**bo**'s _asking_ ~~so~~ far|`x`") == (
         "\\*\\*bo\\*\\*'s \\_asking\\_ \\~\\~so\\~\\~ far\\|\\`x\\`")
+
+
+def test_an_embed_stays_within_discords_6000_total():
+    fields = Fields(tuple((f"field {i} " + "k" * 200, "v" * 1000) for i in range(5)))
+    out = render(Reply((Heading("H" * 300), fields, Text.of("x" * 5000))))
+    (embed,) = out.embeds
+    assert len(embed) <= 6000 and len(embed.description or "") <= 4096
+    assert embed.description.endswith("…")

@@ -105,3 +105,24 @@ async def test_due_and_still_open_promises(app, repo, clock):
     assert "pitch the editor" not in text  # due Friday: not today's business
     owners = [s for b in reply.blocks for s in getattr(b, "spans", ()) if isinstance(s, Mention)]
     assert {m.member.id for m in owners} == {"lee", "sam"}
+
+
+def test_a_crowd_of_milestones_is_named_up_to_a_point():
+    """150 first asks in a day: eight members are named with their milestone, the rest counted,
+    so the post keeps its promises, invitation and how-to within every platform's limits."""
+    from datetime import UTC, datetime
+
+    from bot.checkin_posts import MAX_MILESTONES, daily_reply
+    from bot.ids import MemberRef, Platform
+    from bot.models import Activity, Attempt, Schedule
+
+    members = [MemberRef(Platform.CONSOLE, f"m{i:03d}") for i in range(150)]
+    attempts = tuple(Attempt(i, m, "rejected", f"ask {i}", datetime(2026, 11, 25, 9, tzinfo=UTC))
+                     for i, m in enumerate(members))
+    act = Activity(attempts, {m.key: m.id for m in members}, {}, ())
+    schedule = Schedule(COMMUNITY, "general", "UTC", "09:00", "mon,tue,wed,thu,fri,sat,sun")
+    text = daily_reply(schedule, date(2026, 11, 26), date(2026, 11, 25), act).plain_text()
+    named = [line for line in text.splitlines() if line.startswith("• @") and "first ask" in line]
+    assert len(named) == MAX_MILESTONES
+    assert f"…and {150 - MAX_MILESTONES} more of you reached one too" in text
+    assert prompts.CHECKIN_HOW_TO in text
