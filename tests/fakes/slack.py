@@ -1,9 +1,66 @@
 """A loopback fake Slack: Web API, response_url endpoints, file uploads and a Socket Mode
-websocket, on 127.0.0.1 only, on a free port.
+websocket, on 127.0.0.1 only, on a free port. As strict as Slack, and it knows what each
+channel shows.
 
-It records every call (``calls``), answers what the adapter uses, can fail a method once with a
-429 and ``Retry-After`` or with a Slack error, and lets a test push Socket Mode envelopes and
-collect the app's acks. Waiting is event-driven (``wait_for``), never a sleep.
+Recording. It records every Web API call (``calls``, ``calls_to(method)``), every response_url
+POST (``responses``, ``responses_to(key)``), uploaded bytes (``uploads``) and Socket Mode acks
+(``acks``). It can fail a method with a Slack error or a 429 (``fail``, ``rate_limit_once``),
+answer slowly (``delay``), and push Socket Mode envelopes (``send_envelope``, ``wait_for_ack``).
+Waiting is event-driven (``wait_for``), never a sleep.
+
+Strictness (rules in ``tests.fakes.slack_rules``, each with its source). Every request the bot
+sends is checked before it is answered, and refused the way Slack refuses it:
+
+- Web API: HTTP 200 ``{"ok": false, "error": ..., "errors": [...]}`` (``invalid_blocks``,
+  ``invalid_blocks_format``, ``no_text``, ``msg_too_long``, ``invalid_arguments``,
+  ``unknown_method``, ``not_authed``, ``not_allowed_token_type``, and stateful ones:
+  ``message_not_found`` (chat.update of a message the fake never showed),
+  ``invalid_trigger_id`` / ``exchanged_trigger_id`` (views.open), ``file_not_found``), so
+  slack-sdk raises ``SlackApiError``. The rules run before an injected ``fail()``.
+- response_url POST: HTTP 400 with the error code as the body (``invalid_blocks``...).
+- Acks: a slash command's or button's ack body (a message) and a view_submission's
+  ``response_action`` (its ``errors`` must name input blocks of the submitted view). Socket
+  Mode acks are checked when the fake receives them; HTTP-mode acks go back to the test, so
+  ``tests/slack/conftest.py``'s ``post_signed`` hands them over (``delivered`` / ``acked``).
+
+Every refusal is kept in ``refusals`` (``Refusal``: ``where``, ``error``, ``errors``,
+``request``). The ``fake`` fixture fails the test at teardown if a refusal happened that the
+test did not announce with ``fake.expect_refusal(error=None, where=None)`` (one call per
+refusal), or if an announced one never happened. ``fake.pop_refusals()`` returns the refusals
+so far and forgets them (for tests that assert on them directly).
+``where`` is the Web API method (``"chat.postMessage"``), ``"response_url"``, or
+``"ack:slash_commands"`` / ``"ack:block_actions"`` / ``"ack:view_submission"``.
+
+The channel model. ``channel_view(channel_id) -> list[Seen]`` is what every member of the
+channel can read, oldest first; ``seen_by(user_id, channel_id) -> list[Seen]`` adds what only
+that member sees (ephemeral answers). ``channel_text(channel_id, user_id=None) -> str`` joins
+their ``text``. A ``Seen`` has ``author`` (the member's user id, or ``bot_user_id``), ``kind``
+(``"command"``: a member's typed command line as Slack echoes it; ``"message"``; ``"file"``),
+``text`` (every line a reader sees: block texts, fields, context, button labels, then the
+``text`` fallback; for a file its title and filename), ``ts``, ``channel``, ``only_for`` (the
+one member who sees it, or ``None``), ``blocks`` and ``fallback``. What goes in:
+
+- a slash command's answer (its ack body, or a POST to its response_url): ``in_channel`` shows
+  the member's command line (``/rejected text as typed``) once, just above the first
+  ``in_channel`` answer, then the answer, to everyone; ``ephemeral`` (the default) shows the
+  answer to that member only; an empty ack shows nothing. Only the first ack of a command is
+  shown (a retry's ack is checked, not shown twice).
+- a response_url POST from a button press: a new message (``in_channel`` to all, otherwise to
+  the presser), or with ``replace_original`` / ``delete_original`` it replaces / removes the
+  pressed message (found by ``container.message_ts``, else by the ``message`` the press
+  carries, else as the latest message the presser can see holding the pressed ``action_id``).
+  A replacement keeps the original's audience; one whose original the fake can't find is added
+  with the pressed message's audience. For a slash command's response_url, "the original" is
+  its latest answer.
+- ``chat.postMessage``: to everyone in the channel (DMs are channels too, ``D...``);
+  ``chat.update`` rewrites a message in place; ``chat.postEphemeral``: to its ``user`` only;
+  ``files.completeUploadExternal`` with ``channel_id`` (or ``channels``): its files, to everyone.
+
+To know a slash command or a press, the fake must be told when the test builds it:
+``register_command(key, user=, channel=, command=, text=)`` and ``register_press(key, user=,
+channel=, message_ts=, ephemeral=, action_ids=, message=)``, where ``key`` is the response_url's
+key (``response_url(key)``); ``slash()`` and ``block_actions()`` in the conftest do this. A
+response_url the fake wasn't told about is checked but shows nowhere.
 """
 
 from __future__ import annotations
@@ -13,9 +70,12 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes import slack_rules as rules
+from tests.fakes.slack_rules import Verdict
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -46,12 +106,129 @@ class Posted:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A request Slack would have refused."""
+
+    where: str
+    error: str
+    errors: tuple[str, ...]
+    request: Any
+
+    def __str__(self) -> str:
+        details = "".join(f"\n      {e}" for e in self.errors)
+        return f"{self.where}: {self.error}{details}"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One thing a member can read in a channel."""
+
+    author: str
+    kind: str  # "command", "message" or "file"
+    text: str
+    ts: str
+    channel: str
+    only_for: str | None = None
+    blocks: tuple[dict[str, Any], ...] = ()
+    fallback: str | None = None
+
+
+@dataclass
+class _Entry:
+    channel: str
+    ts: str
+    order: tuple[int, int]
+    author: str
+    kind: str
+    blocks: list[dict[str, Any]]
+    fallback: str | None
+    only_for: str | None = None
+    deleted: bool = False
+
+    def text(self) -> str:
+        if self.kind == "message":
+            return "\n".join(rules.visible_lines(self.blocks, self.fallback))
+        return self.fallback or ""
+
+    def seen(self) -> Seen:
+        return Seen(self.author, self.kind, self.text(), self.ts, self.channel, self.only_for,
+                    tuple(self.blocks), self.fallback)
+
+    def visible_to(self, user: str | None) -> bool:
+        return not self.deleted and (self.only_for is None or self.only_for == user)
+
+
+@dataclass
+class _Command:
+    user: str
+    channel: str
+    command: str
+    text: str
+    echoed: bool = False
+    acked: bool = False
+    answer: _Entry | None = None
+
+
+@dataclass
+class _Press:
+    user: str
+    channel: str
+    message_ts: str | None
+    ephemeral: bool
+    action_ids: tuple[str, ...]
+    message: dict[str, Any] | None
+
+
+@dataclass
+class Delivery:
+    """A request Slack sent the app (a slash command, an interaction), waiting for its ack."""
+
+    kind: str  # "slash_commands", "block_actions", "view_submission", ...
+    payload: dict[str, Any]
+    order: int
+    key: str | None
+
+
+class Refused(Exception):
+    """Raised by a handler to answer with a Slack error (and record the refusal)."""
+
+    def __init__(self, error: str, *errors: str):
+        super().__init__(error)
+        self.verdict = Verdict(error, errors)
+
+
 @dataclass
 class _Failure:
     status: int
     error: str
     retry_after: int | None = None
     times: int = 1
+
+
+def _key_of(url: Any) -> str | None:
+    if isinstance(url, str) and "/response/" in url:
+        return url.rsplit("/response/", 1)[1]
+    return None
+
+
+def _without_block_ids(blocks: Any) -> Any:
+    if not isinstance(blocks, list):
+        return blocks
+    return [{k: v for k, v in b.items() if k != "block_id"} if isinstance(b, dict) else b
+            for b in blocks]
+
+
+def _buttons(blocks: list[dict[str, Any]]) -> set[str]:
+    out = set()
+    for block in blocks:
+        for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+            if isinstance(element, dict) and isinstance(element.get("action_id"), str):
+                out.add(element["action_id"])
+        accessory = block.get("accessory")
+        if isinstance(accessory, dict) and isinstance(accessory.get("action_id"), str):
+            out.add(accessory["action_id"])
+    return out
 
 
 @dataclass
@@ -68,7 +245,10 @@ class FakeSlack:
     responses: list[Posted] = field(default_factory=list, init=False)
     uploads: dict[str, bytes] = field(default_factory=dict, init=False)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    refusals: list[Refusal] = field(default_factory=list, init=False)
     port: int = field(default=0, init=False)
+
+    _running: ClassVar[dict[str, FakeSlack]] = {}
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[_Failure]] = {}
@@ -78,13 +258,24 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._socket: web.WebSocketResponse | None = None
         self._sockets: list[web.WebSocketResponse] = []
+        self._expected: list[tuple[str | None, str | None]] = []
+        # The channel model.
+        self._order = itertools.count(1)
+        self._entries: list[_Entry] = []
+        self._by_ts: dict[tuple[str, str], _Entry] = {}
+        self._commands: dict[str, _Command] = {}
+        self._presses: dict[str, _Press] = {}
+        self._envelopes: dict[str, Delivery] = {}
+        self._triggers: set[str] = set()
+        self._used_triggers: set[str] = set()
+        self._files: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._connections_open,
             "chat.postMessage": self._post_message,
-            "chat.postEphemeral": lambda a: {"message_ts": self._ts()},
-            "chat.update": lambda a: {"channel": a.get("channel"), "ts": a.get("ts")},
-            "views.open": lambda a: {"view": {"id": f"V{next(self._ids):06d}"}},
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update,
+            "views.open": self._views_open,
             "conversations.open": self._conversations_open,
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._upload_url,
@@ -104,14 +295,28 @@ class FakeSlack:
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+        FakeSlack._running[self.base] = self
         return self
 
     async def stop(self) -> None:
+        FakeSlack._running.pop(self.base, None)
         for ws in self._sockets:
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @classmethod
+    def serving(cls, payload: dict[str, Any] | None = None) -> FakeSlack | None:
+        """The running fake a request belongs to: the one its ``response_url`` points at, else
+        the only one running."""
+        url = (payload or {}).get("response_url")
+        if isinstance(url, str):
+            for base, fake in cls._running.items():
+                if url.startswith(base + "/"):
+                    return fake
+        running = list(cls._running.values())
+        return running[0] if len(running) == 1 else None
 
     @property
     def base(self) -> str:
@@ -153,6 +358,184 @@ class FakeSlack:
         async with self._changed:
             self._changed.notify_all()
 
+    # ------------------------------------------------------------------ refusals
+
+    def _refuse(self, where: str, verdict: Verdict, request: Any) -> Verdict:
+        self.refusals.append(Refusal(where, verdict.error, verdict.errors, request))
+        return verdict
+
+    def expect_refusal(self, error: str | None = None, *, where: str | None = None) -> None:
+        """Announce one refusal this test causes on purpose (``None`` matches any)."""
+        self._expected.append((error, where))
+
+    def pop_refusals(self) -> list[Refusal]:
+        """The refusals so far, forgotten (each counts as expected)."""
+        out, self.refusals = self.refusals, []
+        return out
+
+    def unexpected_refusals(self) -> list[str]:
+        """What the teardown complains about: refusals nobody announced, announced ones that
+        never happened."""
+        expected = list(self._expected)
+        problems = []
+        for refusal in self.refusals:
+            match = next((i for i, (error, where) in enumerate(expected)
+                          if error in (None, refusal.error) and where in (None, refusal.where)), None)
+            if match is None:
+                problems.append(f"Slack refused {refusal}")
+            else:
+                expected.pop(match)
+        problems += [f"expected a refusal ({error or 'any error'} at {where or 'anywhere'}) that "
+                     "never happened" for error, where in expected]
+        return problems
+
+    def check_refusals(self) -> None:
+        problems = self.unexpected_refusals()
+        if problems:
+            raise AssertionError("The fake Slack:\n  " + "\n  ".join(problems))
+
+    # ------------------------------------------------------------------ channel model: input
+
+    def register_command(self, key: str, *, user: str, channel: str, command: str,
+                         text: str = "") -> None:
+        """A slash command the test built; ``key`` is its response_url's key (and trigger)."""
+        self._commands[key] = _Command(user, channel, "/" + command.lstrip("/"), text)
+        self._triggers.add(key)
+
+    def register_press(self, key: str, *, user: str, channel: str, message_ts: str | None = None,
+                       ephemeral: bool = False, action_ids: tuple[str, ...] = (),
+                       message: dict[str, Any] | None = None) -> None:
+        """A button press the test built, on the message ``message_ts`` (or the ``message``
+        payload Slack includes); ``key`` is its response_url's key (and trigger)."""
+        press = _Press(user, channel, message_ts, ephemeral, tuple(action_ids), message)
+        self._presses[key] = press
+        self._triggers.add(key)
+        target = self._pressed(press)
+        if target is not None and message_ts:
+            # The test's copy of the message may carry a made-up ts: let chat.update find it.
+            self._by_ts.setdefault((channel, message_ts), target)
+
+    def delivered(self, payload: dict[str, Any]) -> Delivery:
+        """Slack sends ``payload`` (a slash command's form fields or an interaction) to the app
+        now: its answer takes this place in the channel, whenever the ack comes back."""
+        if "command" in payload:
+            kind = "slash_commands"
+        else:
+            kind = str(payload.get("type") or "events_api")
+        return Delivery(kind, payload, next(self._order), _key_of(payload.get("response_url")))
+
+    def acked(self, delivery: Delivery, body: Any) -> Verdict | None:
+        """The app's ack of ``delivery``: checked, then shown. ``body`` is the JSON body (or
+        ``None``/``""`` when empty, or a plain string)."""
+        where = f"ack:{delivery.kind}"
+        if delivery.kind == "slash_commands":
+            if isinstance(body, str) and body:
+                body = {"text": body}  # a plain-text ack is a message
+            verdict = rules.slash_ack_verdict(body)
+            if verdict is not None:
+                return self._refuse(where, verdict, body)
+            command = self._commands.get(delivery.key or "")
+            if body and command is not None and not command.acked:
+                command.acked = True
+                self._answer_command(command, body, delivery.order)
+        elif delivery.kind == "block_actions":
+            verdict = rules.action_ack_verdict(body)
+            if verdict is not None:
+                return self._refuse(where, verdict, body)
+        elif delivery.kind == "view_submission":
+            errors = rules.view_submission_ack_errors(body, delivery.payload.get("view") or {})
+            if errors:
+                return self._refuse(where, Verdict("invalid_view_submission_response",
+                                                   tuple(errors)), body)
+        return None
+
+    # ------------------------------------------------------------------ channel model: output
+
+    def channel_view(self, channel_id: str) -> list[Seen]:
+        """What every member of ``channel_id`` can read, oldest first."""
+        return [e.seen() for e in self._ordered(channel_id) if e.visible_to(None)]
+
+    def seen_by(self, user_id: str, channel_id: str) -> list[Seen]:
+        """What ``user_id`` can read in ``channel_id``: the channel, and what only they see."""
+        return [e.seen() for e in self._ordered(channel_id) if e.visible_to(user_id)]
+
+    def channel_text(self, channel_id: str, user_id: str | None = None) -> str:
+        seen = self.seen_by(user_id, channel_id) if user_id else self.channel_view(channel_id)
+        return "\n".join(s.text for s in seen)
+
+    def _ordered(self, channel_id: str) -> list[_Entry]:
+        return sorted((e for e in self._entries if e.channel == channel_id), key=lambda e: e.order)
+
+    def _add(self, channel: str, *, author: str | None = None, kind: str = "message",
+             blocks: Any = None, text: str | None = None, only_for: str | None = None,
+             order: tuple[int, int] | None = None) -> _Entry:
+        entry = _Entry(channel, self._ts(), order or (next(self._order), 0),
+                       author or self.bot_user_id, kind, self._blocks(blocks), text, only_for)
+        self._entries.append(entry)
+        self._by_ts[(channel, entry.ts)] = entry
+        return entry
+
+    @staticmethod
+    def _blocks(raw: Any) -> list[dict[str, Any]]:
+        value = rules.decode(raw) if raw is not None else []
+        return value if isinstance(value, list) else []
+
+    def _answer_command(self, command: _Command, payload: dict[str, Any], slot: int | None = None
+                        ) -> _Entry:
+        slot = slot if slot is not None else next(self._order)
+        public = payload.get("response_type") == "in_channel"
+        if public and not command.echoed:
+            command.echoed = True
+            line = f"{command.command} {command.text}".strip()
+            self._add(command.channel, author=command.user, kind="command", text=line,
+                      order=(slot, 0))
+        entry = self._add(command.channel, blocks=payload.get("blocks"), text=payload.get("text"),
+                          only_for=None if public else command.user, order=(slot, 1))
+        command.answer = entry
+        return entry
+
+    def _pressed(self, press: _Press) -> _Entry | None:
+        """The message a press was on, as the fake showed it."""
+        if press.message_ts and (press.channel, press.message_ts) in self._by_ts:
+            return self._by_ts[(press.channel, press.message_ts)]
+        candidates = [e for e in reversed(self._ordered(press.channel))
+                      if e.kind == "message" and e.visible_to(press.user)]
+        if press.message is not None:
+            wanted = (press.message.get("text"), _without_block_ids(press.message.get("blocks") or []))
+            for entry in candidates:
+                if (entry.fallback, _without_block_ids(entry.blocks)) == wanted:
+                    return entry
+        for entry in candidates:
+            if set(press.action_ids) & _buttons(entry.blocks):
+                return entry
+        return None
+
+    def _show_response(self, key: str, payload: dict[str, Any]) -> None:
+        command, press = self._commands.get(key), self._presses.get(key)
+        if command is None and press is None:
+            return
+        target = command.answer if command is not None else self._pressed(press)  # type: ignore[arg-type]
+        if payload.get("delete_original"):
+            if target is not None:
+                target.deleted = True
+            return
+        if payload.get("replace_original"):
+            if target is not None:
+                target.blocks = self._blocks(payload.get("blocks"))
+                target.fallback = payload.get("text")
+                return
+            if press is not None:
+                self._add(press.channel, blocks=payload.get("blocks"), text=payload.get("text"),
+                          only_for=press.user if press.ephemeral else None)
+                return
+        if command is not None:
+            self._answer_command(command, payload)
+            return
+        assert press is not None
+        public = payload.get("response_type") == "in_channel"
+        self._add(press.channel, blocks=payload.get("blocks"), text=payload.get("text"),
+                  only_for=None if public else press.user)
+
     # ------------------------------------------------------------------ Web API
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -168,6 +551,10 @@ class FakeSlack:
         if self._delays.get(method):
             await asyncio.sleep(self._delays[method])
         try:
+            verdict = rules.api_verdict(method, call.args, call.headers,
+                                        known=lambda m: m in self.handlers)
+            if verdict is not None:
+                return web.json_response(self._refuse(method, verdict, call.args).body())
             failures = self._failures.get(method)
             if failures:
                 failure = failures[0]
@@ -177,15 +564,17 @@ class FakeSlack:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
                 return web.json_response({"ok": False, "error": failure.error}, status=failure.status,
                                          headers=headers)
-            handler = self.handlers.get(method)
-            if handler is None:
-                return web.json_response({"ok": False, "error": "unknown_method"})
-            return web.json_response({"ok": True, **handler(call.args | {"_headers": call.headers})})
+            try:
+                result = self.handlers[method](call.args | {"_headers": call.headers})
+            except Refused as refused:
+                return web.json_response(self._refuse(method, refused.verdict, call.args).body())
+            return web.json_response({"ok": True, **result})
         finally:
             await self._notify()
 
     def _ts(self) -> str:
-        return f"1700000000.{next(self._ids):06d}"
+        # Not 1700000000.*: the conftest makes up ts values there.
+        return f"1710000000.{next(self._ids):06d}"
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": "https://test.slack.com/", "team": self.team_name, "user": "whos-next",
@@ -195,9 +584,33 @@ class FakeSlack:
         return {"url": f"ws://{self.host}:{self.port}/socket"}
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        ts = self._ts()
-        return {"channel": args.get("channel"), "ts": ts,
-                "message": {"text": args.get("text"), "ts": ts, "bot_id": self.bot_id}}
+        entry = self._add(str(args["channel"]), blocks=args.get("blocks"), text=args.get("text"))
+        return {"channel": args.get("channel"), "ts": entry.ts,
+                "message": {"text": args.get("text"), "ts": entry.ts, "bot_id": self.bot_id}}
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        entry = self._add(str(args["channel"]), blocks=args.get("blocks"), text=args.get("text"),
+                          only_for=str(args["user"]))
+        return {"message_ts": entry.ts}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        entry = self._by_ts.get((str(args["channel"]), str(args["ts"])))
+        if entry is None or entry.deleted:
+            raise Refused("message_not_found")
+        if "blocks" in args:
+            entry.blocks = self._blocks(args["blocks"])
+        if "text" in args:
+            entry.fallback = args["text"]
+        return {"channel": args["channel"], "ts": args["ts"], "text": entry.fallback}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id") or "")
+        if trigger not in self._triggers:
+            raise Refused("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            raise Refused("exchanged_trigger_id")
+        self._used_triggers.add(trigger)
+        return {"view": {"id": f"V{next(self._ids):06d}"}}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))
@@ -211,10 +624,22 @@ class FakeSlack:
 
     def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
+        self._files[file_id] = {"filename": str(args["filename"]), "length": int(args["length"])}
         return {"upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
-        files = json.loads(args.get("files") or "[]")
+        files = rules.decode(args["files"])
+        unknown = [f["id"] for f in files if f["id"] not in self._files]
+        if unknown:
+            raise Refused("file_not_found", *(f"no upload started for {i}" for i in unknown))
+        channels = [str(args["channel_id"])] if args.get("channel_id") else \
+            [c for c in str(args.get("channels") or "").split(",") if c]
+        for f in files:
+            filename = self._files[f["id"]]["filename"]
+            title = f.get("title") or filename
+            for channel in channels:
+                lines = [title] if title == filename else [title, filename]
+                self._add(channel, kind="file", text="\n".join(lines))
         return {"files": [{"id": f["id"], "title": f.get("title")} for f in files]}
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -223,9 +648,22 @@ class FakeSlack:
         return web.Response(text="OK")
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.responses.append(Posted(request.match_info["key"], await request.json()))
-        await self._notify()
-        return web.Response(text="ok")
+        key = request.match_info["key"]
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        try:
+            verdict = rules.response_url_verdict(payload)
+            if isinstance(payload, dict):
+                self.responses.append(Posted(key, payload))
+            if verdict is not None:
+                self._refuse("response_url", verdict, payload)
+                return web.Response(status=400, text=verdict.error)
+            self._show_response(key, payload)
+            return web.Response(text="ok")
+        finally:
+            await self._notify()
 
     # ------------------------------------------------------------------ Socket Mode
 
@@ -241,6 +679,9 @@ class FakeSlack:
             if message.type == WSMsgType.TEXT:
                 data = json.loads(message.data)
                 if "envelope_id" in data:
+                    delivery = self._envelopes.get(data["envelope_id"])
+                    if delivery is not None:
+                        self.acked(delivery, data.get("payload"))
                     self.acks[data["envelope_id"]] = data
                     await self._notify()
         return ws
@@ -257,6 +698,8 @@ class FakeSlack:
         if retry_attempt is not None:
             envelope["retry_attempt"] = retry_attempt
             envelope["retry_reason"] = "timeout"
+        if type_ != "events_api":
+            self._envelopes[envelope_id] = self.delivered(payload)
         await self._socket.send_json(envelope)
         return envelope_id
 

@@ -56,10 +56,13 @@ def ids() -> Ids:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
+    """The loopback fake Slack. At teardown it fails the test if Slack would have refused
+    something the test didn't announce with ``fake.expect_refusal(...)``."""
     slack = FakeSlack(team_id=TEAM, admins={"U0ADMIN"})
     await slack.start()
     yield slack
     await slack.stop()
+    slack.check_refusals()
 
 
 @pytest.fixture
@@ -103,6 +106,7 @@ def slash(fake: FakeSlack, ids: Ids, command: str, text: str = "", *, user: str 
           name: str = "ana", channel: str = CHANNEL, trigger_id: str | None = None) -> dict[str, str]:
     """A slash command as Slack sends it (form fields)."""
     trigger = trigger_id or ids("trig-")
+    fake.register_command(trigger, user=user, channel=channel, command=command, text=text)
     return {
         "token": "legacy", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": name, "command": f"/{command}",
@@ -130,6 +134,9 @@ def block_actions(fake: FakeSlack, ids: Ids, action_id: str, *, user: str = ANA,
     }
     if message is not None:
         payload["message"] = message
+    fake.register_press(trigger, user=user, channel=channel,
+                        message_ts=payload["container"]["message_ts"], ephemeral=ephemeral,
+                        action_ids=(action_id,), message=message)
     return payload
 
 
@@ -167,16 +174,44 @@ def sign(body: bytes, timestamp: int, secret: str = SECRET) -> str:
 async def post_signed(http: aiohttp.ClientSession, adapter: Any, form: dict[str, Any], *,
                       timestamp: int | None = None, secret: str = SECRET,
                       headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
-    """POST a form body to the adapter's /slack/events, signed like Slack signs it."""
+    """POST a form body to the adapter's /slack/events, signed like Slack signs it. The fake
+    Slack the request belongs to checks the ack that comes back, and shows it in its channel
+    model, as Slack would."""
     body = urlencode(form).encode()
     ts = int(time.time()) if timestamp is None else timestamp
     all_headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Slack-Request-Timestamp": str(ts), "X-Slack-Signature": sign(body, ts, secret),
                    **(headers or {})}
     url = f"http://127.0.0.1:{adapter.http_port}/slack/events"
+    payload = _request_payload(form)
+    fake = FakeSlack.serving(payload)
+    delivery = fake.delivered(payload) if fake is not None and payload is not None else None
     response = await http.post(url, data=body, headers=all_headers)
-    await response.read()
+    raw = await response.read()
+    if fake is not None and delivery is not None and response.status == 200:
+        fake.acked(delivery, _ack_body(raw))
     return response
+
+
+def _request_payload(form: dict[str, Any]) -> dict[str, Any] | None:
+    """What Slack sent: a slash command's fields, or an interaction's JSON ``payload``."""
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"])
+        except (TypeError, ValueError):
+            return None
+        return payload if isinstance(payload, dict) else None
+    return form if "command" in form else None
+
+
+def _ack_body(raw: bytes) -> Any:
+    text = raw.decode("utf-8", "replace")
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 async def post_interaction(http: aiohttp.ClientSession, adapter: Any, payload: dict[str, Any],
