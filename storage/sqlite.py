@@ -304,16 +304,22 @@ class DatabaseUnusable(Exception):
     """The database can't be opened for writing: the reason, in a sentence for an operator."""
 
 
-def _writable(c: sqlite3.Connection) -> None:
-    """A write that changes nothing: refused by SQLite when the file (or its folder, where the
-    WAL lives) is read-only. Without it a read-only database would open fine and then fail
-    every write."""
-    c.execute("BEGIN IMMEDIATE")
+def _check_usable(path: str | Path) -> None:
+    """Open the file as the repository will, and make a write that changes nothing: SQLite
+    refuses it when the file (or its folder, where the WAL lives) is read-only. Without this a
+    read-only database would open fine and then fail every write. A plain connection, closed
+    here, so that a database that can't be used leaves no aiosqlite thread behind."""
+    c = sqlite3.connect(str(path), isolation_level=None)
     try:
-        version = int(c.execute("PRAGMA user_version").fetchone()[0])
-        c.execute(f"PRAGMA user_version = {version}")
+        c.execute(PRAGMAS[0])  # WAL: needs the folder to be writable too
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(c.execute("PRAGMA user_version").fetchone()[0])
+            c.execute(f"PRAGMA user_version = {version}")
+        finally:
+            c.execute("ROLLBACK")
     finally:
-        c.execute("ROLLBACK")
+        c.close()
 
 
 def _unusable(path: str | Path, err: sqlite3.Error) -> DatabaseUnusable:
@@ -341,18 +347,15 @@ class SqliteRepository:
         """Open (creating if needed), check it takes writes, and migrate the database at
         ``path``. ``DatabaseUnusable`` says why one can't be used."""
         try:
-            db = await aiosqlite.connect(str(path), isolation_level=None)
+            await asyncio.to_thread(_check_usable, path)
         except sqlite3.Error as err:
             raise _unusable(path, err) from None
+        db = await aiosqlite.connect(str(path), isolation_level=None)
         db.row_factory = sqlite3.Row
         repo = cls(db)
         try:
-            try:
-                for pragma in PRAGMAS:
-                    await db.execute(pragma)
-                await repo._in_thread(_writable)
-            except sqlite3.Error as err:
-                raise _unusable(path, err) from None
+            for pragma in PRAGMAS:
+                await db.execute(pragma)
             await repo._in_thread(migrate.apply)
         except BaseException:
             await db.close()
