@@ -17,7 +17,7 @@ from bot.handlers import help as help_
 from bot.handlers import logging as log_
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
-from bot.ports import Clock, Repository, SystemClock
+from bot.ports import Charts, Clock, Repository, SystemClock
 from bot.reply import OOPS, Reply, error_reply
 from bot.textopts import parse
 
@@ -52,8 +52,10 @@ ACTIONS: dict[str, ActionHandler] = {
 
 class App:
     def __init__(self, repo: Repository, clock: Clock | None = None,
-                 default_timezone: str = "UTC", max_logs_per_hour: int = 20):
-        self.deps = Deps(repo, clock or SystemClock(), default_timezone, max_logs_per_hour)
+                 default_timezone: str = "UTC", max_logs_per_hour: int = 20,
+                 charts: Charts | None = None):
+        self.deps = Deps(repo, clock or SystemClock(), default_timezone, max_logs_per_hour,
+                         charts=charts)
 
     async def dispatch(self, inv: Invocation) -> Reply:
         spec = commands.get_command(inv.command)

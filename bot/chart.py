@@ -1,4 +1,6 @@
-"""The weekly recap's chart: attempts per day by outcome, as PNG bytes.
+"""The bot's pictures, drawn with matplotlib: the weekly recap's chart (attempts per day by
+outcome) and a member's stats card, as PNG bytes. ``MatplotlibCharts`` is the core's ``Charts``;
+this is the one module that imports matplotlib, and only the composition root imports it.
 
 Matplotlib is used through its object API on the Agg canvas (no pyplot, no global figure
 state), so charts can be drawn on worker threads while the event loop keeps running.
@@ -81,3 +83,15 @@ def stats_card(title: str, totals: Mapping[str, int], weeks: Sequence[date],
     buf = BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+class MatplotlibCharts:
+    """``bot.ports.Charts`` on matplotlib."""
+
+    def week_chart(self, days: Sequence[date], counts: Mapping[str, Sequence[int]],
+                   title: str) -> bytes:
+        return week_chart(days, counts, title)
+
+    def stats_card(self, title: str, totals: Mapping[str, int], weeks: Sequence[date],
+                   per_week: Sequence[int]) -> bytes:
+        return stats_card(title, totals, weeks, per_week)

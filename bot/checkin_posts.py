@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts
-from bot.chart import week_chart
 from bot.handlers.commitments import commitment_blocks
 from bot.ids import MemberRef
 from bot.models import Activity, Attempt, FollowUp, Schedule, Totals
-from bot.ports import Repository
+from bot.ports import Charts, Repository
 from bot.reply import Block, Context, Heading, Image, Mention, Reply, Span, Strong, Text
 from bot.schedules import local_midnight, previous_day
 
@@ -26,7 +24,6 @@ MAX_NAMES = 15
 MAX_HIGHLIGHTS = 3
 MAX_COMMITMENTS = 8
 MAX_MILESTONES = 8  # members whose milestones are named; the rest are counted
-Chart = Callable[..., bytes]
 
 
 def _date_words(day: date) -> str:
@@ -154,9 +151,9 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
 
 
 async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
-                       chart: Chart = week_chart) -> Reply:
+                       charts: Charts | None = None) -> Reply:
     """The recap posted on ``day``: the seven local days before it, against the seven before
-    those. The chart is drawn on a worker thread."""
+    those. The chart (with ``charts``) is drawn on a worker thread."""
     zone = ZoneInfo(schedule.timezone)
     week_start = day - timedelta(days=7)
     start = local_midnight(day - timedelta(days=14), zone)
@@ -171,8 +168,8 @@ async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
         if 0 <= index < 7:
             per_day[a.outcome][index] += 1
     png = None
-    if this_week:
-        png = await asyncio.to_thread(chart, days, per_day, "Asks per day, by outcome")
+    if this_week and charts is not None:
+        png = await asyncio.to_thread(charts.week_chart, days, per_day, "Asks per day, by outcome")
     totals = [sum(per_day[o][i] for o in per_day) for i in range(7)]
     return recap_reply(day, act, this_week, last_week, totals, png)
 

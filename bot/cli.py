@@ -94,8 +94,10 @@ async def _open_app(settings: Settings, db: str | None = None):
         repo = await SqliteRepository.open(path)
     except DatabaseUnusable as err:
         raise ConfigError(f"{'--db' if db else 'DATABASE_URL'}: {err}") from None
+    from bot.chart import MatplotlibCharts
+
     return repo, App(repo, default_timezone=settings.default_timezone,
-                     max_logs_per_hour=settings.max_logs_per_hour)
+                     max_logs_per_hour=settings.max_logs_per_hour, charts=MatplotlibCharts())
 
 
 def _scheduler(settings: Settings, repo, app: App, posters: dict, **kwargs) -> Scheduler:

@@ -3,7 +3,7 @@ imports an implementation."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -176,4 +176,20 @@ class Poster(Protocol):
         ...
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
+        ...
+
+
+class Charts(Protocol):
+    """Draws the bot's pictures as PNG bytes. Slow (tens of milliseconds): callers run it on a
+    worker thread. The composition root wires in the matplotlib one (``bot.chart``); without
+    one, replies simply carry no picture."""
+
+    def week_chart(self, days: Sequence[date], counts: Mapping[str, Sequence[int]],
+                   title: str) -> bytes:
+        """A stacked bar chart, one bar per day; ``counts[outcome][i]`` belongs to ``days[i]``."""
+        ...
+
+    def stats_card(self, title: str, totals: Mapping[str, int], weeks: Sequence[date],
+                   per_week: Sequence[int]) -> bytes:
+        """A member's totals by outcome beside their asks per week."""
         ...

@@ -382,7 +382,7 @@ class Scheduler:
 
     async def content(self, occ: Occurrence, late: bool = False) -> Reply:
         if occ.kind == "recap":
-            return await weekly_recap(self.repo, occ.schedule, occ.local_date)
+            return await weekly_recap(self.repo, occ.schedule, occ.local_date, self.deps.charts)
         return await daily_post(self.repo, occ.schedule, occ.local_date, late=late)
 
     async def run_followups(self, now: datetime | None = None) -> RunReport:

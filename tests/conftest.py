@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import App
+from bot.chart import MatplotlibCharts
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.reply import Action
@@ -45,7 +46,8 @@ async def repo(tmp_path):
 @pytest.fixture
 def app(repo, clock) -> App:
     # A generous hourly limit: many tests log dozens of asks without moving the clock.
-    return App(repo, clock, default_timezone="UTC", max_logs_per_hour=1000)
+    return App(repo, clock, default_timezone="UTC", max_logs_per_hour=1000,
+               charts=MatplotlibCharts())
 
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "test")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ids import CommunityRef, MemberRef
 from bot.invocation import Caller
-from bot.ports import Clock, Repository
+from bot.ports import Charts, Clock, Repository
 
 ScheduleListener = Callable[[CommunityRef], Awaitable[None]]
 
@@ -34,6 +34,7 @@ class Deps:
     default_timezone: str = "UTC"
     max_logs_per_hour: int = 20
     hooks: Hooks = field(default_factory=Hooks, compare=False)
+    charts: Charts | None = field(default=None, compare=False)  # no pictures without one
 
     def zone(self, member_tz: str | None, community_tz: str | None) -> ZoneInfo:
         """A member's zone: their own /timezone, else their community's check-in zone, else

@@ -6,13 +6,14 @@ import asyncio
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import chart, prompts, stats
+from bot import prompts, stats
 from bot.commands import OptionError
 from bot.handlers import Deps
 from bot.handlers.logging import ratio
 from bot.ids import MemberRef
 from bot.invocation import Invocation
 from bot.models import MemberInfo, Totals
+from bot.ports import Charts
 from bot.reply import Block, Context, Fields, Heading, Image, Mention, Reply, Strong, Text, Visibility
 
 PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
@@ -121,14 +122,16 @@ async def stats_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     if nxt := stats.next_milestone(t.attempts):
         blocks.append(Context.of(f"{nxt - t.attempts} more to the {nxt}-ask milestone."))
     if t.attempts:
-        blocks.append(await stats_image(name, t, days, today))
+        if deps.charts is not None:
+            blocks.append(await stats_image(deps.charts, name, t, days, today))
     return Reply(tuple(blocks))
 
 
 CARD_WEEKS = 12
 
 
-async def stats_image(name: str, totals: Totals, days: list[date], today: date) -> Image:
+async def stats_image(charts: Charts, name: str, totals: Totals, days: list[date],
+                      today: date) -> Image:
     """The stats card: drawn off the event loop (matplotlib takes tens of milliseconds)."""
     monday = today - timedelta(days=today.weekday())
     weeks = [monday - timedelta(weeks=n) for n in range(CARD_WEEKS - 1, -1, -1)]
@@ -138,7 +141,7 @@ async def stats_image(name: str, totals: Totals, days: list[date], today: date) 
         if 0 <= index < CARD_WEEKS:
             per_week[index] += 1
     png = await asyncio.to_thread(
-        chart.stats_card,
+        charts.stats_card,
         f"{name}: {prompts.attempts_word(totals.attempts)}, {prompts.rejections_word(totals.rejected)}",
         {"rejected": totals.rejected, "accepted": totals.accepted, "pending": totals.pending},
         weeks, per_week)

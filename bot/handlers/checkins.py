@@ -141,7 +141,7 @@ async def _preview(deps: Deps, inv: Invocation) -> Reply:
     post = await daily_post(deps.repo, schedule, today)
     blocks: list[Block] = [Text.of("Preview: nothing is posted."), *post.blocks]
     if schedule.recap_day and today.strftime("%A").lower() == schedule.recap_day:
-        blocks += (await weekly_recap(deps.repo, schedule, today)).blocks
+        blocks += (await weekly_recap(deps.repo, schedule, today, deps.charts)).blocks
     return private_reply(*blocks)
 
 

@@ -43,7 +43,7 @@ async def seed(app, clock):
 async def test_recap_has_sensible_totals_and_a_valid_png(app, repo, clock):
     await repo.save_schedule(schedule(recap="monday"), utc(2026, 11, 1))
     await seed(app, clock)
-    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY)
+    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY, app.deps.charts)
     text = reply.plain_text()
     print(text)
     assert "Weekly recap · 23 Nov – 29 Nov" in text
@@ -69,14 +69,30 @@ async def test_leaderboard_ties_share_a_rank(app, repo, clock):
     await repo.save_schedule(schedule(), utc(2026, 11, 1))
     await seed(app, clock)
     await log(app, clock, utc(2026, 11, 28, 10), "/rejected one more", "sam")
-    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY)
+    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY, app.deps.charts)
     assert "1. @ana · 3\n1. @sam · 3\n3. @lee · 1" in reply.plain_text()
+
+
+async def test_without_a_chart_renderer_the_recap_and_stats_carry_no_picture(app, repo, clock):
+    """The composition root wires the renderer in; a core built without one still answers."""
+    from bot.app import App
+
+    await repo.save_schedule(schedule(), utc(2026, 11, 1))
+    await seed(app, clock)
+    bare = App(repo, clock)
+    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY, bare.deps.charts)
+    assert "This week: 6 asks" in reply.plain_text()
+    assert not [b for b in reply.blocks if isinstance(b, Image)]
+    stats = await run(bare, "/stats")
+    assert "Asks" in stats.plain_text() and not [b for b in stats.blocks if isinstance(b, Image)]
+    with_card = await run(app, "/stats")
+    assert [b for b in with_card.blocks if isinstance(b, Image)]
 
 
 async def test_a_quiet_week_gets_no_chart_and_no_scolding(app, repo, clock):
     await repo.save_schedule(schedule(), utc(2026, 11, 1))
     await log(app, clock, utc(2026, 11, 18, 10), "/rejected an older ask", "ana")
-    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY)
+    reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY, app.deps.charts)
     text = reply.plain_text()
     assert not [b for b in reply.blocks if isinstance(b, Image)]
     assert "quiet week" in text and "fresh start" in text
