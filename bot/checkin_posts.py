@@ -23,6 +23,7 @@ from bot.schedules import local_midnight, previous_day
 MAX_NAMES = 15
 MAX_HIGHLIGHTS = 3
 MAX_COMMITMENTS = 8
+MAX_LISTED_ASK = 200  # characters of each ask in a line of promises
 MAX_MILESTONES = 8  # members whose milestones are named; the rest are counted
 
 
@@ -89,11 +90,17 @@ async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool
 
 def _promises(title: str, commitments: list, act: Activity, ending: str) -> Text:
     """One line of promises with their owners mentioned, the first MAX_COMMITMENTS of them."""
-    items = [[_mention(act.names, c.member), ": ", Strong(c.ask)]
+    items = [[_mention(act.names, c.member), ": ", Strong(_short(c.ask))]
              for c in commitments[:MAX_COMMITMENTS]]
     more = len(commitments) - MAX_COMMITMENTS
     return Text.of(Strong(title), *_joined(items), f" (and {more} more)" if more > 0 else "",
                    ending)
+
+
+def _short(ask: str) -> str:
+    """An ask as a line of many shows it: whole, or its start (so eight of them stay one
+    readable line, within every platform's limits)."""
+    return ask if len(ask) <= MAX_LISTED_ASK else ask[: MAX_LISTED_ASK - 1].rstrip() + "…"
 
 
 def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late: bool = False

@@ -11,6 +11,7 @@ button labels of a message already posted (a Cheer count), for ``chat.update``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +70,32 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# The start of an entity ``escape`` wrote, left unfinished at the end of a cut text.
+_CUT_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+
+
 def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to ``limit`` with an ellipsis; never inside ``&amp;``, ``&lt;`` or ``&gt;``
+    (a bare ``&`` would show as typed, ``&am…``; in plain text the cut is a few characters
+    shorter, no harm)."""
+    return text if len(text) <= limit else _CUT_ENTITY.sub("", text[: limit - 1]) + "…"
+
+
+def _fit_lines(lines: list[str], limit: int) -> str:
+    """``lines`` joined within ``limit``: when too long, the longest lines are shortened first,
+    so each keeps its start and the last ones (an invitation, a hint) are not cut off."""
+    text = "\n".join(lines)
+    room = limit - (len(lines) - 1)  # what the lines may take besides their line breaks
+    if len(text) <= limit or room < len(lines):
+        return _truncate(text, limit)
+    low, high = 1, max(len(line) for line in lines)  # the longest a line may stay
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(len(line), cap) for line in lines) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return "\n".join(_truncate(line, low) for line in lines)
 
 
 def span_mrkdwn(span: Span, *, formatting: bool = True) -> str:
@@ -143,7 +168,7 @@ def fallback_text(reply: Reply) -> str:
         elif isinstance(block, Fields):
             lines.extend(f"{escape(k)}: {escape(v)}" for k, v in block.pairs)
     text = "\n".join(line for line in lines if line.strip())
-    return _truncate(text, MAX_FALLBACK) or "Who's Next"
+    return _fit_lines(text.split("\n"), MAX_FALLBACK) or "Who's Next"
 
 
 def render(reply: Reply) -> SlackMessage:

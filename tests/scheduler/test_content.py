@@ -126,3 +126,24 @@ def test_a_crowd_of_milestones_is_named_up_to_a_point():
     assert len(named) == MAX_MILESTONES
     assert f"…and {150 - MAX_MILESTONES} more of you reached one too" in text
     assert prompts.CHECKIN_HOW_TO in text
+
+
+def test_long_promises_are_shortened_so_the_line_keeps_them_all():
+    from datetime import UTC, datetime
+
+    from bot.checkin_posts import MAX_COMMITMENTS, MAX_LISTED_ASK, daily_reply
+    from bot.ids import MemberRef, Platform
+    from bot.models import Activity, Commitment, Schedule
+
+    members = [MemberRef(Platform.CONSOLE, f"m{i}") for i in range(10)]
+    due = datetime(2026, 11, 26, 23, 59, tzinfo=UTC)
+    made = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    promises = tuple(Commitment(i, m, f"promise {i} " + "x" * 490, due, made, "open")
+                     for i, m in enumerate(members))
+    act = Activity((), {m.key: m.id for m in members}, {}, promises)
+    schedule = Schedule(COMMUNITY, "general", "UTC", "09:00", "mon,tue,wed,thu,fri,sat,sun")
+    reply = daily_reply(schedule, date(2026, 11, 26), date(2026, 11, 25), act)
+    line = next(t for t in reply.plain_text().splitlines() if t.startswith("Promised for today"))
+    assert all(f"promise {i} " in line for i in range(MAX_COMMITMENTS))
+    assert "(and 2 more). You've got this!" in line
+    assert len(line) < MAX_COMMITMENTS * (MAX_LISTED_ASK + 20) + 100
