@@ -12,9 +12,7 @@ from dataclasses import replace
 
 from bot import commands
 from bot.commands import OptionError
-from bot.handlers import Deps, board, checkins, commitments, goal, privacy, undo
-from bot.handlers import help as help_
-from bot.handlers import logging as log_
+from bot.handlers import Deps, attempts, board, checkins, commitments, goal, guide, privacy, undo
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.ports import Charts, Clock, Repository, SystemClock
@@ -27,15 +25,15 @@ Handler = Callable[[Deps, Invocation, dict], Awaitable[Reply]]
 ActionHandler = Callable[[Deps, ActionInvocation], Awaitable[Reply]]
 
 HANDLERS: dict[str, Handler] = {
-    "rejected": log_.log,
-    "accepted": log_.log,
-    "pending": log_.log,
+    "rejected": attempts.log,
+    "accepted": attempts.log,
+    "pending": attempts.log,
     "who-next": commitments.who_next,
     "asks": commitments.asks,
     "undo": undo.undo,
     "leaderboard": board.leaderboard,
     "stats": board.stats_command,
-    "help": help_.help_command,
+    "help": guide.help_command,
     "goal": goal.goal,
     "export": privacy.export,
     "forget-me": privacy.forget_me,

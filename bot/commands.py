@@ -15,6 +15,7 @@ from datetime import date
 from difflib import get_close_matches
 from enum import StrEnum
 
+from bot.days import DAY_NAMES
 from bot.ids import MemberRef
 
 AREAS = ("work", "money", "creative", "social", "learning", "other")
@@ -142,8 +143,7 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("channel", OptionType.CHANNEL, "Where to post (default: here)", max_length=100,
                    example="#asks"),
         OptionSpec("recap", OptionType.CHOICE, "Weekday of the weekly recap, or off",
-                   choices=("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                            "sunday", "off"), example="monday"),
+                   choices=(*DAY_NAMES, "off"), example="monday"),
     ), admin_only=True),
     CommandSpec("reminders", "Let the bot DM you follow-ups, or not.", (
         OptionSpec("state", OptionType.CHOICE, "on or off", required=True, choices=("on", "off"),

@@ -4,6 +4,7 @@ freely: the code picks from whatever is here."""
 from __future__ import annotations
 
 import hashlib
+import math
 
 # One reflection prompt follows each logged rejection. Our own words, after the ideas in
 # PRODUCT.md: learn, widen, change the approach, stay in touch, notice, keep counting.
@@ -60,14 +61,8 @@ def reflection(member_key: str, seq: int) -> str:
     n = len(REFLECTIONS)
     # A stride coprime with n gives a member-specific permutation of the whole list.
     seed = _seed(member_key)
-    stride = next(s for s in range(1 + seed % n, 1 + seed % n + n) if _gcd(s, n) == 1)
+    stride = next(s for s in range(1 + seed % n, 1 + seed % n + n) if math.gcd(s, n) == 1)
     return REFLECTIONS[(seed + seq * stride) % n]
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
 
 
 def pick(lines: tuple[str, ...], n: int) -> str:

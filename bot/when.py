@@ -7,14 +7,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands import OptionError
+from bot.days import DAY_NAMES
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _IN_DAYS = re.compile(r"^in\s+(\d{1,3})\s+days?$")
 MAX_DAYS_AHEAD = 366
 
 
 def _weekday(word: str) -> int | None:
-    for i, name in enumerate(WEEKDAYS):
+    for i, name in enumerate(DAY_NAMES):
         if len(word) >= 3 and name.startswith(word):
             return i
     return None

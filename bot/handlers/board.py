@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot import prompts, stats
 from bot.commands import OptionError
 from bot.handlers import Deps
-from bot.handlers.logging import ratio
+from bot.handlers.attempts import ratio
 from bot.ids import MemberRef
 from bot.invocation import Invocation
 from bot.models import MemberInfo, Totals

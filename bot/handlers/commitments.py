@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.handlers import Deps
-from bot.handlers.logging import celebration, rate_limited
+from bot.handlers.attempts import celebration, rate_limited
 from bot.invocation import ActionInvocation, Invocation
 from bot.models import Attempt, Commitment, NewCommitment
 from bot.reply import (
