@@ -7,11 +7,16 @@ a backslash (Discord shows ``\\*`` as ``*``) and every ``@`` a zero-width space 
 (``@\u200beveryone``). So no two spans, however they sit side by side, can form a masked link,
 a mention or formatting. Bare ``http(s)://`` links are left whole so they still work (a
 backslash would end up in the link), but for the ``@``s: a link ending in ``@`` could
-otherwise meet ``everyone`` in the next span. ``allowed_mentions`` is the lock behind that: it
-allows nothing (no ``@everyone``, ``@here``, roles or users, whatever the text says), so the
-core's ``Mention`` spans show as name chips and notify no one, in an embed (where Discord never
-notifies anyway) and in an ephemeral text alike. An empty list also stays inside Discord's
-limit of 100 ids however many members a post names.
+otherwise meet ``everyone`` in the next span; and for the ``*``s: Discord ends the bot's own
+``**bold**`` (or ``*small print*``) at the first ``**`` (``*``) it finds, in a link or not, so a
+link holding them would close it early and leave what follows unescaped (a masked link, say).
+A description too long for Discord is fitted by shortening its longest paragraphs first, so
+the closing ones (an invitation, small print) stay whole; a cut never falls inside an escape,
+a mention chip or a link, and closes the bold it leaves open. ``allowed_mentions`` is the lock
+behind all that: it allows nothing (no ``@everyone``, ``@here``, roles or users, whatever the
+text says), so the core's ``Mention`` spans show as name chips and notify no one, in an embed
+(where Discord never notifies anyway) and in an ephemeral text alike. An empty list also stays
+inside Discord's limit of 100 ids however many members a post names.
 
 Buttons carry the core's ``Action`` as a stable ``custom_id`` (``wn:cheer:42``). They are
 ``DynamicItem``s: the client registers the class once at start-up, so a press on a message of
@@ -162,7 +167,7 @@ def escape(text: str) -> str:
     at = 0
     for url in _URL.finditer(text):
         out.append(_escape_plain(text[at:url.start()]))
-        out.append(url.group().replace("@", "@\u200b"))
+        out.append(url.group().replace("@", "@\u200b").replace("*", "\\*"))
         at = url.end()
     out.append(_escape_plain(text[at:]))
     return "".join(out)
@@ -207,6 +212,53 @@ def spans(items: tuple[Span, ...]) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# In rendered Markdown: an escape, bold, italics (a "*" of a member's, links' too, is escaped).
+_MARKS = re.compile(r"\\.|\*\*|\*", re.DOTALL)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Rendered Markdown cut to ``limit`` with an ellipsis: never inside an escape, a mention
+    chip or a link (a link cut short would lead elsewhere), and with the bold or italics it
+    leaves open closed again."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - 4)]  # room for "…" and closing "*" and "**"
+    opened = cut.rfind("<")
+    if opened != -1 and ">" not in cut[opened:]:
+        cut = cut[:opened]  # half a <@id>
+    links = [m for m in _URL.finditer(cut) if m.end() == len(cut)]
+    if links and _URL.match(text, links[0].start()).end() > len(cut):  # type: ignore[union-attr]
+        cut = cut[: links[0].start()]
+    if (len(cut) - len(cut.rstrip("\\"))) % 2:
+        cut = cut[:-1]  # a backslash that would escape the ellipsis
+    stack: list[str] = []
+    for mark in _MARKS.findall(cut):
+        if mark in ("*", "**"):
+            if stack and stack[-1] == mark:
+                stack.pop()
+            else:
+                stack.append(mark)
+    out = cut.rstrip() + "…" + "".join(reversed(stack))
+    return out if len(out) <= limit else _clip(text, limit)
+
+
+def _fit(parts: list[str], limit: int) -> str:
+    """Paragraphs joined within ``limit``. When too long, the longest are shortened first (each
+    keeping its start), so the last ones (an invitation, small print) are not cut off."""
+    text = "\n\n".join(parts)
+    room = limit - 2 * (len(parts) - 1)  # what the paragraphs may take besides the breaks
+    if len(text) <= limit or room < 20 * len(parts):
+        return _cut(text, limit)
+    low, high = 20, max(len(p) for p in parts)  # the longest a paragraph may stay
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(len(p), cap) for p in parts) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return "\n\n".join(_cut(p, low) for p in parts)
 
 
 def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[str, Buttons]]]:
@@ -360,11 +412,11 @@ def _as_embed(blocks: list[Block], image_name: str | None, more: str | None) -> 
                     parts.append(f"**{escape(key)}**: {escape(value)}")
     if more:
         parts.append(f"*{more}*")
-    description = "\n\n".join(p for p in parts if p)
-    if description:
+    parts = [p for p in parts if p]
+    if parts:
         # Within the description's own limit and within what the embed's total leaves it.
         room = EMBED_TOTAL_LIMIT - len(embed)
-        embed.description = _clip(description, min(DESCRIPTION_LIMIT, room))
+        embed.description = _fit(parts, min(DESCRIPTION_LIMIT, room))
     if image_name:
         embed.set_image(url=f"attachment://{image_name}")
     return embed
