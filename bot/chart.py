@@ -8,6 +8,7 @@ state), so charts can be drawn on worker threads while the event loop keeps runn
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date
 from io import BytesIO
@@ -87,6 +88,12 @@ def stats_card(title: str, totals: Mapping[str, int], weeks: Sequence[date],
 
 class MatplotlibCharts:
     """``bot.ports.Charts`` on matplotlib."""
+
+    def __init__(self) -> None:
+        # A name in a script the installed fonts lack (李雷, さくら) draws as boxes, and
+        # matplotlib warns once per glyph: noise in the log that no operator can act on.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font",
+                                category=UserWarning)
 
     def week_chart(self, days: Sequence[date], counts: Mapping[str, Sequence[int]],
                    title: str) -> bytes:
