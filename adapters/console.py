@@ -22,6 +22,7 @@ from typing import TextIO
 from bot.app import App
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation, Caller
+from bot.ports import PostingLimits
 from bot.reply import (
     Action,
     Buttons,
@@ -130,6 +131,9 @@ class ConsolePoster:
     """The terminal's ``Poster`` for the scheduler: check-ins print to the console's output with
     a header naming the channel, DMs are marked "(DM to NAME)", charts land in the console's
     files folder, and buttons get numbers like any others (``NAME> !N`` presses one as NAME)."""
+
+    # One terminal and no rate limit to keep to: a few at a time, no pacing.
+    limits = PostingLimits(concurrency=4)
 
     def __init__(self, console: Console):
         self.console = console

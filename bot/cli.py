@@ -1,5 +1,5 @@
-"""The ``whosnext`` command: the one composition root. It reads the settings, builds storage,
-the core and the adapters, and starts them.
+"""The ``whosnext`` command: the one composition root. It reads the settings (the core's and
+each adapter's own), builds storage, the core and the adapters, and starts them.
 
     whosnext                  Slack and/or Discord if their tokens are set, else the terminal
     whosnext run              the same
@@ -17,17 +17,91 @@ import getpass
 import logging
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from bot import __version__
 from bot.app import App
-from bot.config import ConfigError, Settings, configure_logging, load_settings
+from bot.config import ConfigError, Settings, bad_configuration, configure_logging, load_settings
 from bot.ids import Platform
+from bot.ports import Poster, Repository
 from bot.scheduler import Scheduler
 
+if TYPE_CHECKING:
+    from adapters.discord.settings import DiscordSettings
+    from adapters.slack.config import SlackSettings
+    from storage.sqlite import SqliteRepository
+
 log = logging.getLogger("whosnext")
+T = TypeVar("T")
+
+
+class PlatformSettings(Protocol):
+    """What the composition root asks of each adapter's settings class."""
+
+    ENABLED_BY: ClassVar[str]  # the variable whose presence makes the platform run
+
+    @property
+    def enabled(self) -> bool:
+        ...
+
+
+class Adapter(Protocol):
+    """What the composition root does with a running adapter."""
+
+    @property
+    def poster(self) -> Poster:
+        ...
+
+    async def start(self) -> None:
+        ...
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        ...
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything the environment and .env say: the core's settings and each platform's,
+    each declared by its own adapter."""
+
+    core: Settings
+    slack: SlackSettings
+    discord: DiscordSettings
+
+    @property
+    def platforms(self) -> dict[Platform, PlatformSettings]:
+        return {Platform.SLACK: self.slack, Platform.DISCORD: self.discord}
+
+    def running(self) -> list[Platform]:
+        """The platforms that run: those whose token is set."""
+        return [p for p, s in self.platforms.items() if s.enabled]
+
+
+def load_configuration() -> Configuration:
+    """The core's settings and each adapter's, from the environment and .env; or one
+    ConfigError naming every bad variable. Only the adapters' settings modules are imported
+    here: an adapter itself (slack-bolt, discord.py) is imported when its platform runs."""
+    from adapters.discord.settings import load_discord_settings
+    from adapters.slack.config import load_slack_settings
+
+    problems: list[str] = []
+
+    def attempt(loader: Callable[[], T]) -> T | None:
+        try:
+            return loader()
+        except ConfigError as err:
+            problems.extend(err.problems or (str(err),))
+            return None
+
+    core = attempt(load_settings)
+    slack = attempt(load_slack_settings)
+    discord = attempt(load_discord_settings)
+    if core is None or slack is None or discord is None:
+        raise bad_configuration(problems)
+    return Configuration(core, slack, discord)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +160,7 @@ class Shutdown:
         self.requested.set()
 
 
-async def _open_app(settings: Settings, db: str | None = None):
+async def _open_app(settings: Settings, db: str | None = None) -> tuple[SqliteRepository, App]:
     from storage.sqlite import DatabaseUnusable, SqliteRepository
 
     path = Path(db) if db else settings.database_path
@@ -100,8 +174,25 @@ async def _open_app(settings: Settings, db: str | None = None):
                      max_logs_per_hour=settings.max_logs_per_hour, charts=MatplotlibCharts())
 
 
-def _scheduler(settings: Settings, repo, app: App, posters: dict, **kwargs) -> Scheduler:
+def _scheduler(settings: Settings, repo: Repository, app: App, posters: dict[Platform, Poster],
+               **kwargs: Any) -> Scheduler:
     return Scheduler(repo, app, posters, grace_minutes=settings.checkin_grace_minutes, **kwargs)
+
+
+def _adapters(config: Configuration, app: App, repo: SqliteRepository
+              ) -> list[tuple[Platform, Adapter]]:
+    """The adapters of the platforms that run, each built from its own settings (and imported
+    only then)."""
+    adapters: list[tuple[Platform, Adapter]] = []
+    if config.slack.enabled:
+        from adapters.slack.app import SlackAdapter
+
+        adapters.append((Platform.SLACK, SlackAdapter(app, config.slack)))
+    if config.discord.enabled:
+        from adapters.discord.client import DiscordAdapter
+
+        adapters.append((Platform.DISCORD, DiscordAdapter(app, config.discord, repo)))
+    return adapters
 
 
 async def _console(settings: Settings, user: str, db: str | None, community: str) -> None:
@@ -124,24 +215,18 @@ async def _console(settings: Settings, user: str, db: str | None, community: str
         shutdown.uninstall()
 
 
-async def _run_platforms(settings: Settings) -> None:
+async def _run_platforms(config: Configuration) -> None:
+    settings = config.core
     shutdown = Shutdown()
     shutdown.install()
     repo, app = await _open_app(settings)
-    adapters = []
-    posters: dict[Platform, object] = {}
+    adapters: list[Adapter] = []
+    posters: dict[Platform, Poster] = {}
     scheduler = None
     try:
-        if settings.slack_enabled:
-            from adapters.slack.app import SlackAdapter
-
-            adapters.append(SlackAdapter(app, settings))
-            posters[Platform.SLACK] = adapters[-1].poster
-        if settings.discord_enabled:
-            from adapters.discord.client import DiscordAdapter
-
-            adapters.append(DiscordAdapter(app, settings, repo))
-            posters[Platform.DISCORD] = adapters[-1].poster
+        for platform, adapter in _adapters(config, app, repo):
+            adapters.append(adapter)
+            posters[platform] = adapter.poster
         for adapter in adapters:
             await adapter.start()
         # Check-ins, recaps and follow-ups for the platforms this process serves.
@@ -176,13 +261,15 @@ def _default_user() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
+        config = load_configuration()
     except ConfigError as err:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
+    settings = config.core
     command = args.command or "run"
-    if command == "run" and not (settings.slack_enabled or settings.discord_enabled):
-        print("No SLACK_BOT_TOKEN or DISCORD_TOKEN set, so here's the terminal version. "
+    if command == "run" and not config.running():
+        tokens = " or ".join(s.ENABLED_BY for s in config.platforms.values())
+        print(f"No {tokens} set, so here's the terminal version. "
               "See .env.example to connect Slack or Discord.", file=sys.stderr)
         command = "console"
     # In the terminal, log lines would interleave with the conversation: warnings only,
@@ -200,14 +287,14 @@ def main(argv: list[str] | None = None) -> int:
             print(manifest_json(args.request_url))
             return 0
         if command == "discord-invite":
-            return _discord_invite(settings)
+            return _discord_invite(config.discord)
         if command == "console":
             user = getattr(args, "user", None) or _default_user()
             _run_until_stopped(_console(settings, user, getattr(args, "db", None),
                                         getattr(args, "community", "local")))
             print("Bye! Go make an ask.", file=sys.stderr)
         else:
-            _run_until_stopped(_run_platforms(settings))
+            _run_until_stopped(_run_platforms(config))
     except ConfigError as err:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
@@ -221,7 +308,7 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
 
 
-def _discord_invite(settings: Settings) -> int:
+def _discord_invite(settings: DiscordSettings) -> int:
     from adapters.discord.invite import application_id_from_token, invite_url
 
     if not settings.discord_token:

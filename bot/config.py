@@ -1,42 +1,76 @@
-"""Settings from the environment and an optional ``.env`` file (pydantic-settings).
+"""The core's settings from the environment and an optional ``.env`` file (pydantic-settings).
 
-A bad value is a start-up error that names the variable: see ``load_settings``.
+Only what the core itself uses lives here: the database, the default time zone, logging, the
+check-in grace window and fair-play limits. Each adapter declares its own settings class (the
+same ``.env``, the same rules: ``SETTINGS_CONFIG``) and loads it with ``load``; the
+composition root (``bot.cli``) asks each one whether its platform runs.
+
+A bad value is a start-up error that names the variable: see ``load``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# How every settings class of the bot reads its variables: the environment first, then
+# ``.env`` in the working directory; names are case-insensitive; other variables are ignored
+# (each class reads only its own).
+SETTINGS_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                     extra="ignore", case_sensitive=False)
+
 
 class ConfigError(Exception):
-    """A friendly, one-paragraph start-up error."""
+    """A friendly, one-paragraph start-up error. ``problems`` holds one ``VARIABLE: what is
+    wrong`` line per bad variable when it came from loading settings."""
+
+    def __init__(self, message: str, problems: Iterable[str] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+def bad_configuration(problems: Iterable[str]) -> ConfigError:
+    """One ConfigError for every bad variable (of one settings class or several)."""
+    problems = tuple(problems)
+    return ConfigError("Bad configuration: " + "; ".join(problems)
+                       + ". See .env.example for every variable.", problems)
+
+
+def blank_is_none(value: object) -> object:
+    """For optional secrets: a variable left blank (``NAME=``, as in .env.example) means not
+    set."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(cls: type[S], **overrides: Any) -> S:
+    """``cls`` read from the environment and .env, or a ConfigError naming each bad variable
+    (a field's name in capitals is its variable)."""
+    try:
+        return cls(**overrides)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            var = str(e["loc"][0]).upper() if e["loc"] else "?"
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            problems.append(f"{var}: {msg}")
+        raise bad_configuration(problems) from None
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", case_sensitive=False)
+    model_config = SETTINGS_CONFIG
 
     database_url: str = "sqlite:///whosnext.db"
     default_timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-
-    slack_bot_token: str | None = None
-    slack_app_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_mode: Literal["socket", "http"] = "socket"
-    slack_http_port: int = Field(3000, ge=1, le=65535)
-    slack_api_url: str = "https://slack.com/api/"
-
-    discord_token: str | None = None
-    discord_guild_ids: str = ""
-    discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = "wss://gateway.discord.gg/"
 
     checkin_grace_minutes: int = Field(120, ge=0, le=24 * 60)
     max_logs_per_hour: int = Field(20, ge=1, le=10_000)
@@ -45,11 +79,6 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
-
-    @field_validator("slack_mode", mode="before")
-    @classmethod
-    def _lower(cls, v: object) -> object:
-        return v.lower() if isinstance(v, str) else v
 
     @field_validator("default_timezone")
     @classmethod
@@ -67,63 +96,14 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///path/to/file.db (a relative path is fine)")
         return v
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret",
-                     "discord_token", mode="before")
-    @classmethod
-    def _blank_is_none(cls, v: object) -> object:
-        return None if isinstance(v, str) and not v.strip() else v
-
-    @field_validator("slack_bot_token")
-    @classmethod
-    def _slack_bot(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xoxb-"):
-            raise ValueError("a Slack bot token starts with xoxb-")
-        return v
-
-    @field_validator("slack_app_token")
-    @classmethod
-    def _slack_app(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("xapp-"):
-            raise ValueError("a Slack app-level token starts with xapp-")
-        return v
-
-    @field_validator("discord_guild_ids")
-    @classmethod
-    def _guilds(cls, v: str) -> str:
-        for part in filter(None, (p.strip() for p in v.split(","))):
-            if not part.isdecimal():
-                raise ValueError(f"“{part}” is not a server id (a number); separate ids by commas")
-        return v
-
     @property
     def database_path(self) -> Path:
         return Path(self.database_url.removeprefix("sqlite:///"))
 
-    @property
-    def guild_ids(self) -> list[int]:
-        return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
 
-    @property
-    def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None
-
-    @property
-    def discord_enabled(self) -> bool:
-        return self.discord_token is not None
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Settings, or a ConfigError that names each bad variable."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            var = str(e["loc"][0]).upper() if e["loc"] else "?"
-            msg = str(e["msg"]).removeprefix("Value error, ")
-            problems.append(f"{var}: {msg}")
-        raise ConfigError("Bad configuration: " + "; ".join(problems)
-                          + ". See .env.example for every variable.") from None
+def load_settings(**overrides: Any) -> Settings:
+    """The core's settings, or a ConfigError that names each bad variable."""
+    return load(Settings, **overrides)
 
 
 def configure_logging(level: str) -> None:

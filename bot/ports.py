@@ -1,9 +1,10 @@
-"""The protocols the core depends on. Storage and adapters implement them; the core never
-imports an implementation."""
+"""The protocols the core depends on (and ``PostingLimits``, which a Poster declares). Storage
+and adapters implement them; the core never imports an implementation."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -169,8 +170,28 @@ class Repository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PostingLimits:
+    """How hard the scheduler may push one Poster: at most ``concurrency`` posts and DMs in
+    flight, and at most ``per_second`` of them started per second (None: no pacing)."""
+
+    concurrency: int = 8
+    per_second: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.per_second is not None and not self.per_second > 0:
+            raise ValueError(f"per_second must be positive or None, not {self.per_second}")
+
+
 class Poster(Protocol):
-    """How the scheduler reaches people; each adapter provides one."""
+    """How the scheduler reaches people; each adapter provides one, and declares in ``limits``
+    how hard its platform may be pushed (the scheduler knows no platform's limits itself)."""
+
+    @property
+    def limits(self) -> PostingLimits:
+        ...
 
     async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
         ...

@@ -18,9 +18,10 @@ failed). An occurrence missed while the bot was down is posted late within the g
 otherwise claimed as skipped and logged.
 
 Fan-out: posts go out per platform under a semaphore (bounded concurrency) and an optional
-pace (posts per second); each community's post is isolated (errors, a False from the Poster or
-a timeout are logged and recorded, never propagated), so one failing community never delays
-or breaks the others beyond the one slot it holds until its timeout.
+pace (posts per second), both as the platform's Poster declares them (``Poster.limits``: the
+scheduler knows no platform's limits itself); each community's post is isolated (errors, a
+False from the Poster or a timeout are logged and recorded, never propagated), so one failing
+community never delays or breaks the others beyond the one slot it holds until its timeout.
 """
 
 from __future__ import annotations
@@ -32,19 +33,22 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.app import App
 from bot.checkin_posts import daily_post, followup_reply, weekly_recap
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
 from bot.models import Claim, FollowUp, Schedule
-from bot.ports import Clock, Poster, Repository
+from bot.ports import Clock, Poster, PostingLimits, Repository
 from bot.reply import Reply
-from bot.schedules import DAYS, KINDS, Occurrence, latest_occurrence, trigger_for, weekdays_of
+from bot.schedules import DAYS, KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
 
 log = logging.getLogger(__name__)
 
@@ -56,24 +60,33 @@ FOLLOWUP_MAX_AGE = timedelta(days=3)
 FIRE_TOLERANCE = timedelta(seconds=5)
 
 
-@dataclass(frozen=True)
-class PlatformLimit:
-    """How hard the scheduler may push one platform: at most ``concurrency`` posts in flight,
-    and at most ``per_second`` started per second (None: no pacing)."""
-
-    concurrency: int = 8
-    per_second: float | None = None
+# The name this value had when the scheduler defined it; it is ``bot.ports.PostingLimits``.
+PlatformLimit = PostingLimits
 
 
-def default_limits() -> dict[Platform, PlatformLimit]:
-    return {
-        # One bot token for every server: Discord's global limit is 50 requests a second.
-        Platform.DISCORD: PlatformLimit(concurrency=10, per_second=40.0),
-        # One token per workspace, so a post per workspace never meets a shared limit; the
-        # Slack poster itself retries a 429 after Retry-After.
-        Platform.SLACK: PlatformLimit(concurrency=20),
-        Platform.CONSOLE: PlatformLimit(concurrency=4),
-    }
+def trigger_for(schedule: Schedule, kind: str = "checkin") -> CronTrigger:
+    """The APScheduler trigger: the schedule's time on its days, in its own zone (09:00 stays
+    09:00 local across DST; ``bot.schedules.occurrence_at`` is the same rule as plain math)."""
+    t = clock_time(schedule)
+    days = ",".join(DAYS[i] for i in sorted(weekdays_of(schedule, kind)))
+    return CronTrigger(day_of_week=days, hour=t.hour, minute=t.minute,
+                       timezone=ZoneInfo(schedule.timezone))
+
+
+def limits_of(posters: Mapping[Platform, Poster],
+              overrides: Mapping[Platform, PostingLimits] | None = None
+              ) -> dict[Platform, PostingLimits]:
+    """Each platform's limits: what its Poster declares, unless ``overrides`` names it."""
+    chosen: dict[Platform, PostingLimits] = {}
+    for platform, poster in posters.items():
+        limits = (overrides or {}).get(platform)
+        if limits is None:
+            limits = getattr(poster, "limits", None)
+        if not isinstance(limits, PostingLimits):
+            raise TypeError(f"the {platform.value} poster ({type(poster).__name__}) declares no "
+                            "limits: give it a `limits` attribute (bot.ports.PostingLimits)")
+        chosen[platform] = limits
+    return chosen
 
 
 @dataclass
@@ -112,23 +125,25 @@ class _Pace:
 
 
 class Scheduler:
-    def __init__(self, repo: Repository, app_or_deps: object, posters: Mapping[Platform, Poster],
+    def __init__(self, repo: Repository, app: App, posters: Mapping[Platform, Poster],
                  clock: Clock | None = None, grace_minutes: int = 120,
-                 limits: Mapping[Platform, PlatformLimit] | None = None,
+                 limits: Mapping[Platform, PostingLimits] | None = None,
                  post_timeout: float = 60.0, tick_seconds: float = 60.0,
                  communities: Iterable[CommunityRef] | None = None):
-        """``posters``: one per platform this process serves; schedules on other platforms
-        are left to the processes that serve them. ``communities``: serve only these (the
-        terminal serves its own community), default all."""
-        deps: Deps = getattr(app_or_deps, "deps", app_or_deps)  # an App, or its Deps
+        """``app``: the core, whose dependencies (clock, zones, charts, schedule-change hooks)
+        the scheduler shares. ``posters``: one per platform this process serves; schedules on other
+        platforms are left to the processes that serve them. Each platform is pushed as hard as
+        its Poster's ``limits`` allow; ``limits`` replaces them for the platforms it names
+        (tests, benchmarks). ``communities``: serve only these (the terminal serves its own
+        community), default all."""
+        deps: Deps = app.deps
         self.deps = deps
         self.repo = repo
         self.clock = clock or deps.clock
         self.posters = dict(posters)
         self.grace = timedelta(minutes=grace_minutes)
         self.lookback_days = max(2, grace_minutes // (24 * 60) + 2)
-        chosen = {**default_limits(), **(limits or {})}
-        self._limits = {p: chosen.get(p, PlatformLimit()) for p in self.posters}
+        self._limits = limits_of(self.posters, limits)
         self._slots = {p: asyncio.Semaphore(lim.concurrency) for p, lim in self._limits.items()}
         self._pace = {p: _Pace(lim.per_second) for p, lim in self._limits.items()}
         self.post_timeout = post_timeout
@@ -140,6 +155,11 @@ class Scheduler:
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
         self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
+
+    @property
+    def limits(self) -> dict[Platform, PostingLimits]:
+        """How hard each platform is pushed: what its Poster declares (or ``limits`` gave)."""
+        return dict(self._limits)
 
     @property
     def platforms(self) -> list[str]:

@@ -1,11 +1,16 @@
-"""Check-in schedules as values: parsing what an admin types (time, days, zone, channel), the
-cron trigger of a schedule, and when its occurrences fall.
+"""Check-in schedules as values: parsing what an admin types (time, days, zone, channel) and
+when a schedule's occurrences fall, as plain date arithmetic (no scheduler library: the cron
+trigger that fires them is built in ``bot.scheduler``).
 
 An occurrence is ``time`` on a local date in the schedule's zone: 09:00 stays 09:00 local
 across daylight-saving changes. A local time that does not exist on a spring-forward day is
 taken with the offset from before the change (02:30 becomes 03:30), and an ambiguous one on a
-fall-back day is its first instance: exactly what APScheduler's ``CronTrigger`` does, and the
-claim on the local date makes sure such a day still gets one post.
+fall-back day is its first instance: exactly what APScheduler's ``CronTrigger`` does (the
+scheduler's tests hold the two to it), and the claim on the local date makes sure such a day
+still gets one post.
+
+A channel reaches the core as the adapter hands it over: a platform's own channel markup is
+the adapter's to translate into the channel's id.
 """
 
 from __future__ import annotations
@@ -15,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher, get_close_matches
 from zoneinfo import ZoneInfo, available_timezones
-
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.commands import OptionError
 from bot.models import Schedule
@@ -32,8 +35,6 @@ _HHMM = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _COMPACT = re.compile(r"^(\d{2})(\d{2})$")
 _HOUR = re.compile(r"^(\d{1,2})$")
 _AMPM = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
-_SLACK_CHANNEL = re.compile(r"^<#([A-Za-z0-9]+)(?:\|[^>]*)?>$")
-_DISCORD_CHANNEL = re.compile(r"^<#(\d+)>$")
 
 
 # -- parsing what an admin types -------------------------------------------------------------
@@ -143,12 +144,13 @@ def parse_zone(text: str, option: str = "zone") -> str:
                       "like Europe/Berlin or America/New_York.", option)
 
 
-def parse_channel(raw: str) -> str:
-    """A channel as typed: '#asks', '<#C123|asks>' (Slack), '<#123>' (Discord), or an id."""
+def parse_channel(raw: str, option: str = "channel") -> str:
+    """A channel as the adapter hands it over: its id, or a name typed as '#asks' or 'asks'.
+    Markup an adapter left untranslated is refused rather than stored as a channel."""
     text = raw.strip()
-    m = _SLACK_CHANNEL.match(text) or _DISCORD_CHANNEL.match(text)
-    if m:
-        return m.group(1)
+    if "<" in text or ">" in text:
+        raise OptionError(f"`{option}`: “{text}” isn't a channel I can post to. Name one, like "
+                          "channel:#asks.", option)
     return text.lstrip("#")
 
 
@@ -172,7 +174,8 @@ def describe_when(at: datetime, zone: ZoneInfo) -> str:
 
 # -- when occurrences fall ------------------------------------------------------------------
 
-def _hm(schedule: Schedule) -> time:
+def clock_time(schedule: Schedule) -> time:
+    """The schedule's local time of day ('09:00' -> 09:00)."""
     hour, minute = schedule.time.split(":")
     return time(int(hour), int(minute))
 
@@ -185,23 +188,23 @@ def weekdays_of(schedule: Schedule, kind: str) -> frozenset[int]:
     return frozenset(DAYS.index(d) for d in schedule.days.split(","))
 
 
-def trigger_for(schedule: Schedule, kind: str = "checkin") -> CronTrigger:
-    """The APScheduler trigger: the schedule's time on its days, in its own zone."""
-    t = _hm(schedule)
-    days = ",".join(DAYS[i] for i in sorted(weekdays_of(schedule, kind)))
-    return CronTrigger(day_of_week=days, hour=t.hour, minute=t.minute,
-                       timezone=ZoneInfo(schedule.timezone))
-
-
 def next_fire(schedule: Schedule, kind: str, now: datetime) -> datetime | None:
-    if not weekdays_of(schedule, kind):
+    """When the schedule's next check-in (or recap) falls, at or after ``now``, in UTC; None
+    if it has no day for it. The same times its cron trigger fires at."""
+    days = weekdays_of(schedule, kind)
+    if not days:
         return None
-    return trigger_for(schedule, kind).get_next_fire_time(None, now)
+    today = now.astimezone(ZoneInfo(schedule.timezone)).date()
+    for ahead in range(8):  # today's may have passed: then at most a week on
+        day = today + timedelta(days=ahead)
+        if day.weekday() in days and (at := occurrence_at(schedule, day)) >= now:
+            return at
+    return None
 
 
 def occurrence_at(schedule: Schedule, day: date) -> datetime:
     """When the schedule's time falls on a local date, in UTC."""
-    local = datetime.combine(day, _hm(schedule), tzinfo=ZoneInfo(schedule.timezone))
+    local = datetime.combine(day, clock_time(schedule), tzinfo=ZoneInfo(schedule.timezone))
     return local.astimezone(UTC)
 
 

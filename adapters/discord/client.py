@@ -4,16 +4,8 @@
 commands, connects to the gateway and returns once Discord says READY; ``await stop()``.
 ``adapter.poster`` is the scheduler's ``Poster``.
 
-Where Discord is (``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``). discord.py keeps both as class
-attributes (``discord.http.Route.BASE``, ``DiscordWebSocket.DEFAULT_GATEWAY``): setting them
-would move every client in the process. This adapter leaves them alone and re-points only its
-own traffic:
-- REST and the gateway go through the client's own ``HTTPClient``, replaced here by a subclass
-  that rewrites each request's URL (``request``) and the gateway URL (``ws_connect``);
-- interaction responses and followups go through discord.py's webhook adapter, which it looks
-  up in a ``ContextVar`` (``discord.webhook.async_.async_context``). The adapter sets a
-  rewriting one inside the task that runs the gateway, so every interaction task (created from
-  that task) inherits it, and nothing outside does.
+Where Discord is (``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``): ``routing.py`` points
+discord.py there from ``start()`` to ``stop()``, and says how and why.
 
 Command sync. With ``DISCORD_GUILD_IDS`` the commands are copied to those servers and synced
 there on every start (instant; for development). Otherwise they are synced globally, and only
@@ -40,19 +32,17 @@ from zoneinfo import available_timezones
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
-from discord.gateway import DiscordWebSocket
-from discord.http import HTTPClient, Route
-from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-from adapters.discord import slash, translate
+from adapters.discord import routing, slash, translate
 from adapters.discord.invite import check_token
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.render import ActionButton, relabelled_view, render
+from adapters.discord.routing import Endpoints
+from adapters.discord.settings import DiscordSettings
 from bot.app import App
 from bot.commands import CommandSpec, get_command
-from bot.config import ConfigError, Settings, drop_log_lines
+from bot.config import ConfigError, drop_log_lines
 from bot.reply import OOPS, Action, Reply, error_reply
 
 log = logging.getLogger(__name__)
@@ -77,60 +67,11 @@ class KeyValueStore(Protocol):
         ...
 
 
-class Endpoints:
-    """Maps discord.py's default Discord URLs to the configured ones."""
-
-    def __init__(self, api_url: str, gateway_url: str):
-        self.api = api_url.rstrip("/")
-        self.gateway = yarl.URL(gateway_url)
-
-    def rest(self, url: str) -> str:
-        default = Route.BASE
-        if self.api != default and url.startswith(default):
-            return self.api + url[len(default):]
-        return url
-
-    def ws(self, url: str) -> str:
-        if self.gateway == DiscordWebSocket.DEFAULT_GATEWAY:
-            return url  # Discord's own gateway, including the resume URL it hands out
-        return str(self.gateway.with_query(yarl.URL(url).query))
-
-
-class RoutedHTTPClient(HTTPClient):
-    """discord.py's HTTP client, sending REST calls and the gateway to our endpoints."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, endpoints: Endpoints):
-        super().__init__(loop)
-        self.endpoints = endpoints
-
-    async def request(self, route: Route, **kwargs: Any) -> Any:
-        route.url = self.endpoints.rest(route.url)
-        return await super().request(route, **kwargs)
-
-    async def ws_connect(self, url: str, *, compress: int = 0) -> Any:
-        return await super().ws_connect(self.endpoints.ws(url), compress=compress)
-
-
-class RoutedWebhookAdapter(AsyncWebhookAdapter):
-    """Interaction callbacks and followups, sent to our REST endpoint."""
-
-    def __init__(self, endpoints: Endpoints):
-        super().__init__()
-        self.endpoints = endpoints
-
-    async def request(self, route: Route, session: Any, **kwargs: Any) -> Any:
-        route.url = self.endpoints.rest(route.url)
-        return await super().request(route, session, **kwargs)
-
-
 class WhosNextClient(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, endpoints: Endpoints,
-                 guild_ready_timeout: float = 2.0):
+    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float = 2.0):
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
         super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
-        self.http = RoutedHTTPClient(self.loop, endpoints)
-        self._connection.http = self.http
         self.adapter = adapter
         self.tree: app_commands.CommandTree = app_commands.CommandTree(self)
 
@@ -144,7 +85,7 @@ class WhosNextClient(discord.Client):
 
 
 class DiscordAdapter:
-    def __init__(self, app: App, settings: Settings, kv_store: KeyValueStore, *,
+    def __init__(self, app: App, settings: DiscordSettings, kv_store: KeyValueStore, *,
                  response_budget: float = 2.0, ready_timeout: float = 60.0,
                  guild_ready_timeout: float = 2.0):
         # discord.py warns at every client start that voice needs PyNaCl and davey. This bot
@@ -162,6 +103,7 @@ class DiscordAdapter:
         self.client: WhosNextClient | None = None
         self.poster = DiscordPoster(lambda: self.client)
         self._runner: asyncio.Task[None] | None = None
+        self._routing: routing.Routing | None = None
         self._busy: set[asyncio.Task[Any]] = set()  # interactions being answered
         self._stopping = False
         self._zones = tuple(sorted(z for z in available_timezones()
@@ -173,7 +115,8 @@ class DiscordAdapter:
         if self.client is not None:
             raise RuntimeError("the Discord adapter is already running")
         self._stopping = False
-        client = WhosNextClient(self, self.endpoints, self.guild_ready_timeout)
+        self._routing = routing.install(self.endpoints)
+        client = WhosNextClient(self, self.guild_ready_timeout)
         for command in slash.build_commands(self._run_command, self._complete_zone):
             client.tree.add_command(command)
         client.tree.error(self._on_tree_error)
@@ -189,17 +132,13 @@ class DiscordAdapter:
                 raise ConfigError(f"Could not reach Discord at {self.endpoints.api} ({err}). "
                                   "Check DISCORD_API_URL and your network.") from None
             await self._sync(client)
-            self._runner = asyncio.create_task(self._run(client), name="whosnext-discord")
+            self._runner = asyncio.create_task(client.connect(reconnect=True),
+                                               name="whosnext-discord")
             await self._wait_ready(client, self._runner)
         except BaseException:
             await self.stop()
             raise
         log.info("Discord: connected as %s, in %d server(s)", client.user, len(client.guilds))
-
-    async def _run(self, client: WhosNextClient) -> None:
-        # Only this task and the tasks it creates (every interaction's) see this adapter.
-        async_context.set(RoutedWebhookAdapter(self.endpoints))
-        await client.connect(reconnect=True)
 
     async def _wait_ready(self, client: WhosNextClient, runner: asyncio.Task[None]) -> None:
         ready = asyncio.create_task(client.wait_until_ready())
@@ -237,6 +176,9 @@ class DiscordAdapter:
                 runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
+        if self._routing is not None:
+            self._routing.restore()  # only once nothing of this client can still send
+            self._routing = None
 
     # -- command sync ---------------------------------------------------------------------
 

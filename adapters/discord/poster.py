@@ -2,7 +2,7 @@
 
 A closed DM (403), a deleted channel (404) or any other refusal is logged and skipped: the
 method returns False and the bot carries on. Rate limits (429) are waited out and retried by
-discord.py itself.
+discord.py itself; ``LIMITS`` keeps the scheduler under Discord's global limit to begin with.
 """
 
 from __future__ import annotations
@@ -14,17 +14,24 @@ import discord
 
 from adapters.discord.render import Rendered, render
 from bot.ids import CommunityRef, MemberRef
+from bot.ports import PostingLimits
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
+
+# One bot token for every server: Discord's global limit is 50 requests a second, so the
+# scheduler starts at most 40 posts a second, 10 at a time.
+LIMITS = PostingLimits(concurrency=10, per_second=40.0)
 
 
 class DiscordPoster:
     """Implements ``bot.ports.Poster``. ``client`` returns the running client (or None while the
     adapter is stopped), so the poster survives a restart of the adapter."""
 
-    def __init__(self, client: Callable[[], discord.Client | None]):
+    def __init__(self, client: Callable[[], discord.Client | None],
+                 limits: PostingLimits = LIMITS):
         self._client = client
+        self.limits = limits
 
     async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
         client = self._client()

@@ -9,7 +9,7 @@ validation; the native types only help members type the right thing.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import discord
@@ -18,7 +18,8 @@ from discord import app_commands
 from bot.commands import CATALOGUE, CommandSpec, OptionSpec, OptionType
 
 RunCommand = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
-Autocomplete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
+Autocomplete = Callable[[discord.Interaction, str],
+                        Coroutine[Any, Any, list[app_commands.Choice[str]]]]
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
@@ -67,18 +68,19 @@ def build_command(spec: CommandSpec, run: RunCommand, zones: Autocomplete) -> ap
             opt.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation(opt),
             default=inspect.Parameter.empty if opt.required else None))
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        opt.name: opt.description[:100] for opt in spec.options}
+    # discord.py's own decorators, as on a hand-written callback.
+    callback = app_commands.describe(**{opt.name: opt.description[:100]
+                                        for opt in spec.options})(callback)
     choices = {opt.name: [app_commands.Choice(name=c, value=c) for c in opt.choices[:25]]
                for opt in spec.options if opt.type is OptionType.CHOICE}
     if choices:
-        callback.__discord_app_commands_param_choices__ = choices  # type: ignore[attr-defined]
+        callback = app_commands.choices(**choices)(callback)
     completes = {opt.name: zones for opt in spec.options if opt.type is OptionType.ZONE}
     if completes:
-        callback.__discord_app_commands_param_autocomplete__ = completes  # type: ignore[attr-defined]
+        callback = app_commands.autocomplete(**completes)(callback)
 
-    command = app_commands.Command(name=spec.name, description=spec.description[:100],
-                                   callback=callback)
+    command: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=spec.name, description=spec.description[:100], callback=callback)
     # Communities are servers: installed to a server, used in a server (there is no community
     # in a DM; buttons in DMs work, see render.py).
     command.guild_only = True

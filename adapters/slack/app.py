@@ -35,7 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.admin import DEFAULT_TTL, AdminCheck, SlackSlow
-from adapters.slack.config import api_base_url, check_settings
+from adapters.slack.config import SlackSettings, api_base_url, check_settings
 from adapters.slack.http import events_app
 from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
 from adapters.slack.poster import (
@@ -62,7 +62,7 @@ from adapters.slack.translate import (
 )
 from bot.app import App
 from bot.commands import CommandSpec, get_command
-from bot.config import ConfigError, Settings, drop_log_lines
+from bot.config import ConfigError, drop_log_lines
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.reply import OOPS, Action, Button, Context, Reply, Visibility, error_reply
 
@@ -82,7 +82,7 @@ NO_PREVIEWS = MappingProxyType({"unfurl_links": False, "unfurl_media": False})
 class SlackAdapter:
     """One Slack workspace (one bot token), in Socket Mode or HTTP mode."""
 
-    def __init__(self, app: App, settings: Settings, *, api_url: str | None = None,
+    def __init__(self, app: App, settings: SlackSettings, *, api_url: str | None = None,
                  http_host: str = "0.0.0.0", http_port: int | None = None,
                  ack_budget: float = 2.0, admin_ttl: float = DEFAULT_TTL,
                  connect_timeout: float = 30.0,

@@ -1,13 +1,81 @@
-"""Start-up checks for the Slack settings, beyond what ``bot.config.Settings`` validates."""
+"""Slack's settings: the ``SLACK_*`` variables, from the environment and ``.env`` like the
+core's (``bot.config.SETTINGS_CONFIG``), and the start-up checks an adapter needs on top.
+
+Two stages, each check in one of them:
+- loading (``load_slack_settings``): each value on its own: the mode, the port, and the form of
+  the tokens (the only place that knows ``xoxb-`` and ``xapp-``). Slack runs when
+  ``SLACK_BOT_TOKEN`` is set (``enabled``).
+- ``check_settings``, when the adapter is built: what Slack needs to start in the chosen mode
+  (the app-level token for Socket Mode, the signing secret for HTTP mode) and the API URL.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any, ClassVar, Literal
 
-from bot.config import ConfigError, Settings
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
+
+from bot.config import SETTINGS_CONFIG, ConfigError, blank_is_none, load
 
 _HEX = re.compile(r"[0-9a-fA-F]{16,128}")
 _TOKEN_BODY = re.compile(r"[A-Za-z0-9-]+")
+
+
+def _token_problem(token: str, prefix: str, kind: str) -> str | None:
+    if not token.startswith(prefix):
+        return f"a Slack {kind} starts with {prefix}"
+    if not _TOKEN_BODY.fullmatch(token.removeprefix(prefix)):
+        return (f"that doesn't look like a Slack {kind}: it should be {prefix} followed by "
+                "letters, digits and dashes, with no spaces or quotes")
+    return None
+
+
+class SlackSettings(BaseSettings):
+    model_config = SETTINGS_CONFIG
+    # The variable whose presence makes Slack run.
+    ENABLED_BY: ClassVar[str] = "SLACK_BOT_TOKEN"
+
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_mode: Literal["socket", "http"] = "socket"
+    slack_http_port: int = Field(3000, ge=1, le=65535)
+    slack_api_url: str = "https://slack.com/api/"
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return blank_is_none(v)
+
+    @field_validator("slack_mode", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.lower() if isinstance(v, str) else v
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: str | None) -> str | None:
+        if v is not None and (problem := _token_problem(v, "xoxb-", "bot token")):
+            raise ValueError(problem)
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: str | None) -> str | None:
+        if v is not None and (problem := _token_problem(v, "xapp-", "app-level token")):
+            raise ValueError(problem)
+        return v
+
+    @property
+    def enabled(self) -> bool:
+        return self.slack_bot_token is not None
+
+
+def load_slack_settings(**overrides: Any) -> SlackSettings:
+    """Slack's settings, or a ConfigError naming each bad ``SLACK_*`` variable."""
+    return load(SlackSettings, **overrides)
 
 
 def api_base_url(url: str) -> str:
@@ -15,25 +83,18 @@ def api_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def check_settings(settings: Settings) -> None:
-    """Raise ``ConfigError`` naming the variable when Slack can't start with these settings."""
-    token = settings.slack_bot_token
-    if token is None:
+def check_settings(settings: SlackSettings) -> None:
+    """Raise ``ConfigError`` naming the variable when Slack can't start with these settings
+    (the tokens' form was checked when they were loaded)."""
+    if settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from "
                           "your Slack app's OAuth & Permissions page into .env.")
-    if not _TOKEN_BODY.fullmatch(token.removeprefix("xoxb-")):
-        raise ConfigError("SLACK_BOT_TOKEN doesn't look like a Slack bot token: it should be "
-                          "xoxb- followed by letters, digits and dashes, with no spaces or quotes.")
     if settings.slack_mode == "socket":
-        app_token = settings.slack_app_token
-        if app_token is None:
+        if settings.slack_app_token is None:
             raise ConfigError("SLACK_APP_TOKEN is not set, and Socket Mode needs it. Create an "
                               "app-level token with the connections:write scope under Basic "
                               "Information → App-Level Tokens (it starts with xapp-), or set "
                               "SLACK_MODE=http.")
-        if not _TOKEN_BODY.fullmatch(app_token.removeprefix("xapp-")):
-            raise ConfigError("SLACK_APP_TOKEN doesn't look like an app-level token: it should be "
-                              "xapp- followed by letters, digits and dashes.")
     else:
         secret = settings.slack_signing_secret
         if secret is None:

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackMessage, Upload, render
 from bot.ids import CommunityRef, MemberRef, Platform
+from bot.ports import PostingLimits
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -95,11 +96,17 @@ async def post_message(client: AsyncWebClient, channel_id: str, message: SlackMe
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
+# One token per workspace, so a post per workspace never meets a shared limit: no pacing; the
+# client itself waits out a 429's Retry-After (``RateLimitRetry``).
+LIMITS = PostingLimits(concurrency=20)
+
+
 class SlackPoster:
     """Posts the scheduler's replies: to a channel, or as a DM to a member."""
 
-    def __init__(self, client: AsyncWebClient):
+    def __init__(self, client: AsyncWebClient, limits: PostingLimits = LIMITS):
         self.client = client
+        self.limits = limits
 
     @staticmethod
     def _ours(community: CommunityRef) -> bool:

@@ -8,16 +8,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 
 from adapters.discord.client import DiscordAdapter
+from adapters.discord.settings import DiscordSettings
 from bot.app import App
-from bot.config import Settings
 from tests.fakes.discord import Call, FakeDiscord
 
 StartBot = Callable[..., Awaitable[DiscordAdapter]]
 
 
-def settings_for(fake: FakeDiscord, guild_ids: str = "") -> Settings:
-    return Settings(_env_file=None, discord_token=fake.token, discord_api_url=fake.api_url,
-                    discord_gateway_url=fake.gateway_url, discord_guild_ids=guild_ids)
+def settings_for(fake: FakeDiscord, guild_ids: str = "") -> DiscordSettings:
+    return DiscordSettings(_env_file=None, discord_token=fake.token, discord_api_url=fake.api_url,
+                           discord_gateway_url=fake.gateway_url, discord_guild_ids=guild_ids)
 
 
 @pytest.fixture

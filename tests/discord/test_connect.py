@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import discord
 import pytest
-from discord.gateway import DiscordWebSocket
-from discord.webhook.async_ import async_context
 
-from adapters.discord.client import SYNC_KEY, DiscordAdapter, RoutedWebhookAdapter
+from adapters.discord.client import SYNC_KEY, DiscordAdapter
+from adapters.discord.settings import DiscordSettings
 from bot.commands import CATALOGUE, OptionType
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError
 from tests.discord.conftest import ANA, run_command, settings_for
 from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
 
@@ -116,15 +115,6 @@ async def test_a_guild_the_bot_is_not_in_is_logged_not_fatal(start_bot, fake: Fa
     assert "DISCORD_GUILD_IDS" in caplog.text
 
 
-async def test_endpoints_leave_discord_py_globals_alone(bot: DiscordAdapter, fake: FakeDiscord):
-    assert discord.http.Route.BASE == "https://discord.com/api/v10"
-    assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
-    # The routed webhook adapter lives only in the adapter's own task tree.
-    assert not isinstance(async_context.get(), RoutedWebhookAdapter)
-    # ...and yet every call reached the loopback fake.
-    assert fake.calls and fake.identifies
-
-
 async def test_start_and_stop_twice_in_a_row(start_bot, fake: FakeDiscord):
     adapter = await start_bot()
     await adapter.stop()
@@ -136,7 +126,7 @@ async def test_start_and_stop_twice_in_a_row(start_bot, fake: FakeDiscord):
 
 @pytest.mark.parametrize("token", [None, "", "not a token", "abc.def", "a.b.c", "xoxb-1-2-3"])
 def test_missing_or_malformed_token_is_a_clear_error(app, repo, token):
-    settings = Settings(_env_file=None, discord_token=token)
+    settings = DiscordSettings(_env_file=None, discord_token=token)
     with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
         DiscordAdapter(app, settings, repo)
 

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 from bot import cli
-from bot.config import load_settings
+from bot.ids import Platform
 from tests.discord.conftest import ANA, BEN, run_command, shown
 from tests.fakes.discord import BOT_ID, FakeDiscord
 
@@ -28,9 +28,9 @@ def discord_env(monkeypatch, tmp_path, fake: FakeDiscord) -> None:
 
 
 async def test_the_start_command_connects_syncs_and_answers(discord_env, fake: FakeDiscord):
-    settings = load_settings()
-    assert settings.discord_enabled and not settings.slack_enabled
-    running = asyncio.create_task(cli._run_platforms(settings))
+    config = cli.load_configuration()
+    assert config.running() == [Platform.DISCORD]
+    running = asyncio.create_task(cli._run_platforms(config))
     try:
         await fake.wait_until(lambda: fake.connected or running.done(), timeout=15)
         assert not running.done(), running.exception()

@@ -75,3 +75,14 @@ async def test_a_stopped_adapter_posts_nothing(start_bot, fake: FakeDiscord):
     assert await adapter.poster.post(COMMUNITY, CHANNEL, CHECKIN) is False
     assert await adapter.poster.dm(COMMUNITY, ANA_REF, CHECKIN) is False
     assert not fake.find("POST", rf"/channels/{CHANNEL}/messages")
+
+
+async def test_the_poster_declares_discords_pace(bot, app, repo, clock):
+    """One bot token for every server, and Discord allows it 50 requests a second: the poster
+    says 40 posts a second, 10 at a time, and the scheduler keeps to what it says."""
+    from bot.ports import PostingLimits
+    from bot.scheduler import Scheduler
+
+    assert bot.poster.limits == PostingLimits(concurrency=10, per_second=40.0)
+    sched = Scheduler(repo, app, {Platform.DISCORD: bot.poster}, clock)
+    assert sched.limits == {Platform.DISCORD: PostingLimits(concurrency=10, per_second=40.0)}

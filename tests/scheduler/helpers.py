@@ -8,15 +8,17 @@ from datetime import UTC, datetime
 
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.models import Schedule
+from bot.ports import PostingLimits
 from bot.reply import Reply
-from bot.scheduler import PlatformLimit, Scheduler
+from bot.scheduler import Scheduler
 
 
 @dataclass
 class RecordingPoster:
     """Records every post and DM. ``fail`` maps a community id to False (refused) or an
-    exception to raise."""
+    exception to raise. Like every Poster it declares its ``limits``."""
 
+    limits: PostingLimits = PostingLimits(concurrency=4)
     posts: list[tuple[CommunityRef, str, Reply]] = field(default_factory=list)
     dms: list[tuple[CommunityRef, MemberRef, Reply]] = field(default_factory=list)
     fail: dict[str, object] = field(default_factory=dict)
@@ -67,4 +69,4 @@ def schedule(name: str = "test", time: str = "09:00", days: str = "mon,tue,wed,t
 def make_scheduler(repo, app, poster, clock, grace_minutes: int = 120, concurrency: int = 4
                    ) -> Scheduler:
     return Scheduler(repo, app, {Platform.CONSOLE: poster}, clock, grace_minutes=grace_minutes,
-                     limits={Platform.CONSOLE: PlatformLimit(concurrency)})
+                     limits={Platform.CONSOLE: PostingLimits(concurrency)})

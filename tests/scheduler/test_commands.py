@@ -73,6 +73,10 @@ async def test_a_non_admin_is_refused_and_nothing_changes(app, repo, clock):
     ("off time:09:00", "`time` only goes with /checkin set"),
     ("set recap:funday", "`recap` can be monday"),
     ("launch", "`action` can be set, off, show, preview"),
+    # A platform's channel markup is its adapter's to translate; what reaches the core untranslated
+    # is refused, not stored as a channel.
+    ("set channel:<#C0ASKS|asks>", "`channel`: “<#C0ASKS|asks>” isn't a channel I can post to."),
+    ("set channel:<#1300000000000000001>", "isn't a channel I can post to. Name one, like channel:#asks."),
 ])
 async def test_bad_input_is_a_precise_error_and_changes_nothing(app, repo, text, message):
     reply = await checkin(app, text)
@@ -132,3 +136,22 @@ async def test_preview_posts_nothing(app, repo, clock):
     reply = await checkin(app, "preview")
     assert reply.private and "Preview: nothing is posted." in reply.plain_text()
     assert "Check-in ·" in reply.plain_text()
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("#asks", "asks"), ("asks", "asks"), ("C0ASKS", "C0ASKS"),  # an id as an adapter hands it
+    ("1300000000000000001", "1300000000000000001"),
+])
+async def test_a_channel_is_an_id_or_a_name(app, repo, typed, stored):
+    assert not (await checkin(app, f"set channel:{typed}")).error
+    assert (await repo.get_schedule(COMMUNITY)).channel_id == stored
+
+
+def test_parse_channel_knows_no_platform_markup():
+    from bot.commands import OptionError
+    from bot.schedules import parse_channel
+
+    assert parse_channel("  #asks ") == "asks"
+    for markup in ("<#C0ASKS|asks>", "<#C0ASKS>", "<#123>", "asks>"):
+        with pytest.raises(OptionError, match="`where`"):
+            parse_channel(markup, "where")

@@ -4,8 +4,16 @@ import io
 
 from adapters.console import Console, ConsolePoster
 from bot.ids import Platform
+from bot.ports import PostingLimits
 from bot.scheduler import Scheduler
 from tests.scheduler.helpers import utc
+
+
+def test_the_console_poster_declares_its_limits(app, repo, clock):
+    poster = ConsolePoster(Console(app, "ana", "test", out=io.StringIO()))
+    assert poster.limits == PostingLimits(concurrency=4, per_second=None)
+    sched = Scheduler(repo, app, {Platform.CONSOLE: poster}, clock)
+    assert sched.limits == {Platform.CONSOLE: poster.limits}
 
 
 async def test_the_terminal_shows_a_check_in_a_recap_and_a_dm(app, repo, clock, tmp_path):

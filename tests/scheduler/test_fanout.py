@@ -1,8 +1,14 @@
-"""Fan-out: bounded concurrency per platform; one failing community never breaks the others."""
+"""Fan-out: bounded concurrency per platform, as each platform's Poster declares it; one
+failing community never breaks the others."""
 
 import asyncio
+import re
+from pathlib import Path
+
+import pytest
 
 from bot.ids import Platform
+from bot.ports import PostingLimits
 from bot.scheduler import PlatformLimit, Scheduler
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, schedule, utc
 
@@ -34,9 +40,8 @@ async def test_a_hung_post_only_holds_its_own_slot(app, repo, clock):
                 await asyncio.Event().wait()  # never answers
             return await super().post(community, channel_id, reply)
 
-    poster = Hangs()
-    sched = Scheduler(repo, app, {Platform.CONSOLE: poster}, clock,
-                      limits={Platform.CONSOLE: PlatformLimit(2)}, post_timeout=0.05)
+    poster = Hangs(limits=PostingLimits(2))
+    sched = Scheduler(repo, app, {Platform.CONSOLE: poster}, clock, post_timeout=0.05)
     report = await sched.run_due(NINE_BERLIN)
     assert report.posted == 9 and report.failures == ["console:c0"]
 
@@ -58,9 +63,11 @@ async def test_each_platform_has_its_own_bound(app, repo, clock):
                 full.set()
             return await super().post(community, channel_id, reply)
 
-    console, slack = Counting(hold=release), Counting(hold=release)
-    sched = Scheduler(repo, app, {Platform.CONSOLE: console, Platform.SLACK: slack}, clock,
-                      limits={Platform.CONSOLE: PlatformLimit(2), Platform.SLACK: PlatformLimit(5)})
+    # Each Poster declares its own bound; the scheduler keeps to each.
+    console = Counting(hold=release, limits=PostingLimits(2))
+    slack = Counting(hold=release, limits=PostingLimits(5))
+    sched = Scheduler(repo, app, {Platform.CONSOLE: console, Platform.SLACK: slack}, clock)
+    assert sched.limits == {Platform.CONSOLE: PostingLimits(2), Platform.SLACK: PostingLimits(5)}
     run = asyncio.create_task(sched.run_due(NINE_BERLIN))
     await asyncio.wait_for(full.wait(), timeout=10)
     for _ in range(50):
@@ -75,3 +82,53 @@ async def test_each_platform_has_its_own_bound(app, repo, clock):
 async def test_make_scheduler_defaults(app, repo, clock):
     sched = make_scheduler(repo, app, RecordingPoster(), clock)
     assert sched.grace.total_seconds() == 7200
+
+
+async def test_limits_given_to_the_scheduler_replace_what_the_poster_declares(app, repo, clock):
+    console = RecordingPoster(limits=PostingLimits(7, per_second=3.0))
+    slack = RecordingPoster(limits=PostingLimits(5))
+    sched = Scheduler(repo, app, {Platform.CONSOLE: console, Platform.SLACK: slack}, clock,
+                      limits={Platform.SLACK: PostingLimits(1)})
+    assert sched.limits == {Platform.CONSOLE: PostingLimits(7, per_second=3.0),
+                            Platform.SLACK: PostingLimits(1)}
+    for i in range(6):
+        await repo.save_schedule(schedule(f"c{i}"), utc(2026, 11, 1))
+    sched = make_scheduler(repo, app, RecordingPoster(limits=PostingLimits(50)), clock,
+                           concurrency=1)
+    report = await sched.run_due(NINE_BERLIN)
+    assert report.posted == 6 and sched.posters[Platform.CONSOLE].most_in_flight == 1
+    # The older name of the value still works.
+    assert PlatformLimit is PostingLimits
+
+
+def test_a_poster_that_declares_no_limits_is_refused(app, repo, clock):
+    class Bare:
+        async def post(self, community, channel_id, reply):
+            return True
+
+        async def dm(self, community, member, reply):
+            return True
+
+    with pytest.raises(TypeError, match="console poster .Bare. declares no limits"):
+        Scheduler(repo, app, {Platform.CONSOLE: Bare()}, clock)
+    # ...unless the scheduler is given them.
+    sched = Scheduler(repo, app, {Platform.CONSOLE: Bare()}, clock,
+                      limits={Platform.CONSOLE: PostingLimits(3)})
+    assert sched.limits == {Platform.CONSOLE: PostingLimits(3)}
+
+
+@pytest.mark.parametrize("bad", [dict(concurrency=0), dict(per_second=0.0),
+                                 dict(per_second=-1.0)])
+def test_limits_that_could_never_post_are_refused(bad):
+    with pytest.raises(ValueError):
+        PostingLimits(**bad)
+
+
+def test_the_scheduler_knows_no_platform_by_name():
+    """Pacing and bounds come from the Posters: no platform is named in the scheduler or the
+    schedule math (ids carry a Platform tag, which the scheduler only uses as a key)."""
+    root = Path(__file__).resolve().parents[2]
+    for module in ("bot/scheduler.py", "bot/schedules.py", "bot/ports.py"):
+        source = (root / module).read_text()
+        named = re.findall(r"Platform\.[A-Z]+|\b(?:[Ss]lack|[Dd]iscord)\b", source)
+        assert not named, f"{module} names {sorted(set(named))}"

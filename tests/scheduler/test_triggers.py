@@ -1,10 +1,13 @@
-"""Next fire times from the real CronTrigger, across daylight-saving changes, with no sleeping."""
+"""Next fire times from the real CronTrigger, across daylight-saving changes, with no sleeping;
+and the plain schedule math of ``bot.schedules`` agreeing with it."""
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedules import latest_occurrence, next_fire, occurrence_at, trigger_for
+from bot.scheduler import trigger_for
+from bot.schedules import latest_occurrence, next_fire, occurrence_at
 from tests.scheduler.helpers import schedule, utc
 
 
@@ -82,3 +85,60 @@ def test_latest_occurrence_ignores_times_before_the_schedule_existed():
     newer = replace(sched, updated_at=utc(2027, 3, 29, 9))
     assert latest_occurrence(newer, "checkin", utc(2027, 3, 29, 10)) is None
     assert latest_occurrence(newer, "checkin", utc(2027, 3, 30, 7, 1)).local_date == date(2027, 3, 30)
+
+
+def posts(sched, kind, start, end):
+    """When the scheduler really posts between ``start`` and ``end``: the cron job's fire times
+    one after another, as APScheduler computes them, each local date once (the claim makes a
+    second fire on a fall-back day a no-op)."""
+    trigger, out, seen, prev, now = trigger_for(sched, kind), [], set(), None, start
+    zone = ZoneInfo(sched.timezone)
+    while (nxt := trigger.get_next_fire_time(prev, now)) is not None and nxt < end:
+        if nxt.astimezone(zone).date() not in seen:
+            seen.add(nxt.astimezone(zone).date())
+            out.append(nxt.astimezone(UTC))
+        prev, now = nxt, nxt.astimezone(UTC) + timedelta(seconds=1)  # (in UTC: real time)
+    return out
+
+
+@pytest.mark.parametrize("zone, time, days, recap", [
+    ("Europe/Berlin", "09:00", "mon,tue,wed,thu,fri,sat,sun", "monday"),
+    ("Europe/Berlin", "02:30", "sun", "sunday"),  # inside both of the year's DST changes
+    ("America/New_York", "02:00", "sat,sun", None),
+    ("America/New_York", "01:30", "sun", "sunday"),  # twice on the fall-back day
+    ("Australia/Lord_Howe", "01:45", "mon,wed,fri,sun", "sunday"),  # a half-hour DST shift
+    ("Asia/Kolkata", "00:00", "mon", "friday"),
+    ("UTC", "23:59", "tue,thu", "saturday"),
+])
+def test_the_plain_math_agrees_with_the_cron_job_all_year(zone, time, days, recap):
+    """``next_fire`` (what /checkin shows) is plain date arithmetic in ``bot.schedules``; the
+    scheduler posts when its CronTrigger fires. Every six hours through 2027, and just before,
+    at and after every post, ``next_fire`` names the scheduler's next post, also on the days
+    of a DST change."""
+    sched = schedule(zone=zone, time=time, days=days, recap=recap)
+    start, end = utc(2026, 12, 20), utc(2028, 1, 20)
+    probes = [utc(2027, 1, 1) + timedelta(hours=6 * i) for i in range(4 * 365)]
+    for kind in ("checkin", "recap"):
+        if recap is None and kind == "recap":
+            assert next_fire(sched, kind, probes[0]) is None
+            continue
+        real = posts(sched, kind, start, end)
+        assert real and len(real) == len(set(real))
+        edges = [t + d for t in real if utc(2027, 1, 1) <= t < utc(2028, 1, 1)
+                 for d in (timedelta(minutes=-1), timedelta(0), timedelta(seconds=1))]
+        for now in sorted(probes + edges):
+            expected = next(t for t in real if t >= now)
+            assert next_fire(sched, kind, now) == expected, (kind, now)
+        # and each post falls where ``occurrence_at`` puts its local date
+        for at in real:
+            assert occurrence_at(sched, at.astimezone(ZoneInfo(zone)).date()) == at
+
+
+def test_next_fire_is_in_utc_and_includes_the_very_minute():
+    sched = schedule()  # 09:00 Berlin, daily
+    at = next_fire(sched, "checkin", utc(2027, 3, 29, 7))
+    assert at == utc(2027, 3, 29, 7) and at.tzinfo is UTC
+    assert next_fire(sched, "checkin", utc(2027, 3, 29, 7, 0, 1)) == utc(2027, 3, 30, 7)
+    weekly = schedule(days="mon")
+    assert next_fire(weekly, "checkin", datetime(2027, 3, 29, 7, 0, 1, tzinfo=UTC)) == utc(
+        2027, 4, 5, 7)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from adapters.slack.app import SlackAdapter
-from bot.config import Settings
+from adapters.slack.config import SlackSettings
 from bot.ids import CommunityRef, MemberRef, Platform
 from tests.fakes.slack import FakeSlack
 
@@ -70,9 +70,10 @@ def sleeps() -> Recorder:
     return Recorder()
 
 
-def settings_for(fake: FakeSlack, mode: str) -> Settings:
-    return Settings(_env_file=None, slack_bot_token="xoxb-1-test", slack_app_token="xapp-1-test",
-                    slack_signing_secret=SECRET, slack_mode=mode, slack_api_url=fake.api_url)
+def settings_for(fake: FakeSlack, mode: str) -> SlackSettings:
+    return SlackSettings(_env_file=None, slack_bot_token="xoxb-1-test",
+                         slack_app_token="xapp-1-test", slack_signing_secret=SECRET,
+                         slack_mode=mode, slack_api_url=fake.api_url)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Start-up errors name the variable to fix."""
+"""Slack's own settings (``adapters.slack.config``): start-up errors name the variable to fix.
+
+Each check sits in one place: the form of a token when the settings are loaded, what a mode
+needs when the adapter is built."""
 
 from __future__ import annotations
 
@@ -6,23 +9,22 @@ import pytest
 
 from adapters.slack import check_settings
 from adapters.slack.app import SlackAdapter
-from bot.config import ConfigError, Settings, load_settings
+from adapters.slack.config import SlackSettings, load_slack_settings
+from bot.config import ConfigError
 from tests.slack.conftest import SECRET, settings_for
 
 
-def settings(**values: object) -> Settings:
+def settings(**values: object) -> SlackSettings:
     base: dict[str, object] = {"slack_bot_token": "xoxb-1-abc", "slack_app_token": "xapp-1-abc",
                                "slack_signing_secret": SECRET}
     base.update(values)
-    return Settings(_env_file=None, **base)
+    return load_slack_settings(_env_file=None, **base)
 
 
 @pytest.mark.parametrize(("values", "variable"), [
-    ({"slack_bot_token": None}, "SLACK_BOT_TOKEN"),
-    ({"slack_bot_token": "xoxb-has spaces"}, "SLACK_BOT_TOKEN"),
-    ({"slack_app_token": None}, "SLACK_APP_TOKEN"),
-    ({"slack_app_token": "xapp-\"quoted\""}, "SLACK_APP_TOKEN"),
-    ({"slack_mode": "http", "slack_signing_secret": None}, "SLACK_SIGNING_SECRET"),
+    ({"slack_bot_token": None}, "SLACK_BOT_TOKEN is not set"),
+    ({"slack_app_token": None}, "SLACK_APP_TOKEN is not set"),
+    ({"slack_mode": "http", "slack_signing_secret": None}, "SLACK_SIGNING_SECRET is not set"),
     ({"slack_mode": "http", "slack_signing_secret": "not a secret"}, "SLACK_SIGNING_SECRET"),
     ({"slack_api_url": "slack.com/api"}, "SLACK_API_URL"),
 ])
@@ -31,15 +33,44 @@ def test_bad_settings_name_the_variable(values, variable):
         check_settings(settings(**values))
 
 
+@pytest.mark.parametrize(("values", "message"), [
+    ({"slack_bot_token": "xoxp-user-token"}, "SLACK_BOT_TOKEN: a Slack bot token starts with xoxb-"),
+    ({"slack_bot_token": "xoxb-has spaces"},
+     "SLACK_BOT_TOKEN: that doesn't look like a Slack bot token: it should be xoxb- followed by "
+     "letters, digits and dashes, with no spaces or quotes"),
+    ({"slack_bot_token": "xoxb-"}, "SLACK_BOT_TOKEN: that doesn't look like a Slack bot token"),
+    ({"slack_app_token": "xoxb-1-abc"}, "SLACK_APP_TOKEN: a Slack app-level token starts with xapp-"),
+    ({"slack_app_token": "xapp-\"quoted\""},
+     "SLACK_APP_TOKEN: that doesn't look like a Slack app-level token"),
+    ({"slack_mode": "pigeon"}, "SLACK_MODE: "),
+    ({"slack_http_port": 0}, "SLACK_HTTP_PORT: "),
+])
+def test_a_malformed_value_is_caught_when_the_settings_load(values, message):
+    with pytest.raises(ConfigError) as err:
+        settings(**values)
+    assert message in str(err.value)
+
+
 def test_good_settings_pass():
     # Socket Mode needs the app token; HTTP mode needs the signing secret instead.
     assert check_settings(settings()) is None
     assert check_settings(settings(slack_mode="http", slack_app_token=None)) is None
+    # A secret Socket Mode doesn't use isn't checked.
+    assert check_settings(settings(slack_signing_secret="not a secret")) is None
+    assert settings(slack_mode="HTTP").slack_mode == "http"
 
 
-def test_a_malformed_token_is_caught_by_the_settings_too():
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
-        load_settings(_env_file=None, slack_bot_token="xoxp-user-token")
+def test_blank_means_not_set_and_slack_runs_on_its_bot_token():
+    assert not settings(slack_bot_token="").enabled
+    assert settings(slack_app_token=" ").slack_app_token is None
+    assert settings().enabled
+
+
+def test_the_token_forms_are_checked_in_one_place_only():
+    """Loading checks a token's form; the adapter's start-up check doesn't check it again."""
+    unchecked = SlackSettings.model_construct(slack_bot_token="xoxp-never-loaded",
+                                              slack_app_token="xoxb-never-loaded")
+    assert check_settings(unchecked) is None
 
 
 def test_the_adapter_checks_at_construction(app):
