@@ -92,7 +92,7 @@ def custom_id(action: Action, guild_id: str | None = None) -> str:
     return with_guild if len(with_guild) <= CUSTOM_ID_LIMIT else plain
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID):
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
     """A button that sends an ``Action`` to the core, found again by its ``custom_id`` alone."""
 
     def __init__(self, action: Action, label: str = "…",
@@ -110,7 +110,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
         style = getattr(item, "style", discord.ButtonStyle.secondary)
         return cls(Action(match["name"], match["value"]), label, style, match["guild"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         handler = interaction.client
         if isinstance(handler, ActionPressHandler):
             await handler.handle_action_press(interaction, self.action, self.guild_id)
@@ -150,7 +150,7 @@ class Rendered:
 
 
 # Names show, nobody is notified (see the module doc).
-NO_MENTIONS = discord.AllowedMentions.none()
+NO_MENTIONS: discord.AllowedMentions = discord.AllowedMentions.none()
 
 
 # Discord's autolink (a bare link stays clickable; it never takes in "<" or whitespace).

@@ -83,7 +83,8 @@ def plain_mentions(text: str, resolved: Mapping[str, Any]) -> str:
 
 def invocation(interaction: discord.Interaction, spec: CommandSpec,
                values: Mapping[str, object], who: Caller) -> Invocation:
-    resolved: Mapping[str, Any] = (interaction.data or {}).get("resolved") or {}
+    data: Mapping[str, Any] = interaction.data or {}
+    resolved: Mapping[str, Any] = data.get("resolved") or {}
     options: dict[str, object] = {}
     for opt in spec.options:
         value = option_value(opt.type, values.get(opt.name))

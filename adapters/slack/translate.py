@@ -167,7 +167,8 @@ class PressedMessage:
 
 
 def pressed_message(body: Mapping[str, Any]) -> PressedMessage:
-    message = body.get("message") if isinstance(body.get("message"), Mapping) else {}
+    raw = body.get("message")
+    message: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     blocks = message.get("blocks")
     text = message.get("text")
     return PressedMessage(
