@@ -57,7 +57,10 @@ def annotation(opt: OptionSpec) -> Any:
     return app_commands.Range[str, 1, min(opt.max_length, 6000)]
 
 
-def build_command(spec: CommandSpec, run: RunCommand, zones: Autocomplete) -> app_commands.Command[Any, ..., None]:
+SlashCommand = app_commands.Command[Any, ..., None]
+
+
+def build_command(spec: CommandSpec, run: RunCommand, zones: Autocomplete) -> SlashCommand:
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
         await run(interaction, spec, values)
 
@@ -91,7 +94,7 @@ def build_command(spec: CommandSpec, run: RunCommand, zones: Autocomplete) -> ap
     return command
 
 
-def build_commands(run: RunCommand, zones: Autocomplete) -> list[app_commands.Command[Any, ..., None]]:
+def build_commands(run: RunCommand, zones: Autocomplete) -> list[SlashCommand]:
     """Every command of the catalogue, available or not: the core answers the ones still to
     come with a friendly note, and registering them now avoids a re-sync later."""
     return [build_command(spec, run, zones) for spec in CATALOGUE]
