@@ -139,7 +139,9 @@ class ConsolePoster:
         self.console = console
 
     async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
-        self.console.show(reply, self.console.user, header=f"--- scheduled post in #{channel_id} ---")
+        # A scheduled post has no one to be private to: the whole channel sees it.
+        self.console.show(replace(reply, visibility=Visibility.PUBLIC), self.console.user,
+                          header=f"--- scheduled post in #{channel_id} ---")
         return True
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:

@@ -1,18 +1,30 @@
-"""The core object: ``dispatch(Invocation) -> Reply`` and ``handle_action``.
+"""The core object: ``dispatch(Invocation) -> Reply``, ``run_text`` and ``handle_action``.
 
-Every adapter goes through here. Bad input never raises out of the core: it becomes a private,
-friendly error reply and nothing is written.
+Every adapter goes through here. The core never raises (see ``App``): bad input and refusals
+become a private, friendly error reply and nothing is written.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
 from bot import commands
-from bot.commands import OptionError
-from bot.handlers import Deps, attempts, board, checkins, commitments, goal, guide, privacy, undo
+from bot.commands import CommandSpec, OptionError
+from bot.errors import Refusal
+from bot.handlers import (
+    Deps,
+    Options,
+    attempts,
+    board,
+    checkins,
+    commitments,
+    goal,
+    guide,
+    privacy,
+    undo,
+)
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.ports import Charts, Clock, Repository, SystemClock
@@ -21,8 +33,11 @@ from bot.textopts import parse
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Deps, Invocation, dict], Awaitable[Reply]]
+Handler = Callable[[Deps, Invocation, Options], Awaitable[Reply]]
 ActionHandler = Callable[[Deps, ActionInvocation], Awaitable[Reply]]
+# Raw options from the text after a command: ``bot.textopts.parse``, or an adapter's own
+# reading of its platform's markup on top of it. Raises ``OptionError``.
+Grammar = Callable[[CommandSpec, str], Mapping[str, object]]
 
 HANDLERS: dict[str, Handler] = {
     "rejected": attempts.log,
@@ -49,6 +64,16 @@ ACTIONS: dict[str, ActionHandler] = {
 
 
 class App:
+    """The platform-free core.
+
+    It never raises: ``dispatch``, ``run_text`` and ``handle_action`` always return a
+    ``Reply``. Handlers raise typed errors to refuse: a ``Refusal`` (``OptionError`` is one)
+    becomes its private error reply, with the command's usage as the hint of an
+    ``OptionError`` that has none of its own; any other exception is logged here, once, and
+    becomes the OOPS reply. (Cancellation still propagates: it is the caller's.) Adapters
+    therefore catch only around their own platform calls, never around calls into the core.
+    """
+
     def __init__(self, repo: Repository, clock: Clock | None = None,
                  default_timezone: str = "UTC", max_logs_per_hour: int = 20,
                  charts: Charts | None = None):
@@ -56,45 +81,61 @@ class App:
                          charts=charts)
 
     async def dispatch(self, inv: Invocation) -> Reply:
+        """The reply to one command (options raw, as the adapter read them). Never raises."""
         spec = commands.get_command(inv.command)
-        if spec is None or inv.command.lower().lstrip("/") not in HANDLERS:
+        if spec is None or spec.name not in HANDLERS:
             return unknown_command(inv.command)
-        inv = replace(inv, command=spec.name)  # "/Rejected" is /rejected from here on
-        try:
-            if spec.admin_only and not inv.caller.is_admin:
-                return error_reply(f"/{spec.name} is for admins of this community.")
-            opts = commands.validate(spec, inv.options)
-            reply = await HANDLERS[spec.name](self.deps, inv, opts)
-            if opts.get("private") is True:
-                reply = replace(reply, conceal_input=True)
-            return reply
-        except OptionError as err:
-            return error_reply(str(err), err.hint or spec.usage, option=err.option)
-        except Exception:
-            log.exception("/%s failed", spec.name)
-            return error_reply(OOPS)
+        # "/Rejected" is /rejected from here on
+        return await _answer(f"/{spec.name}", self._command(spec, replace(inv, command=spec.name)),
+                             spec.usage)
+
+    async def _command(self, spec: CommandSpec, inv: Invocation) -> Reply:
+        if spec.admin_only and not inv.caller.is_admin:
+            raise Refusal(f"/{spec.name} is for admins of this community.")
+        opts = commands.validate(spec, inv.options)
+        reply = await HANDLERS[spec.name](self.deps, inv, opts)
+        if opts.get("private") is True:
+            reply = replace(reply, conceal_input=True)
+        return reply
 
     async def run_text(self, command: str, text: str, caller: Caller,
-                       request_id: str | None = None) -> Reply:
-        """Parse ``text`` with the option grammar, then dispatch. For Slack and the terminal."""
+                       request_id: str | None = None, grammar: Grammar = parse) -> Reply:
+        """Read ``text`` with the option grammar, then dispatch. For Slack and the terminal.
+        Never raises."""
         spec = commands.get_command(command)
         if spec is None or spec.name not in HANDLERS:
             return unknown_command(command)
-        try:
-            options = parse(spec, text)
-        except OptionError as err:
-            return error_reply(str(err), spec.usage, option=err.option)
+        return await _answer(f"/{spec.name}", self._text(spec, text, caller, request_id, grammar),
+                             spec.usage)
+
+    async def _text(self, spec: CommandSpec, text: str, caller: Caller, request_id: str | None,
+                    grammar: Grammar) -> Reply:
+        options = grammar(spec, text)
         return await self.dispatch(Invocation(spec.name, caller, dict(options), request_id))
 
     async def handle_action(self, act: ActionInvocation) -> Reply:
+        """The reply to one button press. Never raises."""
+        return await _answer(f"the {act.name} button", self._action(act))
+
+    async def _action(self, act: ActionInvocation) -> Reply:
         handler = ACTIONS.get(act.name)
         if handler is None:
-            return error_reply("That button doesn't do anything any more. Sorry!")
-        try:
-            return await handler(self.deps, act)
-        except Exception:
-            log.exception("action %s failed", act.name)
-            return error_reply(OOPS)
+            raise Refusal("That button doesn't do anything any more. Sorry!")
+        return await handler(self.deps, act)
+
+
+async def _answer(what: str, work: Awaitable[Reply], usage: str | None = None) -> Reply:
+    """``work``'s reply; a refusal becomes its error reply, anything else is logged (as
+    "``what`` failed") and becomes the OOPS reply."""
+    try:
+        return await work
+    except OptionError as err:
+        return error_reply(str(err), err.hint or usage, option=err.option)
+    except Refusal as err:
+        return error_reply(str(err), err.hint, option=err.option)
+    except Exception:
+        log.exception("%s failed", what)
+        return error_reply(OOPS)
 
 
 def unknown_command(name: str) -> Reply:

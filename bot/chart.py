@@ -13,11 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from io import BytesIO
 
+from bot.models import Outcome
+
 # Outcome, legend label, colour: stacked bottom to top.
 SERIES = (
-    ("rejected", "No", "#e07a5f"),
-    ("accepted", "Yes", "#3d9970"),
-    ("pending", "Waiting", "#f2cc8f"),
+    (Outcome.REJECTED, "No", "#e07a5f"),
+    (Outcome.ACCEPTED, "Yes", "#3d9970"),
+    (Outcome.PENDING, "Waiting", "#f2cc8f"),
 )
 
 
@@ -25,6 +27,7 @@ def week_chart(days: Sequence[date], counts: Mapping[str, Sequence[int]], title:
     """A stacked bar chart, one bar per day; ``counts[outcome][i]`` belongs to ``days[i]``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(7, 3.6), dpi=100)
     FigureCanvasAgg(fig)
@@ -40,7 +43,9 @@ def week_chart(days: Sequence[date], counts: Mapping[str, Sequence[int]], title:
     ax.set_title(title)
     top = max(bottom, default=0)
     ax.set_ylim(0, max(top, 1) * 1.35)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default one (AutoLocator) is
+        locator.set_params(integer=True)
     for xi, total in zip(x, bottom, strict=True):
         if total:
             ax.annotate(str(total), (xi, total), ha="center", va="bottom", fontsize=9,

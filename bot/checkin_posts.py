@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.handlers.commitments import commitment_blocks
 from bot.ids import MemberRef
-from bot.models import Activity, Attempt, FollowUp, Schedule, Totals
+from bot.models import Activity, Attempt, Commitment, FollowUp, Outcome, Schedule, Totals
 from bot.ports import Charts, Repository
 from bot.reply import Block, Context, Heading, Image, Mention, Reply, Span, Strong, Text
 from bot.schedules import local_midnight, previous_day
@@ -45,15 +46,15 @@ def _joined(spans_per_item: list[list[Span]]) -> list[Span]:
     return out
 
 
-def counts_line(attempts: list[Attempt] | tuple[Attempt, ...]) -> str:
+def counts_line(attempts: Sequence[Attempt]) -> str:
     by = Counter(a.outcome for a in attempts)
     parts = []
-    if by["rejected"]:
-        parts.append(prompts.rejections_word(by["rejected"]))
-    if by["accepted"]:
-        parts.append(prompts.yes_word(by["accepted"]))
-    if by["pending"]:
-        parts.append(f"{by['pending']} still waiting")
+    if by[Outcome.REJECTED]:
+        parts.append(prompts.rejections_word(by[Outcome.REJECTED]))
+    if by[Outcome.ACCEPTED]:
+        parts.append(prompts.yes_word(by[Outcome.ACCEPTED]))
+    if by[Outcome.PENDING]:
+        parts.append(f"{by[Outcome.PENDING]} still waiting")
     return f"{prompts.attempts_word(len(attempts))}: " + ", ".join(parts)
 
 
@@ -63,14 +64,15 @@ def milestones(activity: Activity) -> list[tuple[MemberRef, str]]:
     found: list[tuple[MemberRef, str]] = []
     for a in activity.attempts:
         t = running.get(a.member.key) or activity.prior.get(a.member.key, Totals())
-        t = Totals(t.attempts + 1, t.rejected + (a.outcome == "rejected"),
-                   t.accepted + (a.outcome == "accepted"), t.pending + (a.outcome == "pending"))
+        t = Totals(t.attempts + 1, t.rejected + (a.outcome == Outcome.REJECTED),
+                   t.accepted + (a.outcome == Outcome.ACCEPTED),
+                   t.pending + (a.outcome == Outcome.PENDING))
         running[a.member.key] = t
         if prompts.attempt_milestone(t.attempts):
             found.append((a.member, prompts.checkin_milestone(t.attempts, "attempts")))
-        if a.outcome == "rejected" and prompts.rejection_milestone(t.rejected):
+        if a.outcome == Outcome.REJECTED and prompts.rejection_milestone(t.rejected):
             found.append((a.member, prompts.checkin_milestone(t.rejected, "rejections")))
-        if a.outcome == "accepted" and t.accepted == 1:
+        if a.outcome == Outcome.ACCEPTED and t.accepted == 1:
             found.append((a.member, prompts.checkin_milestone(1, "yes")))
     return found
 
@@ -88,9 +90,10 @@ async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool
     return daily_reply(schedule, day, since, act, late)
 
 
-def _promises(title: str, commitments: list, act: Activity, ending: str) -> Text:
+def _promises(title: str, commitments: Sequence[Commitment], act: Activity, ending: str
+              ) -> Text:
     """One line of promises with their owners mentioned, the first MAX_COMMITMENTS of them."""
-    items = [[_mention(act.names, c.member), ": ", Strong(_short(c.ask))]
+    items: list[list[Span]] = [[_mention(act.names, c.member), ": ", Strong(_short(c.ask))]
              for c in commitments[:MAX_COMMITMENTS]]
     more = len(commitments) - MAX_COMMITMENTS
     return Text.of(Strong(title), *_joined(items), f" (and {more} more)" if more > 0 else "",
@@ -113,14 +116,15 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
         blocks.append(Text.of(Strong(f"{period}: "), counts_line(act.attempts) + "."))
         per_member = Counter(a.member for a in act.attempts)
         order = sorted(per_member, key=lambda m: (-per_member[m], act.names.get(m.key, m.id)))
-        who = [[_mention(act.names, m), f" ({per_member[m]})"] for m in order[:MAX_NAMES]]
+        who: list[list[Span]] = [[_mention(act.names, m), f" ({per_member[m]})"]
+                                 for m in order[:MAX_NAMES]]
         extra = len(order) - MAX_NAMES
         if extra > 0:
             who.append([f"{extra} more"])
         blocks.append(Text.of("Logged by ", *_joined(who), "."))
         shown = [a for a in act.attempts if not a.private][-MAX_HIGHLIGHTS:]
-        verbs = {"rejected": " got a no: ", "accepted": " got a yes: ",
-                 "pending": " is waiting to hear back on: "}
+        verbs = {Outcome.REJECTED: " got a no: ", Outcome.ACCEPTED: " got a yes: ",
+                 Outcome.PENDING: " is waiting to hear back on: "}
         for a in shown:
             blocks.append(Text.of("• ", _mention(act.names, a.member), verbs[a.outcome],
                                   Strong(a.ask)))
@@ -169,7 +173,7 @@ async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
     this_week = [a for a in act.attempts if a.created_at >= middle]
     last_week = len(act.attempts) - len(this_week)
     days = [week_start + timedelta(days=i) for i in range(7)]
-    per_day = {o: [0] * 7 for o in ("rejected", "accepted", "pending")}
+    per_day: dict[str, list[int]] = {o: [0] * 7 for o in Outcome}
     for a in this_week:
         index = (a.created_at.astimezone(zone).date() - week_start).days
         if 0 <= index < 7:

@@ -16,6 +16,7 @@ from difflib import get_close_matches
 from enum import StrEnum
 
 from bot.days import DAY_NAMES
+from bot.errors import Refusal
 from bot.ids import MemberRef
 
 AREAS = ("work", "money", "creative", "social", "learning", "other")
@@ -172,13 +173,12 @@ def suggest_command(name: str) -> str | None:
     return match[0] if match else None
 
 
-class OptionError(ValueError):
-    """A bad option value. ``str(err)`` is the friendly message for the member."""
+class OptionError(Refusal, ValueError):
+    """A bad option value. ``str(err)`` is the friendly message for the member; without a
+    ``hint`` of its own, ``App`` adds the command's usage."""
 
     def __init__(self, message: str, option: str | None = None, hint: str | None = None):
-        super().__init__(message)
-        self.option = option
-        self.hint = hint
+        super().__init__(message, hint=hint, option=option)
 
 
 # Bidirectional overrides and isolates, zero-width characters and other invisible formatting.

@@ -1,11 +1,94 @@
-"""Plain values the core and the storage exchange."""
+"""Plain values the core and the storage exchange, and the closed sets of words they use.
+
+Each closed set is a ``StrEnum``: its members are the very strings the database stores (no
+migration), so they compare equal to those strings, format as them and bind as them in SQL.
+Storage maps every row back to the enum; the core and the Repository protocol use the enums.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal, TypeAlias
 
 from bot.ids import CommunityRef, MemberRef
+
+
+class Outcome(StrEnum):
+    """How an ask ended: also the command that logs it (/rejected, /accepted, /pending)."""
+
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    PENDING = "pending"  # still waiting to hear back
+
+
+class CommitmentStatus(StrEnum):
+    """Where a /who-next promise stands."""
+
+    OPEN = "open"
+    DONE = "done"  # the ask was made: an attempt was logged for it
+    SKIPPED = "skipped"  # the ask wasn't made
+
+
+# How a promise is resolved: the outcome of the ask it promised, or skipped (no ask made).
+PromiseEnd: TypeAlias = Outcome | Literal[CommitmentStatus.SKIPPED]
+
+
+class EntryKind(StrEnum):
+    """What /undo removed."""
+
+    ATTEMPT = "attempt"
+    COMMITMENT = "commitment"
+
+
+class ResolutionStatus(StrEnum):
+    """How resolving an open item (a pending attempt or a promise) went."""
+
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    NOT_OWNER = "not_owner"
+    ALREADY = "already"  # resolved before: nothing changed
+
+
+class CheerStatus(StrEnum):
+    """What pressing Cheer did."""
+
+    ADDED = "added"
+    REMOVED = "removed"  # pressed again: the cheer was taken back
+    OWN = "own"  # one's own attempt: refused
+    NOT_FOUND = "not_found"
+
+
+class RankBy(StrEnum):
+    """What a leaderboard counts."""
+
+    ATTEMPTS = "attempts"
+    REJECTIONS = "rejections"
+
+
+class Period(StrEnum):
+    """The stretch of time a leaderboard covers (a calendar week from Monday, a month)."""
+
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+class PostKind(StrEnum):
+    """What the scheduler posts on a community's schedule."""
+
+    CHECKIN = "checkin"
+    RECAP = "recap"
+
+
+class ClaimStatus(StrEnum):
+    """Where one scheduled occurrence stands."""
+
+    CLAIMED = "claimed"  # taken by a run, being posted
+    POSTED = "posted"
+    FAILED = "failed"  # the platform refused it, or posting raised
+    SKIPPED = "skipped"  # missed beyond the grace window: never posted
 
 
 @dataclass(frozen=True)
@@ -13,7 +96,7 @@ class NewAttempt:
     community: CommunityRef
     member: MemberRef
     member_name: str
-    outcome: str  # rejected | accepted | pending
+    outcome: Outcome
     ask: str
     at: datetime
     who: str | None = None
@@ -66,7 +149,7 @@ class LogResult:
 class Attempt:
     id: int
     member: MemberRef
-    outcome: str
+    outcome: Outcome
     ask: str
     created_at: datetime
     private: bool = False
@@ -95,7 +178,7 @@ class Commitment:
     ask: str
     due_at: datetime
     created_at: datetime
-    status: str  # open | done | skipped
+    status: CommitmentStatus
 
 
 @dataclass(frozen=True)
@@ -123,16 +206,16 @@ class Leaderboard:
 
 @dataclass(frozen=True)
 class Removed:
-    kind: str  # attempt | commitment
+    kind: EntryKind
     ask: str
-    outcome: str | None  # for attempts
+    outcome: Outcome | None  # for attempts
 
 
 @dataclass(frozen=True)
 class Resolution:
     """The outcome of resolving an open item from /asks or a follow-up."""
 
-    status: str  # done | not_found | not_owner | already
+    status: ResolutionStatus
     attempt: LogResult | None = None
     ask: str = ""
 
@@ -159,9 +242,9 @@ class Claim:
     """One scheduled occurrence: the check-in (or recap) of a community on a local date."""
 
     community: CommunityRef
-    kind: str  # checkin | recap
+    kind: PostKind
     local_date: date
-    status: str = "claimed"  # claimed | posted | failed | skipped
+    status: ClaimStatus = ClaimStatus.CLAIMED
 
 
 @dataclass(frozen=True)

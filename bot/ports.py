@@ -12,7 +12,9 @@ from bot.ids import CommunityRef, MemberRef
 from bot.models import (
     Activity,
     Attempt,
+    CheerStatus,
     Claim,
+    ClaimStatus,
     Commitment,
     FollowUp,
     Goal,
@@ -21,7 +23,11 @@ from bot.models import (
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    Outcome,
+    Period,
     Profile,
+    PromiseEnd,
+    RankBy,
     Removed,
     Resolution,
     Schedule,
@@ -40,7 +46,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class Repository(Protocol):
+class KeyValueStore(Protocol):
+    """Small settings an adapter keeps between runs (say, the hash of its last command sync)."""
+
+    async def get_value(self, key: str) -> str | None:
+        """The value stored under ``key``, or None."""
+
+    async def set_value(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing what was there."""
+
+
+class Repository(KeyValueStore, Protocol):
     async def log_attempt(self, new: NewAttempt) -> LogResult:
         """Record one attempt (and the member's latest name) in one transaction. A request id
         seen before writes nothing and returns the earlier attempt with ``duplicate=True``."""
@@ -54,13 +70,14 @@ class Repository(Protocol):
         """Open commitments and pending attempts of one member, oldest first."""
 
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
-                              outcome: str, at: datetime) -> Resolution:
+                              outcome: Outcome, at: datetime) -> Resolution:
         """Turn a pending attempt into rejected/accepted; only its owner may."""
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
-                                 commitment_id: int, outcome: str, at: datetime,
+                                 commitment_id: int, outcome: PromiseEnd, at: datetime,
                                  default_zone: str = "UTC") -> Resolution:
-        """Close a commitment: rejected/accepted/pending log an attempt, ``skipped`` does not."""
+        """Close a commitment: an ``Outcome`` logs an attempt (the commitment is done),
+        ``skipped`` does not."""
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
                         request_id: str | None = None) -> Removed | None:
@@ -70,17 +87,18 @@ class Repository(Protocol):
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         ...
 
-    async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
-                          caller: MemberRef, limit: int = 10, period: str = "all") -> Leaderboard:
+    async def leaderboard(self, community: CommunityRef, since: date | None, by: RankBy,
+                          caller: MemberRef, limit: int = 10, period: Period = Period.ALL
+                          ) -> Leaderboard:
         """Ranked counts (``by``: attempts or rejections) for the ``period`` (week or month)
         starting on the community-local day ``since``, or all time when ``since`` is None.
         Ties share a rank (1, 1, 3); the caller's row comes too."""
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
                            member_name: str, at: datetime, request_id: str | None = None
-                           ) -> tuple[str, int]:
-        """Add the member's cheer to an attempt, or take it back if already there. Returns a
-        status (added, removed, own, not_found) and the attempt's cheer count."""
+                           ) -> tuple[CheerStatus, int]:
+        """Add the member's cheer to an attempt, or take it back if already there. Returns what
+        happened and the attempt's cheer count."""
 
     async def member(self, community: CommunityRef, member: MemberRef) -> MemberInfo | None:
         ...
@@ -151,7 +169,7 @@ class Repository(Protocol):
         """Insert every claim in one transaction; True where this call inserted it, False
         where it was already taken (by an earlier run or another process)."""
 
-    async def finish_claim(self, claim: Claim, status: str, at: datetime) -> None:
+    async def finish_claim(self, claim: Claim, status: ClaimStatus, at: datetime) -> None:
         """Record how a claimed occurrence ended: posted or failed."""
 
     async def activity(self, community: CommunityRef, start: datetime, end: datetime,

@@ -45,7 +45,7 @@ from bot.app import App
 from bot.checkin_posts import daily_post, followup_reply, weekly_recap
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
-from bot.models import Claim, FollowUp, Schedule
+from bot.models import Claim, ClaimStatus, FollowUp, PostKind, Schedule
 from bot.ports import Clock, Poster, PostingLimits, Repository
 from bot.reply import Reply
 from bot.schedules import DAYS, KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
@@ -64,7 +64,7 @@ FIRE_TOLERANCE = timedelta(seconds=5)
 PlatformLimit = PostingLimits
 
 
-def trigger_for(schedule: Schedule, kind: str = "checkin") -> CronTrigger:
+def trigger_for(schedule: Schedule, kind: PostKind = PostKind.CHECKIN) -> CronTrigger:
     """The APScheduler trigger: the schedule's time on its days, in its own zone (09:00 stays
     09:00 local across DST; ``bot.schedules.occurrence_at`` is the same rule as plain math)."""
     t = clock_time(schedule)
@@ -149,7 +149,7 @@ class Scheduler:
         self.post_timeout = post_timeout
         self.tick_seconds = tick_seconds
         self._schedules: dict[str, Schedule] = {}  # community key -> its live schedule
-        self._group: dict[tuple[str, str], str] = {}  # (community key, kind) -> job id
+        self._group: dict[tuple[str, PostKind], str] = {}  # (community key, kind) -> job id
         self._members: dict[str, set[str]] = {}  # job id -> community keys
         self._synced_at: datetime | None = None
         self.communities = None if communities is None else frozenset(communities)
@@ -222,13 +222,13 @@ class Scheduler:
     # -- jobs ------------------------------------------------------------------------------------
 
     @staticmethod
-    def group_of(schedule: Schedule, kind: str) -> str:
+    def group_of(schedule: Schedule, kind: PostKind) -> str:
         """The job id shared by every community with the same trigger: kind, zone, time, days.
         10,000 communities at 09:00 Europe/Berlin are one APScheduler job, not 10,000."""
         days = ",".join(DAYS[i] for i in sorted(weekdays_of(schedule, kind)))
         return f"{kind}@{schedule.timezone}@{schedule.time}@{days}"
 
-    def job_for(self, community: CommunityRef, kind: str) -> Job | None:
+    def job_for(self, community: CommunityRef, kind: PostKind) -> Job | None:
         """The APScheduler job that fires this community's check-in (or recap), if any."""
         group = self._group.get((community.key, kind))
         return None if group is None or self.aps is None else self.aps.get_job(group)
@@ -295,30 +295,31 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler tick failed")
 
-    async def fire_group(self, group: str, kind: str) -> RunReport:
+    async def fire_group(self, group: str, kind: PostKind) -> RunReport:
         """What a cron job runs at its minute: every community of its group, at once."""
         with self._running():
             return await self._fire(sorted(self._members.get(group, ())), kind)
 
-    async def fire(self, community_key: str, kind: str) -> RunReport:
+    async def fire(self, community_key: str, kind: PostKind) -> RunReport:
         """One community's share of a cron run (what ``fire_group`` does for each member)."""
         return await self._fire([community_key], kind)
 
-    async def _fire(self, keys: list[str], kind: str) -> RunReport:
+    async def _fire(self, keys: list[str], kind: PostKind) -> RunReport:
         # On a day with both, the check-in job posts the check-in and then the recap, so they
         # arrive in that order; the recap job only acts on a recap day without a check-in.
+        kind = PostKind(kind)  # the enum, also when a caller passed its text
         now = self.clock.now()
         occurrences = []
         for key in keys:
             schedule = self._schedules.get(key)
             if schedule is None:
                 continue
-            for k in (KINDS if kind == "checkin" else (kind,)):
+            for k in (KINDS if kind == PostKind.CHECKIN else (kind,)):
                 occ = latest_occurrence(schedule, k, now + FIRE_TOLERANCE, self.lookback_days)
                 if occ is None:
                     continue
-                if (kind == "recap"
-                        and occ.local_date.weekday() in weekdays_of(schedule, "checkin")):
+                if (kind == PostKind.RECAP
+                        and occ.local_date.weekday() in weekdays_of(schedule, PostKind.CHECKIN)):
                     continue  # the check-in job of that day brings it
                 occurrences.append(occ)
         return await self.run_occurrences(occurrences, now)
@@ -343,14 +344,14 @@ class Scheduler:
         if not occurrences:
             return report
         claims = [Claim(o.schedule.community, o.kind, o.local_date,
-                        "claimed" if now - o.at <= self.grace else "skipped")
+                        ClaimStatus.CLAIMED if now - o.at <= self.grace else ClaimStatus.SKIPPED)
                   for o in occurrences]
         won = await self.repo.claim_occurrences(claims, now)
         groups: dict[str, list[tuple[Occurrence, Claim]]] = {}
         for occ, claim, mine in zip(occurrences, claims, won, strict=True):
             if not mine:
                 report.taken += 1
-            elif claim.status == "skipped":
+            elif claim.status == ClaimStatus.SKIPPED:
                 report.skipped += 1
                 late = int((now - occ.at).total_seconds() // 60)
                 log.warning("Skipped the %s of %s for %s (due %s): the bot was %d minutes late, "
@@ -394,14 +395,14 @@ class Scheduler:
                     report.failed += 1
                     report.failures.append(community.key)
                 try:
-                    await self.repo.finish_claim(claim, "posted" if ok else "failed",
+                    await self.repo.finish_claim(claim, ClaimStatus.POSTED if ok else ClaimStatus.FAILED,
                                                  self.clock.now())
                 except Exception:
                     log.exception("recording the %s of %s failed", occ.kind, community.key)
         return report
 
     async def content(self, occ: Occurrence, late: bool = False) -> Reply:
-        if occ.kind == "recap":
+        if occ.kind == PostKind.RECAP:
             return await weekly_recap(self.repo, occ.schedule, occ.local_date, self.deps.charts)
         return await daily_post(self.repo, occ.schedule, occ.local_date, late=late)
 

@@ -22,14 +22,14 @@ from difflib import SequenceMatcher, get_close_matches
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.commands import OptionError
-from bot.models import Schedule
+from bot.models import PostKind, Schedule
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVERY_DAY = ",".join(DAYS)
 WEEKDAYS = ",".join(DAYS[:5])
 WEEKENDS = ",".join(DAYS[5:])
-KINDS = ("checkin", "recap")
+KINDS = tuple(PostKind)  # a check-in before a recap on the same day
 
 _HHMM = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _COMPACT = re.compile(r"^(\d{2})(\d{2})$")
@@ -180,15 +180,15 @@ def clock_time(schedule: Schedule) -> time:
     return time(int(hour), int(minute))
 
 
-def weekdays_of(schedule: Schedule, kind: str) -> frozenset[int]:
-    if kind == "recap":
+def weekdays_of(schedule: Schedule, kind: PostKind) -> frozenset[int]:
+    if kind == PostKind.RECAP:
         if not schedule.recap_day:
             return frozenset()
         return frozenset({DAY_NAMES.index(schedule.recap_day)})
     return frozenset(DAYS.index(d) for d in schedule.days.split(","))
 
 
-def next_fire(schedule: Schedule, kind: str, now: datetime) -> datetime | None:
+def next_fire(schedule: Schedule, kind: PostKind, now: datetime) -> datetime | None:
     """When the schedule's next check-in (or recap) falls, at or after ``now``, in UTC; None
     if it has no day for it. The same times its cron trigger fires at."""
     days = weekdays_of(schedule, kind)
@@ -215,12 +215,12 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 @dataclass(frozen=True)
 class Occurrence:
     schedule: Schedule
-    kind: str  # checkin | recap
+    kind: PostKind
     local_date: date
     at: datetime  # UTC
 
 
-def latest_occurrence(schedule: Schedule, kind: str, now: datetime, lookback_days: int = 2
+def latest_occurrence(schedule: Schedule, kind: PostKind, now: datetime, lookback_days: int = 2
                       ) -> Occurrence | None:
     """The most recent occurrence at or before ``now`` within ``lookback_days``, if it is after
     the schedule was last set (a schedule never posts for a time before it existed)."""
@@ -244,7 +244,7 @@ def latest_occurrence(schedule: Schedule, kind: str, now: datetime, lookback_day
 
 def previous_day(schedule: Schedule, day: date) -> date:
     """The local date of the check-in before the one on ``day`` (at most a week back)."""
-    days = weekdays_of(schedule, "checkin")
+    days = weekdays_of(schedule, PostKind.CHECKIN)
     for back in range(1, 8):
         earlier = day - timedelta(days=back)
         if earlier.weekday() in days:

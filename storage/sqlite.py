@@ -1,13 +1,16 @@
-"""The core's Repository on SQLite through aiosqlite.
+"""The core's Repository on SQLite.
 
-One long-lived connection (aiosqlite runs it on its own thread), WAL, ``synchronous=NORMAL``,
-foreign keys on. Every command's writes form one unit, and writes that arrive together are
-group-committed: the writer takes whatever is queued, runs each command inside its own
-SAVEPOINT (so one failing command rolls back alone) and commits the batch once. A caller's
-await returns only after its batch has committed, so every acknowledged command is durable.
+One long-lived ``sqlite3`` connection, made on and used only from one worker thread of our own
+(a one-thread ``ThreadPoolExecutor``), WAL, ``synchronous=NORMAL``, foreign keys on. Every
+command's writes form one unit, and writes that arrive together are group-committed: the writer
+takes whatever is queued, runs each command inside its own SAVEPOINT (so one failing command
+rolls back alone) and commits the batch once. A caller's await returns only after its batch has
+committed, so every acknowledged command is durable.
 
-Each unit runs as one plain function on the connection's thread: one thread hop per batch
-instead of one per statement (see PLATFORM-NOTES on aiosqlite's per-await cost).
+Each unit runs as one plain function on that thread: one thread hop per batch instead of one
+per statement (see PLATFORM-NOTES on the per-await cost of a thread hop). A unit that has
+started always runs to its end on the thread, whatever happens to the coroutine awaiting it,
+and the thread never leaves a transaction open between units.
 """
 
 from __future__ import annotations
@@ -16,20 +19,23 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.models import (
     Activity,
     Attempt,
+    CheerStatus,
     Claim,
+    ClaimStatus,
     Commitment,
+    CommitmentStatus,
+    EntryKind,
     FollowUp,
     Goal,
     Leaderboard,
@@ -38,9 +44,14 @@ from bot.models import (
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    Outcome,
+    Period,
     Profile,
+    PromiseEnd,
+    RankBy,
     Removed,
     Resolution,
+    ResolutionStatus,
     Schedule,
     Totals,
 )
@@ -77,7 +88,7 @@ def _request_key(community: CommunityRef, request_id: str | None) -> str | None:
 
 
 def _attempt(row: sqlite3.Row) -> Attempt:
-    return Attempt(id=row["id"], member=_member(row["member_id"]), outcome=row["outcome"],
+    return Attempt(id=row["id"], member=_member(row["member_id"]), outcome=Outcome(row["outcome"]),
                    ask=row["ask"], created_at=from_ts(row["created_at"]),
                    private=bool(row["private"]), who=row["who"], area=row["area"],
                    fear=row["fear"], lesson=row["lesson"])
@@ -86,7 +97,7 @@ def _attempt(row: sqlite3.Row) -> Attempt:
 def _commitment(row: sqlite3.Row) -> Commitment:
     return Commitment(id=row["id"], member=_member(row["member_id"]), ask=row["ask"],
                       due_at=from_ts(row["due_at"]), created_at=from_ts(row["created_at"]),
-                      status=row["status"])
+                      status=CommitmentStatus(row["status"]))
 
 
 def _totals(c: sqlite3.Connection, community: str, member: str) -> Totals:
@@ -96,7 +107,9 @@ def _totals(c: sqlite3.Connection, community: str, member: str) -> Totals:
 
 
 def _as_totals(counts: dict[str, int]) -> Totals:
-    r, a, p = counts.get("rejected", 0), counts.get("accepted", 0), counts.get("pending", 0)
+    """Totals from counts by outcome (the outcomes' stored text)."""
+    r, a, p = (counts.get(Outcome.REJECTED, 0), counts.get(Outcome.ACCEPTED, 0),
+               counts.get(Outcome.PENDING, 0))
     return Totals(attempts=r + a + p, rejected=r, accepted=a, pending=p)
 
 
@@ -110,7 +123,7 @@ def _touch_member(c: sqlite3.Connection, community: str, member: str, name: str,
         "rejection_seq = members.rejection_seq + excluded.rejection_seq "
         "RETURNING rejection_seq",
         (community, member, name, ts(at), rejections)).fetchone()
-    return row[0]
+    return int(row[0])
 
 
 def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts: int,
@@ -126,7 +139,7 @@ def _bump(c: sqlite3.Connection, community: str, member: str, day: str, attempts
         "attempts = member_periods.attempts + excluded.attempts, "
         "rejections = member_periods.rejections + excluded.rejections",
         [(community, key, member, attempts, rejections)
-         for key in (period_key("week", local), period_key("month", local))])
+         for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local))])
 
 
 def _community_day(c: sqlite3.Connection, community: str, at: datetime, default_zone: str) -> str:
@@ -154,7 +167,7 @@ def _recount_periods(c: sqlite3.Connection, community: str) -> None:
             "ELSE 0 END) FROM attempts WHERE community_id = ? GROUP BY member_id, local_day",
             (community,)):
         local = date.fromisoformat(day)
-        for key in (period_key("week", local), period_key("month", local)):
+        for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local)):
             counts = totals.setdefault((key, member), [0, 0])
             counts[0] += attempts
             counts[1] += rejections
@@ -164,9 +177,9 @@ def _recount_periods(c: sqlite3.Connection, community: str) -> None:
                   [(community, key, member, a, r) for (key, member), (a, r) in totals.items()])
 
 
-def period_key(period: str, day: date) -> str:
+def period_key(period: Period, day: date) -> str:
     """The member_periods key of the week (from Monday) or month that ``day`` falls in."""
-    if period == "week":
+    if period == Period.WEEK:
         return "W" + (day - timedelta(days=day.weekday())).isoformat()
     return "M" + day.isoformat()[:7]
 
@@ -181,7 +194,7 @@ def _over_limit(c: sqlite3.Connection, community: str, member: str, at: datetime
     n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
                   "AND created_at > ?) + (SELECT COUNT(*) FROM commitments WHERE community_id = ? "
                   "AND member_id = ? AND created_at > ?)", args + args).fetchone()[0]
-    return n >= limit
+    return int(n) >= limit
 
 
 def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int | None = None
@@ -189,7 +202,7 @@ def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int |
     community, member = new.community.key, new.member.key
     if _over_limit(c, community, member, new.at, new.max_per_hour):
         return LogResult(0, False, _totals(c, community, member), 0, limited=True)
-    rejected = 1 if new.outcome == "rejected" else 0
+    rejected = 1 if new.outcome == Outcome.REJECTED else 0
     seq = _touch_member(c, community, member, new.member_name, new.at, rejected)
     day = _community_day(c, community, new.at, new.default_zone)
     cur = c.execute(
@@ -214,6 +227,8 @@ def _insert_attempt(c: sqlite3.Connection, new: NewAttempt, commitment_id: int |
         today, week = today + since_day, week + since_week
     history = (_times_since(c, community, member, new.history_since)
                if today == 1 and new.history_since else ())
+    if cur.lastrowid is None:  # never after a one-row INSERT; says so to the type checker
+        raise RuntimeError("the attempt was not inserted")
     return LogResult(cur.lastrowid, False, _as_totals(totals), seq, goal_reached=goal,
                      today_count=today, week_count=week, history=history)
 
@@ -228,9 +243,9 @@ def _times_since(c: sqlite3.Connection, community: str, member: str, since: date
 
 
 def _goal_progress(c: sqlite3.Connection, community: str, member: str, set_at: str) -> int:
-    return c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
-                     "AND outcome = 'rejected' AND created_at >= ?",
-                     (community, member, set_at)).fetchone()[0]
+    return int(c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                         "AND outcome = 'rejected' AND created_at >= ?",
+                         (community, member, set_at)).fetchone()[0])
 
 
 def _check_goal(c: sqlite3.Connection, community: str, member: str, at: datetime) -> int | None:
@@ -241,7 +256,7 @@ def _check_goal(c: sqlite3.Connection, community: str, member: str, at: datetime
         return None
     c.execute("UPDATE goals SET reached_at = ? WHERE community_id = ? AND member_id = ?",
               (ts(at), community, member))
-    return goal["target"]
+    return int(goal["target"])
 
 
 def _once(c: sqlite3.Connection, community: CommunityRef, member: MemberRef, kind: str,
@@ -265,17 +280,17 @@ def _once(c: sqlite3.Connection, community: CommunityRef, member: MemberRef, kin
 
 def _owned_open_item(c: sqlite3.Connection, table: str, item_id: int, community: CommunityRef,
                      member: MemberRef, is_open: Callable[[sqlite3.Row], bool]
-                     ) -> tuple[sqlite3.Row | None, Resolution | None]:
+                     ) -> sqlite3.Row | Resolution:
     """The row of an attempt or commitment being resolved, or why it can't be."""
-    row = c.execute(f"SELECT * FROM {table} WHERE id = ? AND community_id = ?",
-                    (item_id, community.key)).fetchone()
+    row: sqlite3.Row | None = c.execute(f"SELECT * FROM {table} WHERE id = ? AND community_id = ?",
+                                        (item_id, community.key)).fetchone()
     if row is None:
-        return None, Resolution("not_found")
+        return Resolution(ResolutionStatus.NOT_FOUND)
     if row["member_id"] != member.key:
-        return row, Resolution("not_owner", ask=row["ask"])
+        return Resolution(ResolutionStatus.NOT_OWNER, ask=row["ask"])
     if not is_open(row):
-        return row, Resolution("already", ask=row["ask"])
-    return row, None
+        return Resolution(ResolutionStatus.ALREADY, ask=row["ask"])
+    return row
 
 
 def log_attempt_unit(c: sqlite3.Connection, new: NewAttempt) -> LogResult:
@@ -307,8 +322,8 @@ class DatabaseUnusable(Exception):
 def _check_usable(path: str | Path) -> None:
     """Open the file as the repository will, and make a write that changes nothing: SQLite
     refuses it when the file (or its folder, where the WAL lives) is read-only. Without this a
-    read-only database would open fine and then fail every write. A plain connection, closed
-    here, so that a database that can't be used leaves no aiosqlite thread behind."""
+    read-only database would open fine and then fail every write. A connection of its own,
+    closed here, so that a database that can't be used leaves nothing open behind."""
     c = sqlite3.connect(str(path), isolation_level=None)
     try:
         c.execute(PRAGMAS[0])  # WAL: needs the folder to be writable too
@@ -336,74 +351,204 @@ def _unusable(path: str | Path, err: sqlite3.Error) -> DatabaseUnusable:
     return DatabaseUnusable(f"can't use the database at {path}: {why}.")
 
 
+class _DatabaseThread:
+    """One worker thread owning one ``sqlite3`` connection: the connection is made on the
+    thread and used only there (``check_same_thread`` stays on, so a slip is an error). Jobs
+    run in submission order, one at a time; each is one hop there and one back. A job that has
+    been submitted runs to its end whatever happens to whoever awaits it; only its answer is
+    then dropped. A ``ThreadPoolExecutor`` of one, so that even a repository never closed
+    doesn't keep the interpreter from exiting."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whosnext-sqlite")
+        self._sqlite: sqlite3.Connection | None = None  # touched on the thread only
+        self._closing: asyncio.Future[None] | None = None
+
+    @property
+    def closing(self) -> bool:
+        return self._closing is not None
+
+    def submit(self, fn: Callable[..., Any], args: tuple[Any, ...],
+               done: Callable[[bool, Any], None]) -> None:
+        """Run ``fn(*args)`` on the thread, then ``done(True, result)`` or ``done(False,
+        exception)`` on the calling event loop."""
+        if self._closing is not None:
+            raise RuntimeError("the database is closed")
+        self._executor.submit(_job, asyncio.get_running_loop(), fn, args, done)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """``fn(*args)`` on the thread, as a future."""
+        fut = asyncio.get_running_loop().create_future()
+        self.submit(fn, args, lambda ok, value: _resolve(fut, ok, value))
+        return fut
+
+    def run(self, unit: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """``unit(connection)`` on the thread, as a future."""
+        return self.call(self.on_connection, unit)
+
+    def connect(self, path: str | Path) -> asyncio.Future[None]:
+        return self.call(self._connect, path)
+
+    def on_connection(self, unit: Callable[[sqlite3.Connection], T]) -> T:
+        """On the thread: run ``unit`` on the connection. Whatever it did, the next unit
+        starts outside a transaction."""
+        c = self._sqlite
+        if c is None:
+            raise RuntimeError("the database is not open")
+        try:
+            return unit(c)
+        finally:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+
+    def _connect(self, path: str | Path) -> None:
+        c = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            c.row_factory = sqlite3.Row
+            for pragma in PRAGMAS:
+                c.execute(pragma)
+        except BaseException:
+            c.close()
+            raise
+        self._sqlite = c
+
+    def _disconnect(self) -> None:
+        c, self._sqlite = self._sqlite, None
+        if c is not None:
+            c.close()
+
+    async def close(self) -> None:
+        """Close the connection once what's already submitted has run, and end the thread.
+        Work submitted afterwards is refused. Safe to call again."""
+        if self._closing is None:
+            self._closing = self.call(self._disconnect)
+            self._executor.shutdown(wait=False)  # what's queued, the disconnect last, still runs
+        try:
+            await asyncio.shield(self._closing)
+        finally:
+            if self._closing.done():
+                self._executor.shutdown(wait=True)  # nothing left for the thread: join it
+
+
+def _job(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], args: tuple[Any, ...],
+         done: Callable[[bool, Any], None]) -> None:
+    """On the database thread: run one job and hand its outcome back to the loop."""
+    try:
+        value, ok = fn(*args), True
+    except BaseException as err:  # it belongs to the awaiting coroutine, not to this thread
+        value, ok = err, False
+    try:
+        loop.call_soon_threadsafe(done, ok, value)
+    except RuntimeError:  # the loop has closed: nobody is left to tell
+        pass
+
+
+def _fail(fut: asyncio.Future[Any], err: BaseException) -> None:
+    if isinstance(err, StopIteration):  # a future can't carry one
+        wrapped = RuntimeError(f"a unit raised {err!r}")
+        wrapped.__cause__ = err
+        err = wrapped
+    fut.set_exception(err)
+
+
+def _resolve(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.done():  # its caller was cancelled
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        _fail(fut, value)
+
+
+def _settle(batch: list[tuple[Unit, asyncio.Future[Any]]], ok: bool, value: Any) -> None:
+    """Tell each caller in a batch how its unit ended."""
+    if ok:
+        for (_, fut), (unit_ok, result) in zip(batch, value, strict=True):
+            _resolve(fut, unit_ok, result)
+        return
+    err = value if isinstance(value, Exception) else RuntimeError(f"write failed: {value!r}")
+    for _, fut in batch:  # the transaction itself failed: nothing in it landed
+        _resolve(fut, False, err)
+
+
 class SqliteRepository:
-    def __init__(self, db: aiosqlite.Connection):
-        self._db = db
-        self._queue: list[tuple[Unit, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+    def __init__(self, thread: _DatabaseThread):
+        self._thread = thread
+        self._queue: list[tuple[Unit, asyncio.Future[Any]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteRepository:
         """Open (creating if needed), check it takes writes, and migrate the database at
-        ``path``. ``DatabaseUnusable`` says why one can't be used."""
+        ``path``. ``DatabaseUnusable`` says why one can't be used. A failed open leaves no
+        connection or thread behind."""
+        thread = _DatabaseThread()
         try:
-            await asyncio.to_thread(_check_usable, path)
-        except sqlite3.Error as err:
-            raise _unusable(path, err) from None
-        db = await aiosqlite.connect(str(path), isolation_level=None)
-        db.row_factory = sqlite3.Row
-        repo = cls(db)
-        try:
-            for pragma in PRAGMAS:
-                await db.execute(pragma)
-            await repo._in_thread(migrate.apply)
+            try:
+                await thread.call(_check_usable, path)
+            except sqlite3.Error as err:
+                raise _unusable(path, err) from None
+            await thread.connect(path)
+            await thread.run(migrate.apply)
         except BaseException:
-            await db.close()
+            await thread.close()
             raise
-        return repo
+        return cls(thread)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.shield(self._writer)
-        await self._db.close()
+        """Let the queued writes finish and commit, then close the connection and its thread."""
+        while not self._thread.closing:
+            writer = self._writer
+            if writer is not None and not writer.done():
+                await asyncio.wait([writer])  # as a shield: cancelling close() leaves it running
+            elif self._queue:  # a writer cancelled midway left these: they still run
+                self._writer = asyncio.create_task(self._drain())
+            else:
+                break
+        if self._writer is not None and self._writer.done() and not self._writer.cancelled():
+            self._writer.exception()  # seen here; each caller was told its own outcome
+        await self._thread.close()
 
     # -- running units on the connection's thread --------------------------------------------
 
-    async def _in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        # aiosqlite's own hook for running a function on its connection thread.
-        return await self._db._execute(fn, self._db._conn)
-
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._in_thread(fn)
+        return await self._thread.run(fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        if self._thread.closing:
+            raise RuntimeError("the database is closed")
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((fn, fut))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         return await fut
 
     async def _drain(self) -> None:
+        """Run what's queued, a batch (one transaction, one thread hop) at a time; what arrives
+        meanwhile forms the next batch. A caller cancelled before its batch is taken is left
+        out: nothing of it ran. Once a batch is on the thread it runs to its COMMIT or ROLLBACK
+        there, and its callers hear how it ended even if this task is cancelled meanwhile."""
+        loop = asyncio.get_running_loop()
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-            try:
-                units = [fn for fn, _ in batch]
-                outcomes = await self._in_thread(lambda c, units=units: _run_batch(c, units))
-            except BaseException as err:  # the commit itself failed: nothing in it landed
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(err if isinstance(err, Exception)
-                                          else RuntimeError("write cancelled"))
-                if not isinstance(err, Exception):
-                    raise
+            batch = [(fn, fut) for fn, fut in batch if not fut.done()]
+            if not batch:
                 continue
-            for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-                if fut.done():
-                    continue
-                if ok:
-                    fut.set_result(value)
-                else:
-                    fut.set_exception(value)
+            units = [fn for fn, _ in batch]
+            finished = loop.create_future()
+
+            def done(ok: bool, value: Any, batch: list[tuple[Unit, asyncio.Future[Any]]] = batch,
+                     finished: asyncio.Future[None] = finished) -> None:
+                _settle(batch, ok, value)
+                if not finished.done():
+                    finished.set_result(None)
+            try:
+                self._thread.submit(self._thread.on_connection,
+                                    (lambda c, units=units: _run_batch(c, units),), done)
+            except Exception as err:  # closed under us
+                _settle(batch, False, err)
+                continue
+            await finished
 
     # -- the Repository protocol ---------------------------------------------------------------
 
@@ -431,7 +576,7 @@ class SqliteRepository:
 
     async def open_items(self, community: CommunityRef, member: MemberRef
                          ) -> tuple[list[Commitment], list[Attempt]]:
-        def unit(c: sqlite3.Connection):
+        def unit(c: sqlite3.Connection) -> tuple[list[Commitment], list[Attempt]]:
             args = (community.key, member.key)
             commitments = [_commitment(r) for r in c.execute(
                 "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
@@ -443,55 +588,51 @@ class SqliteRepository:
         return await self._read(unit)
 
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
-                              outcome: str, at: datetime) -> Resolution:
+                              outcome: Outcome, at: datetime) -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
-            row, refused = _owned_open_item(c, "attempts", attempt_id, community, member,
-                                            lambda r: r["outcome"] == "pending")
-            if refused:
-                return refused
+            row = _owned_open_item(c, "attempts", attempt_id, community, member,
+                                   lambda r: r["outcome"] == Outcome.PENDING)
+            if isinstance(row, Resolution):
+                return row
             seq = c.execute("UPDATE members SET rejection_seq = rejection_seq + ? WHERE "
                             "community_id = ? AND member_id = ? RETURNING rejection_seq",
-                            (1 if outcome == "rejected" else 0, community.key, member.key)
+                            (1 if outcome == Outcome.REJECTED else 0, community.key, member.key)
                             ).fetchone()[0]
             c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
                       (outcome, ts(at), attempt_id))
             goal = None
-            if outcome == "rejected":
+            if outcome == Outcome.REJECTED:
                 _bump(c, community.key, member.key, row["local_day"], 0, 1)
                 goal = _check_goal(c, community.key, member.key, at)
             result = LogResult(attempt_id, False, _totals(c, community.key, member.key), seq,
                                goal_reached=goal)
-            return Resolution("done", result, row["ask"])
+            return Resolution(ResolutionStatus.DONE, result, row["ask"])
         return await self._write(unit)
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
-                                 commitment_id: int, outcome: str, at: datetime,
+                                 commitment_id: int, outcome: PromiseEnd, at: datetime,
                                  default_zone: str = "UTC") -> Resolution:
         def unit(c: sqlite3.Connection) -> Resolution:
-            row, refused = _owned_open_item(c, "commitments", commitment_id, community, member,
-                                            lambda r: r["status"] == "open")
-            if refused:
-                return refused
-            status = "skipped" if outcome == "skipped" else "done"
+            row = _owned_open_item(c, "commitments", commitment_id, community, member,
+                                   lambda r: r["status"] == CommitmentStatus.OPEN)
+            if isinstance(row, Resolution):
+                return row
+            skipped = outcome == CommitmentStatus.SKIPPED
+            status = CommitmentStatus.SKIPPED if skipped else CommitmentStatus.DONE
             c.execute("UPDATE commitments SET status = ?, closed_at = ? WHERE id = ?",
                       (status, ts(at), commitment_id))
-            if status == "skipped":
-                return Resolution("done", None, row["ask"])
+            if skipped:
+                return Resolution(ResolutionStatus.DONE, None, row["ask"])
             name = c.execute("SELECT display_name FROM members WHERE community_id = ? AND "
                              "member_id = ?", (community.key, member.key)).fetchone()[0]
             result = _insert_attempt(c, NewAttempt(
-                community=community, member=member, member_name=name, outcome=outcome,
+                community=community, member=member, member_name=name, outcome=Outcome(outcome),
                 ask=row["ask"], at=at, default_zone=default_zone), commitment_id=commitment_id)
-            return Resolution("done", result, row["ask"])
+            return Resolution(ResolutionStatus.DONE, result, row["ask"])
         return await self._write(unit)
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
                         request_id: str | None = None) -> Removed | None:
-        def unit(c: sqlite3.Connection) -> Removed | None:
-            return _once(c, community, member, "undo", request_id, at, lambda: remove(c),
-                         lambda r: r and [r.kind, r.ask, r.outcome],
-                         lambda j: j and Removed(*j))
-
         def remove(c: sqlite3.Connection) -> Removed | None:
             args = (community.key, member.key)
             a = c.execute("SELECT id, ask, outcome, created_at, commitment_id, local_day FROM attempts "
@@ -505,23 +646,28 @@ class SqliteRepository:
             if a is not None and (k is None or a["created_at"] >= k["created_at"]):
                 c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
                 _bump(c, community.key, member.key, a["local_day"], -1,
-                      -1 if a["outcome"] == "rejected" else 0)
+                      -1 if a["outcome"] == Outcome.REJECTED else 0)
                 if a["commitment_id"] is not None:  # the promise it kept is open again
                     c.execute("UPDATE commitments SET status = 'open', closed_at = NULL "
                               "WHERE id = ?", (a["commitment_id"],))
-                return Removed("attempt", a["ask"], a["outcome"])
+                return Removed(EntryKind.ATTEMPT, a["ask"], Outcome(a["outcome"]))
             c.execute("DELETE FROM commitments WHERE id = ?", (k["id"],))
-            return Removed("commitment", k["ask"], None)
+            return Removed(EntryKind.COMMITMENT, k["ask"], None)
+
+        def unit(c: sqlite3.Connection) -> Removed | None:
+            return _once(c, community, member, "undo", request_id, at, lambda: remove(c),
+                         lambda r: None if r is None else [r.kind, r.ask, r.outcome], _removed)
         return await self._write(unit)
 
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         return await self._read(lambda c: _totals(c, community.key, member.key))
 
-    async def leaderboard(self, community: CommunityRef, since: date | None, by: str,
-                          caller: MemberRef, limit: int = 10, period: str = "all") -> Leaderboard:
+    async def leaderboard(self, community: CommunityRef, since: date | None, by: RankBy,
+                          caller: MemberRef, limit: int = 10, period: Period = Period.ALL
+                          ) -> Leaderboard:
         """From the maintained aggregates, never the attempts: the top rows come off a count
         index, and each rank is a count of the members above (ties share it)."""
-        if by not in ("attempts", "rejections") or period not in ("week", "month", "all"):
+        if by not in tuple(RankBy) or period not in tuple(Period):  # names a column below
             raise ValueError(f"no leaderboard by {by!r} for {period!r}")
         if since is None:
             source = Counts("members", f"{by}_count", (("community_id", community.key),))
@@ -532,31 +678,31 @@ class SqliteRepository:
 
     async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
                            member_name: str, at: datetime, request_id: str | None = None
-                           ) -> tuple[str, int]:
-        def unit(c: sqlite3.Connection) -> tuple[str, int]:
+                           ) -> tuple[CheerStatus, int]:
+        def unit(c: sqlite3.Connection) -> tuple[CheerStatus, int]:
             return _once(c, community, member, "cheer", request_id, at, lambda: toggle(c),
-                         list, tuple)
+                         list, lambda j: (CheerStatus(j[0]), int(j[1])))
 
-        def toggle(c: sqlite3.Connection) -> tuple[str, int]:
+        def toggle(c: sqlite3.Connection) -> tuple[CheerStatus, int]:
             row = c.execute("SELECT member_id FROM attempts WHERE id = ? AND community_id = ?",
                             (attempt_id, community.key)).fetchone()
             if row is None:
-                return "not_found", 0
+                return CheerStatus.NOT_FOUND, 0
             if row["member_id"] == member.key:
-                return "own", self._cheer_count(c, attempt_id)
+                return CheerStatus.OWN, self._cheer_count(c, attempt_id)
             _touch_member(c, community.key, member.key, member_name, at)
             gone = c.execute("DELETE FROM cheers WHERE attempt_id = ? AND member_id = ?",
                              (attempt_id, member.key)).rowcount
             if not gone:
                 c.execute("INSERT INTO cheers (attempt_id, community_id, member_id, created_at) "
                           "VALUES (?, ?, ?, ?)", (attempt_id, community.key, member.key, ts(at)))
-            return ("removed" if gone else "added"), self._cheer_count(c, attempt_id)
+            return (CheerStatus.REMOVED if gone else CheerStatus.ADDED), self._cheer_count(c, attempt_id)
         return await self._write(unit)
 
     @staticmethod
     def _cheer_count(c: sqlite3.Connection, attempt_id: int) -> int:
-        return c.execute("SELECT COUNT(*) FROM cheers WHERE attempt_id = ?",
-                         (attempt_id,)).fetchone()[0]
+        return int(c.execute("SELECT COUNT(*) FROM cheers WHERE attempt_id = ?",
+                             (attempt_id,)).fetchone()[0])
 
     async def member(self, community: CommunityRef, member: MemberRef) -> MemberInfo | None:
         def unit(c: sqlite3.Connection) -> MemberInfo | None:
@@ -618,7 +764,10 @@ class SqliteRepository:
                       (community.key, member.key, target,
                        by_date.isoformat() if by_date else None, ts(at)))
             _check_goal(c, community.key, member.key, at)  # a lower target may be met already
-            return _goal(c, community.key, member.key)
+            goal = _goal(c, community.key, member.key)
+            if goal is None:  # never: it was just written
+                raise RuntimeError("the goal was not saved")
+            return goal
         return await self._write(unit)
 
     async def goal(self, community: CommunityRef, member: MemberRef) -> Goal | None:
@@ -632,7 +781,7 @@ class SqliteRepository:
 
     async def export_rows(self, community: CommunityRef, member: MemberRef
                           ) -> tuple[list[Attempt], list[Commitment], Goal | None]:
-        def unit(c: sqlite3.Connection):
+        def unit(c: sqlite3.Connection) -> tuple[list[Attempt], list[Commitment], Goal | None]:
             args = (community.key, member.key)
             attempts = [_attempt(r) for r in c.execute(
                 "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
@@ -749,7 +898,7 @@ class SqliteRepository:
                               row).rowcount == 1 for row in rows]
         return await self._write(unit)
 
-    async def finish_claim(self, claim: Claim, status: str, at: datetime) -> None:
+    async def finish_claim(self, claim: Claim, status: ClaimStatus, at: datetime) -> None:
         def unit(c: sqlite3.Connection) -> None:
             c.execute("UPDATE claims SET status = ?, finished_at = ? WHERE community_id = ? "
                       "AND kind = ? AND local_date = ?",
@@ -783,12 +932,8 @@ class SqliteRepository:
                 names = dict(c.execute(
                     f"SELECT member_id, display_name FROM members WHERE community_id = ? "
                     f"AND member_id IN ({marks})", (key, *sorted(wanted))).fetchall())
-            totals = {}
-            for member_key in {a.member.key for a in attempts}:
-                counts = prior.get(member_key, {})
-                r, a, p = (counts.get("rejected", 0), counts.get("accepted", 0),
-                           counts.get("pending", 0))
-                totals[member_key] = Totals(r + a + p, r, a, p)
+            totals = {member_key: _as_totals(prior.get(member_key, {}))
+                      for member_key in {a.member.key for a in attempts}}
             return Activity(attempts, names, totals, commitments)
         return await self._read(unit)
 
@@ -821,6 +966,14 @@ class SqliteRepository:
                 out.append(FollowUp(_community(r["community_id"]), _commitment(r), info))
             return out
         return await self._write(unit)
+
+
+def _removed(j: Any) -> Removed | None:
+    """What an earlier /undo answered, back from its stored JSON."""
+    if not j:
+        return None
+    kind, ask, outcome = j
+    return Removed(EntryKind(kind), ask, Outcome(outcome) if outcome else None)
 
 
 def _community(key: str) -> CommunityRef:

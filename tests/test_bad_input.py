@@ -12,7 +12,7 @@ from bot.app import App
 from bot.commands import available_commands
 from bot.reply import Mention, Reply
 from storage.sqlite import SqliteRepository
-from tests.conftest import COMMUNITY, FakeClock, caller
+from tests.helpers import COMMUNITY, FakeClock, caller
 
 COMMANDS = [c.name for c in available_commands()]
 TABLES = ("members", "attempts", "commitments", "cheers")

@@ -7,7 +7,7 @@ from bot import prompts
 from bot.app import App
 from bot.commands import available_commands
 from bot.reply import Action, Buttons, Mention
-from tests.conftest import COMMUNITY, caller, press, run
+from tests.helpers import COMMUNITY, caller, press, run
 
 
 def text(reply) -> str:
@@ -149,12 +149,23 @@ async def test_skipping_and_still_waiting(app, repo):
     assert (await repo.totals(COMMUNITY, caller().member)).attempts == 1
 
 
-async def test_forged_buttons_are_refused(app):
-    for value in ("", "x1:r", "c1:z", "c:r", "a9999:r"):
-        reply = await press(app, Action("resolve", value))
-        assert reply.error
-    assert (await press(app, Action("nope", "1"))).error
-    assert (await press(app, Action("cheer", "abc"))).error
+async def test_forged_buttons_are_refused(app, repo):
+    await run(app, "/pending asked for a raise")
+    forged = {Action("resolve", ""): "That button doesn't look right any more.",
+              Action("resolve", "x1:r"): "That button doesn't look right any more.",
+              Action("resolve", "c1:z"): "That button doesn't look right any more.",
+              Action("resolve", "c:r"): "That button doesn't look right any more.",
+              Action("resolve", "a9999:r"): "I can't find that ask any more",
+              Action("nope", "1"): "That button doesn't do anything any more.",
+              Action("cheer", "abc"): "That button doesn't look right any more."}
+    for action, words in forged.items():
+        reply = await press(app, action)
+        # A friendly refusal to the presser alone, not a crash, and nothing changed.
+        assert reply.error and reply.private and words in text(reply), (action, text(reply))
+    _, pending = await repo.open_items(COMMUNITY, caller().member)
+    assert [p.ask for p in pending] == ["asked for a raise"]
+    totals = await repo.totals(COMMUNITY, caller().member)
+    assert (totals.attempts, totals.rejected, totals.accepted) == (1, 0, 0)
 
 
 async def test_undo_removes_only_your_latest_entry(app, repo):

@@ -30,7 +30,7 @@ async def test_fresh_database_gets_every_migration(tmp_path):
 
 async def test_rerun_is_a_no_op_and_keeps_data(tmp_path, clock):
     from bot.app import App
-    from tests.conftest import caller
+    from tests.helpers import caller
 
     path = tmp_path / "again.db"
     repo = await SqliteRepository.open(path)

@@ -1,8 +1,9 @@
 """The Discord adapter: a discord.py client and command tree built from the catalogue.
 
-``DiscordAdapter(app, settings, kv_store)``; ``await start()`` logs in, syncs the slash
-commands, connects to the gateway and returns once Discord says READY; ``await stop()``.
-``adapter.poster`` is the scheduler's ``Poster``.
+``DiscordAdapter(app, settings, kv_store)``, ``kv_store`` being the core's ``KeyValueStore``
+port (the repository is one); ``await start()`` logs in, syncs the slash commands, connects to
+the gateway and returns once Discord says READY; ``await stop()``. ``adapter.poster`` is the
+scheduler's ``Poster``.
 
 Where Discord is (``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``): ``routing.py`` points
 discord.py there from ``start()`` to ``stop()``, and says how and why.
@@ -27,7 +28,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import available_timezones
 
 import aiohttp
@@ -43,6 +44,7 @@ from adapters.discord.settings import DiscordSettings
 from bot.app import App
 from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, drop_log_lines
+from bot.ports import KeyValueStore
 from bot.reply import OOPS, Action, Reply, error_reply
 
 log = logging.getLogger(__name__)
@@ -55,16 +57,6 @@ FIRST_RESPONSE_BY = 2.5
 NO_SERVER = "I work inside a server: run this there, and I'll count it for that community."
 RESTARTING = "I'm restarting right now, so nothing was saved. Try again in a minute!"
 NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
-
-
-class KeyValueStore(Protocol):
-    """Where the adapter keeps the last synced command hash (the SQLite repository does)."""
-
-    async def get_value(self, key: str) -> str | None:
-        ...
-
-    async def set_value(self, key: str, value: str) -> None:
-        ...
 
 
 class WhosNextClient(discord.Client):
@@ -280,13 +272,10 @@ class DiscordAdapter:
             work = _ready(error_reply(RESTARTING))
         task = asyncio.ensure_future(work)
         budget = max(0.0, min(self.response_budget, FIRST_RESPONSE_BY - age))
-        try:
+        try:  # the core never raises: it answers every failure itself
             reply: Reply | None = await asyncio.wait_for(asyncio.shield(task), budget)
         except TimeoutError:
             reply = None
-        except Exception:
-            log.exception("Discord: the core failed")
-            reply = error_reply(OOPS)
         try:
             if reply is not None:
                 await self._send_first(interaction, reply, guild_id)
@@ -299,7 +288,7 @@ class DiscordAdapter:
                 await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
             else:
                 await interaction.response.defer()  # a button: acknowledge, change nothing yet
-            reply = await _safely(task)
+            reply = await task
             await self._follow_up(interaction, reply, guild_id, deferred_public
                                   if command is not None else None)
         except discord.HTTPException as err:
@@ -352,14 +341,6 @@ class DiscordAdapter:
 
 async def _ready(reply: Reply) -> Reply:
     return reply
-
-
-async def _safely(task: asyncio.Future[Reply]) -> Reply:
-    try:
-        return await task
-    except Exception:
-        log.exception("Discord: the core failed")
-        return error_reply(OOPS)
 
 
 def _relabelled(interaction: discord.Interaction, reply: Reply) -> discord.ui.View | None:

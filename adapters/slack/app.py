@@ -48,7 +48,6 @@ from adapters.slack.poster import (
 )
 from adapters.slack.render import Upload, relabel_blocks, render
 from adapters.slack.translate import (
-    OptionError,
     PressedMessage,
     action_request_id,
     caller_from_command,
@@ -295,8 +294,8 @@ class SlackAdapter:
                     and (caller.is_admin or not spec.admin_only)):
                 await self._open_modal(ack, body, spec, deadline)
                 return
-            work = self._spawn(self._run_command(spec, command, text, caller,
-                                                 command_request_id(body)), None)
+            work = self._spawn(self.core.run_text(command, text, caller, command_request_id(body),
+                                                  grammar=options_from_text), None)
             reply = await self._in_time(work, deadline, ack, body.get("response_url"), caller)
             if reply is None:
                 return
@@ -315,16 +314,6 @@ class SlackAdapter:
                        response_type="ephemeral" if reply.private else "in_channel"))
         if message.uploads:
             self._spawn(self._upload(message.uploads, reply, caller), "uploading files")
-
-    async def _run_command(self, spec: CommandSpec | None, command: str, text: str, caller: Caller,
-                           request_id: str | None) -> Reply:
-        if spec is None or not spec.available:
-            return await self.core.run_text(command, text, caller, request_id)
-        try:
-            options = options_from_text(spec, text)
-        except OptionError as err:
-            return error_reply(str(err), spec.usage, option=err.option)
-        return await self.core.dispatch(Invocation(spec.name, caller, options, request_id))
 
     async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec,
                           deadline: float) -> None:
@@ -390,11 +379,7 @@ class SlackAdapter:
 
     async def _press(self, press: ActionInvocation, response_url: str | None,
                      message: PressedMessage) -> None:
-        try:
-            reply = await self.core.handle_action(press)
-        except Exception:
-            log.exception("Slack: the %s button failed", press.name)
-            reply = error_reply(OOPS)
+        reply = await self.core.handle_action(press)  # never raises: the core answers failures
         if reply.relabel and not reply.replace_original:
             self._spawn(self._relabel(message, reply.relabel, response_url), "relabelling buttons")
         await self._deliver(reply, response_url=response_url, caller=press.caller, from_button=True)
@@ -432,11 +417,7 @@ class SlackAdapter:
 
     async def _deliver_later(self, work: asyncio.Task[Reply], response_url: str | None,
                              caller: Caller) -> None:
-        try:
-            reply = await work
-        except Exception:
-            log.exception("Slack: a slow command failed")
-            reply = error_reply(OOPS)
+        reply = await work  # the core's answer: it never raises
         await self._deliver(reply, response_url=response_url, caller=caller)
 
     async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,

@@ -1,11 +1,13 @@
 """One module per feature area. Each handler takes the shared ``Deps``, the invocation and its
-validated options, and returns a ``Reply``."""
+validated options, and returns a ``Reply``, or raises a ``Refusal`` (``bot.errors``;
+``OptionError`` is one) that ``App`` turns into the error reply."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import CommunityRef, MemberRef
@@ -13,6 +15,9 @@ from bot.invocation import Caller
 from bot.ports import Charts, Clock, Repository
 
 ScheduleListener = Callable[[CommunityRef], Awaitable[None]]
+# A command's options as ``bot.commands.validate`` returns them: each value of the type its
+# OptionSpec declares (str, int, bool, date or MemberRef), so handlers read them as such.
+Options = dict[str, Any]
 
 
 class Hooks:

@@ -2,37 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
-from bot.handlers import Deps
+from bot.errors import Refusal
+from bot.handlers import Deps, Options
 from bot.handlers.cheer import cheer_button
 from bot.ids import MemberRef
 from bot.invocation import Caller, Invocation
-from bot.models import LogResult, NewAttempt
-from bot.reply import (
-    Block,
-    Buttons,
-    Context,
-    Mention,
-    Reply,
-    Strong,
-    Text,
-    error_reply,
-)
+from bot.models import LogResult, NewAttempt, Outcome
+from bot.reply import Block, Buttons, Context, Mention, Reply, Strong, Text
 from bot.schedules import local_midnight
 
+VERBS = {Outcome.REJECTED: "got a no", Outcome.ACCEPTED: "got a yes",
+         Outcome.PENDING: "is waiting to hear back"}
 
-async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+
+async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
+    outcome = Outcome(inv.command)  # /rejected, /accepted or /pending
     now = deps.now()
     community_tz, member_tz = await deps.repo.zones(caller.community, caller.member)
     member_zone = deps.zone(member_tz, community_tz)
     today = now.astimezone(member_zone).date()
     result = await deps.repo.log_attempt(NewAttempt(
         community=caller.community, member=caller.member, member_name=caller.name,
-        outcome=inv.command, ask=opts["ask"], at=now, who=opts.get("who"),
+        outcome=outcome, ask=opts["ask"], at=now, who=opts.get("who"),
         area=opts.get("area"), fear=opts.get("fear"), lesson=opts.get("lesson"),
         private=bool(opts.get("private", False)), request_id=inv.request_id,
         default_zone=deps.default_timezone,
@@ -42,22 +39,23 @@ async def log(deps: Deps, inv: Invocation, opts: dict) -> Reply:
         history_since=now - stats.STREAK_WINDOW,
     ))
     if result.limited:
-        return rate_limited(deps.max_logs_per_hour)
+        raise rate_limited(deps.max_logs_per_hour)
     streaks = [] if result.duplicate else await streak_lines(deps, caller, result, member_zone, today)
-    return celebration(caller.member, caller.name, inv.command, opts["ask"],
+    return celebration(caller.member, caller.name, outcome, opts["ask"],
                        bool(opts.get("private", False)), result, streaks)
 
 
-def rate_limited(limit: int) -> Reply:
-    return error_reply(f"Wow, {limit} entries in the last hour! That's the most I log per hour, "
-                       "so nothing was saved this time. Give it a little while and log it then.")
+def rate_limited(limit: int) -> Refusal:
+    """What the hourly limit says (nothing was written): raise it."""
+    return Refusal(f"Wow, {limit} entries in the last hour! That's the most I log per hour, "
+                   "so nothing was saved this time. Give it a little while and log it then.")
 
 
 async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: ZoneInfo,
                        today: date) -> list[str]:
     """'5 days in a row' when this attempt grew the daily streak (the first ask of the day),
     and 'N weeks in a row' when it made this week count. Reads history only when needed."""
-    lines = []
+    lines: list[str] = []
     history = result.history
     if result.today_count == 1:
         daily = stats.daily_streak(stats.local_days(history, zone), today)
@@ -73,35 +71,34 @@ async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: Zone
     return lines
 
 
-def celebration(member: MemberRef, name: str, outcome: str, ask: str, private: bool,
-                result: LogResult, streaks: list[str] = ()) -> Reply:
+def celebration(member: MemberRef, name: str, outcome: Outcome, ask: str, private: bool,
+                result: LogResult, streaks: Sequence[str] = ()) -> Reply:
     """The public reply to a logged attempt: counts, milestones, streaks, a prompt, a Cheer."""
     t = result.totals
-    if outcome == "rejected":
+    if outcome == Outcome.REJECTED:
         line = prompts.pick(prompts.REJECTED_CHEERS, t.rejected)
-    elif outcome == "accepted":
+    elif outcome == Outcome.ACCEPTED:
         line = prompts.pick(prompts.ACCEPTED_CHEERS, t.accepted)
     else:
         line = prompts.pick(prompts.PENDING_CHEERS, t.attempts)
-    verb = {"rejected": "got a no", "accepted": "got a yes", "pending": "is waiting to hear back"}
     blocks: list[Block] = [
-        Text.of(Mention(member, name), f" {verb[outcome]}",
+        Text.of(Mention(member, name), f" {VERBS[outcome]}",
                 *((" on a private ask.",) if private else (": ", Strong(ask)))),
         Text.of(line, *(f" {s}" for s in streaks)),
     ]
     counts = [f"{prompts.attempts_word(t.attempts)} so far", prompts.rejections_word(t.rejected)]
-    if outcome == "accepted":
+    if outcome == Outcome.ACCEPTED:
         counts += [prompts.yes_word(t.accepted), f"asks per yes: {ratio(t.attempts, t.accepted)}"]
     blocks.append(Context.of(" · ".join(counts)))
     milestones = [m for m in (
         prompts.attempt_milestone(t.attempts),
-        prompts.rejection_milestone(t.rejected) if outcome == "rejected" else None,
-        prompts.FIRST_YES if outcome == "accepted" and t.accepted == 1 else None,
+        prompts.rejection_milestone(t.rejected) if outcome == Outcome.REJECTED else None,
+        prompts.FIRST_YES if outcome == Outcome.ACCEPTED and t.accepted == 1 else None,
         prompts.goal_reached(result.goal_reached) if result.goal_reached else None,
     ) if m]
     if milestones:
         blocks.append(Text.of(Strong("Milestone! "), " ".join(milestones)))
-    if outcome == "rejected":
+    if outcome == Outcome.REJECTED:
         blocks.append(Context.of("Reflect: ", prompts.reflection(member.key, result.rejection_seq)))
     blocks.append(Buttons((cheer_button(result.attempt_id),)))
     return Reply(tuple(blocks))

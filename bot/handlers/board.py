@@ -8,29 +8,44 @@ from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
 from bot.commands import OptionError
-from bot.handlers import Deps
+from bot.handlers import Deps, Options
 from bot.handlers.attempts import ratio
 from bot.ids import MemberRef
 from bot.invocation import Invocation
-from bot.models import MemberInfo, Totals
+from bot.models import MemberInfo, Outcome, Period, RankBy, Totals
 from bot.ports import Charts
-from bot.reply import Block, Context, Fields, Heading, Image, Mention, Reply, Strong, Text, Visibility
+from bot.reply import (
+    Block,
+    Context,
+    Fields,
+    Heading,
+    Image,
+    Mention,
+    Reply,
+    Span,
+    Strong,
+    Text,
+    Visibility,
+)
 
-PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
+PERIOD_TITLES = {Period.WEEK: "this week", Period.MONTH: "this month", Period.ALL: "all time"}
 # (what counts, what gets you on the board) for each `by`
-BY_WORDS = {"attempts": ("asks", "one ask"), "rejections": ("no's", "one no")}
+BY_WORDS = {RankBy.ATTEMPTS: ("asks", "one ask"), RankBy.REJECTIONS: ("no's", "one no")}
 
 
-def period_start(period: str, now: datetime, zone: ZoneInfo) -> date | None:
+def period_start(period: Period, now: datetime, zone: ZoneInfo) -> date | None:
     """The first local day of the current calendar week (from Monday) or month."""
-    if period == "all":
+    if period == Period.ALL:
         return None
     today = now.astimezone(zone).date()
-    return today - timedelta(days=today.weekday()) if period == "week" else today.replace(day=1)
+    return (today - timedelta(days=today.weekday()) if period == Period.WEEK
+            else today.replace(day=1))
 
 
-async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
-    period, by = opts.get("period", "week"), opts.get("by", "attempts")
+async def leaderboard(deps: Deps, inv: Invocation, opts: Options) -> Reply:
+    # The catalogue's choices for these options are the enums' values.
+    period = Period(opts.get("period", Period.WEEK))
+    by = RankBy(opts.get("by", RankBy.ATTEMPTS))
     since = period_start(period, deps.now(), await deps.community_zone(inv.caller.community))
     board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member,
                                         period=period)
@@ -40,10 +55,11 @@ async def leaderboard(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     if not board.top:
         blocks.append(Text.of(f"No {unit} logged {when} yet. Yours could be the first!"))
         return Reply(tuple(blocks))
-    lines: list = []
-    for row in board.top:
-        lines += [f"{row.rank}. ", Mention(row.member, row.name), f" · {row.count}\n"]
-    blocks.append(Text.of(*lines[:-1], lines[-1].rstrip("\n")))
+    lines: list[Span] = []
+    for i, row in enumerate(board.top):
+        newline = "\n" if i < len(board.top) - 1 else ""
+        lines += [f"{row.rank}. ", Mention(row.member, row.name), f" · {row.count}{newline}"]
+    blocks.append(Text.of(*lines))
     me = board.caller
     if me is None:
         blocks.append(Context.of(f"You're not on this board yet: {entry} puts you there."))
@@ -71,7 +87,7 @@ def streak_text(streak: stats.Streak, unit: str) -> str:
     return f"{streak.current} {unit}{'' if streak.current == 1 else 's'} (best {streak.best})"
 
 
-async def stats_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     target = opts.get("member")
     member = caller.member if target is None else (await resolve_member(deps, inv, target)).member
@@ -143,6 +159,7 @@ async def stats_image(charts: Charts, name: str, totals: Totals, days: list[date
     png = await asyncio.to_thread(
         charts.stats_card,
         f"{name}: {prompts.attempts_word(totals.attempts)}, {prompts.rejections_word(totals.rejected)}",
-        {"rejected": totals.rejected, "accepted": totals.accepted, "pending": totals.pending},
+        {Outcome.REJECTED: totals.rejected, Outcome.ACCEPTED: totals.accepted,
+         Outcome.PENDING: totals.pending},
         weeks, per_week)
     return Image(png, "whosnext-stats.png", f"{name}'s stats card")

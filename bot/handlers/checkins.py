@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from bot.checkin_posts import daily_post, weekly_recap
 from bot.commands import OptionError
-from bot.handlers import Deps
+from bot.handlers import Deps, Options
 from bot.invocation import Invocation
-from bot.models import Schedule
+from bot.models import PostKind, Schedule
 from bot.reply import Block, Context, Heading, Reply, Strong, Text, private_reply
 from bot.schedules import (
     EVERY_DAY,
@@ -41,17 +41,17 @@ def describe(schedule: Schedule, here: str | None) -> str:
 
 def next_lines(schedule: Schedule, now: datetime) -> list[Block]:
     zone = ZoneInfo(schedule.timezone)
-    lines = []
-    checkin = next_fire(schedule, "checkin", now)
+    lines: list[str] = []
+    checkin = next_fire(schedule, PostKind.CHECKIN, now)
     if checkin is not None:
         lines.append(f"Next check-in: {describe_when(checkin, zone)} ({schedule.timezone})")
-    recap = next_fire(schedule, "recap", now)
+    recap = next_fire(schedule, PostKind.RECAP, now)
     if recap is not None:
         lines.append(f"Next recap: {describe_when(recap, zone)}")
     return [Context.of(" · ".join(lines))] if lines else []
 
 
-async def checkin(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def checkin(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     action = opts["action"]
     extra = [k for k in SET_ONLY if k in opts]
     if action != "set" and extra:
@@ -65,7 +65,7 @@ async def checkin(deps: Deps, inv: Invocation, opts: dict) -> Reply:
     return await _set(deps, inv, opts)
 
 
-async def _set(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def _set(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller, now = inv.caller, deps.now()
     existing = await deps.repo.get_schedule(caller.community)
     time = parse_time(str(opts["time"])) if "time" in opts else (
@@ -152,7 +152,7 @@ async def _notify(deps: Deps, inv: Invocation) -> None:
         log.exception("rescheduling %s failed", inv.caller.community.key)
 
 
-async def timezone(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def timezone(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller, now = inv.caller, deps.now()
     zone = parse_zone(str(opts["zone"]))
     await deps.repo.set_member_timezone(caller.community, caller.member, caller.name, zone, now)
@@ -163,7 +163,7 @@ async def timezone(deps: Deps, inv: Invocation, opts: dict) -> Reply:
         Context.of("Your /who-next promises fall due at the end of your day there."))
 
 
-async def reminders(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def reminders(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     on = opts["state"] == "on"
     await deps.repo.set_reminders(caller.community, caller.member, caller.name, on, deps.now())

@@ -6,10 +6,19 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import prompts
-from bot.handlers import Deps
+from bot.errors import Refusal
+from bot.handlers import Deps, Options
 from bot.handlers.attempts import celebration, rate_limited
 from bot.invocation import ActionInvocation, Invocation
-from bot.models import Attempt, Commitment, NewCommitment
+from bot.models import (
+    Attempt,
+    Commitment,
+    CommitmentStatus,
+    NewCommitment,
+    Outcome,
+    PromiseEnd,
+    ResolutionStatus,
+)
 from bot.reply import (
     Action,
     Block,
@@ -23,7 +32,6 @@ from bot.reply import (
     Strong,
     Text,
     Visibility,
-    error_reply,
     private_reply,
 )
 from bot.when import due_date, end_of_day
@@ -31,7 +39,8 @@ from bot.when import due_date, end_of_day
 # /asks lists this many items at most: each has a row of buttons, and Discord allows five rows.
 MAX_LISTED = 5
 # Button codes: r = rejected, a = accepted, w = still waiting, s = didn't ask.
-OUTCOME_CODES = {"r": "rejected", "a": "accepted", "w": "pending", "s": "skipped"}
+OUTCOME_CODES: dict[str, PromiseEnd] = {"r": Outcome.REJECTED, "a": Outcome.ACCEPTED,
+                                         "w": Outcome.PENDING, "s": CommitmentStatus.SKIPPED}
 
 
 def describe_due(due: datetime, zone: ZoneInfo, now: datetime) -> str:
@@ -48,7 +57,7 @@ def describe_due(due: datetime, zone: ZoneInfo, now: datetime) -> str:
     return f"{local:%a} {local.day} {local:%b %Y}"
 
 
-async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def who_next(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     zone = await deps.member_zone(caller)
     now = deps.now()
@@ -59,7 +68,7 @@ async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
         ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id,
         max_per_hour=deps.max_logs_per_hour))
     if commitment is None:
-        return rate_limited(deps.max_logs_per_hour)
+        raise rate_limited(deps.max_logs_per_hour)
     return Reply((
         Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
         Text.of(f"Due {describe_due(due, zone, now)}. ",
@@ -69,7 +78,7 @@ async def who_next(deps: Deps, inv: Invocation, opts: dict) -> Reply:
 
 
 def resolve_buttons(kind: str, item_id: int, waiting: bool) -> Buttons:
-    def b(label: str, code: str, style=ButtonStyle.DEFAULT) -> Button:
+    def b(label: str, code: str, style: ButtonStyle = ButtonStyle.DEFAULT) -> Button:
         return Button(label, Action("resolve", f"{kind}{item_id}:{code}"), style)
     buttons = [b("Rejected", "r", ButtonStyle.PRIMARY), b("Accepted", "a", ButtonStyle.PRIMARY),
                b("Still waiting", "w")]
@@ -89,7 +98,7 @@ def pending_blocks(a: Attempt) -> list[Block]:
     return [Text.of("Waiting to hear: ", Strong(a.ask)), resolve_buttons("a", a.id, waiting=True)]
 
 
-async def asks(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def asks(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     commitments, pending = await deps.repo.open_items(caller.community, caller.member)
     if not commitments and not pending:
@@ -111,12 +120,12 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
     ident, _, code = rest.partition(":")
     outcome = OUTCOME_CODES.get(code)
     if kind not in ("a", "c") or not ident.isdecimal() or outcome is None:
-        return error_reply("That button doesn't look right any more. Try /asks for a fresh list.")
+        raise Refusal("That button doesn't look right any more. Try /asks for a fresh list.")
     caller, now = act.caller, deps.now()
     if kind == "a":
-        if outcome == "skipped":
-            return error_reply("That ask was already made, so it can't be skipped.")
-        if outcome == "pending":
+        if outcome is CommitmentStatus.SKIPPED:
+            raise Refusal("That ask was already made, so it can't be skipped.")
+        if outcome is Outcome.PENDING:
             return Reply((Text.of("Still waiting: fine. It stays in /asks until you hear back."),),
                          Visibility.PRIVATE)
         res = await deps.repo.resolve_attempt(caller.community, caller.member, int(ident), outcome,
@@ -124,20 +133,20 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
     else:
         res = await deps.repo.resolve_commitment(caller.community, caller.member, int(ident),
                                                  outcome, now, deps.default_timezone)
-    if res.status == "not_found":
-        return error_reply("I can't find that ask any more; maybe it was undone.")
-    if res.status == "not_owner":
-        return error_reply("Only the person who made that ask can resolve it. "
-                           "You can cheer them on instead!")
-    if res.status == "already":
-        return error_reply(f"Already sorted: “{res.ask}”. Nothing changed.")
-    if outcome == "skipped":
+    if res.status == ResolutionStatus.NOT_FOUND:
+        raise Refusal("I can't find that ask any more; maybe it was undone.")
+    if res.status == ResolutionStatus.NOT_OWNER:
+        raise Refusal("Only the person who made that ask can resolve it. "
+                      "You can cheer them on instead!")
+    if res.status == ResolutionStatus.ALREADY:
+        raise Refusal(f"Already sorted: “{res.ask}”. Nothing changed.")
+    if outcome is CommitmentStatus.SKIPPED:
         return Reply((Text.of("No ask this time, and that's okay. ",
                               "What's one small ask you could make today?"),),
                      Visibility.PRIVATE, replace_original=True)
     assert res.attempt is not None
     if kind == "a":
-        word = "a no" if outcome == "rejected" else "a yes"
+        word = "a no" if outcome == Outcome.REJECTED else "a yes"
         return Reply((Text.of(f"Marked as {word}: ", Strong(res.ask), ". It was already counted "
                               "as an ask; thanks for closing the loop."),
                       Context.of(prompts.rejections_word(res.attempt.totals.rejected), " · ",

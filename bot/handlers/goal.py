@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot import prompts, stats
 from bot.commands import OptionError
-from bot.handlers import Deps
+from bot.handlers import Deps, Options
 from bot.invocation import Invocation
 from bot.reply import Reply, Strong, Text, Visibility, private_reply
 
 MAX_TARGET = 100_000
 
 
-async def goal(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def goal(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller, now = inv.caller, deps.now()
     raw, by = opts.get("target"), opts.get("by")
     today = now.astimezone(await deps.member_zone(caller)).date()
@@ -45,7 +47,7 @@ async def goal(deps: Deps, inv: Invocation, opts: dict) -> Reply:
                   *((Text.of(pace),) if pace else ())), Visibility.PUBLIC)
 
 
-async def show(deps: Deps, inv: Invocation, today) -> Reply:
+async def show(deps: Deps, inv: Invocation, today: date) -> Reply:
     g = await deps.repo.goal(inv.caller.community, inv.caller.member)
     if g is None:
         return private_reply(Text.of("No goal yet. Try /goal 100 by:2027-06-30, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import CommandSpec, available_commands
-from bot.handlers import Deps
+from bot.handlers import Deps, Options
 from bot.invocation import Invocation
 from bot.prompts import SLOGAN
 from bot.reply import Context, Heading, Reply, Text, Visibility
@@ -32,5 +32,5 @@ def help_reply() -> Reply:
     ), Visibility.PRIVATE)
 
 
-async def help_command(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def help_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     return help_reply()

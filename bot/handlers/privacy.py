@@ -6,7 +6,8 @@ import csv
 import io
 
 from bot import prompts
-from bot.handlers import Deps
+from bot.errors import Refusal
+from bot.handlers import Deps, Options
 from bot.invocation import ActionInvocation, Invocation
 from bot.reply import (
     Action,
@@ -18,7 +19,6 @@ from bot.reply import (
     Reply,
     Text,
     Visibility,
-    error_reply,
     private_reply,
 )
 
@@ -26,7 +26,7 @@ CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson"
                "due", "status", "target", "by")
 
 
-async def export(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     attempts, commitments, goal = await deps.repo.export_rows(caller.community, caller.member)
     buf = io.StringIO()
@@ -55,7 +55,7 @@ async def export(deps: Deps, inv: Invocation, opts: dict) -> Reply:
                  Visibility.PRIVATE, attachments=(Attachment(filename, data, "text/csv"),))
 
 
-async def forget_me(deps: Deps, inv: Invocation, opts: dict) -> Reply:
+async def forget_me(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     confirm = Action("forget", inv.caller.member.key)
     return private_reply(
         Text.of("This deletes everything I hold about you in this community: every ask, promise, "
@@ -65,7 +65,7 @@ async def forget_me(deps: Deps, inv: Invocation, opts: dict) -> Reply:
 
 async def confirm_forget(deps: Deps, act: ActionInvocation) -> Reply:
     if act.value != act.caller.member.key:
-        return error_reply("Only the person who asked to be forgotten can confirm that.")
+        raise Refusal("Only the person who asked to be forgotten can confirm that.")
     await deps.repo.forget_member(act.caller.community, act.caller.member)
     return Reply((Text.of("Done. Everything about you here is gone. "
                           "If you ever come back, your first ask will be waiting."),),

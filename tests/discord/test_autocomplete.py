@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.discord.conftest import ANA, first_response
+from tests.discord.helpers import ANA, first_response
 from tests.fakes.discord import FakeDiscord
 
 

@@ -11,7 +11,7 @@ from bot.handlers.commitments import resolve_buttons
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation
 from bot.reply import Buttons, Reply, Text
-from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, press, run_command, shown
+from tests.discord.helpers import ANA, BEN, buttons, first_response, posted, press, run_command, shown
 from tests.fakes.discord import BOT_ID, GUILD_ID, Call, FakeDiscord
 
 EPHEMERAL = 64

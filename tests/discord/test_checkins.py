@@ -1,17 +1,17 @@
 """Check-ins end to end on Discord: an admin's /checkin through the real client and the loopback
-fake, the scheduler (fake clock) posting through the adapter's Poster, the weekly recap's PNG
-attachment, and a /who-next follow-up DM whose buttons resolve the promise from the DM, where
-the interaction has no server."""
+fake, the scheduler (fake clock) posting through the adapter's Poster, a /who-next follow-up DM
+whose buttons resolve the promise from the DM, where the interaction has no server, and
+promises that can't join into a masked link.
+
+What every Poster does (a post shows once, a DM reaches its member, files arrive, a gone
+channel is False) is in ``tests/test_poster_contract.py``; the recap at crowd size, chart
+attached, is in ``test_stress.py``; the scheduler's own rules are in ``tests/scheduler``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
-
-import pytest
-from aiohttp import web
 
 from adapters.discord.client import DiscordAdapter
 from bot.app import App
@@ -20,42 +20,13 @@ from bot.models import Schedule
 from bot.scheduler import Scheduler
 from bot.schedules import EVERY_DAY
 from storage.sqlite import SqliteRepository
-from tests.discord.conftest import ANA, BEN, buttons, press, run_command, shown
+from tests.discord.helpers import ANA, BEN, buttons, press, run_command, shown
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord
 
 EPHEMERAL = 64
 ADMIN = 1500000000000000009
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
 CHANNEL = str(CHANNEL_ID)
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-class FileKeepingDiscord(FakeDiscord):
-    """The loopback fake, also keeping the bytes of every uploaded file (the fake itself records
-    only their names): ``(path, filename, data)``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.file_data: list[tuple[str, str, bytes]] = []
-
-    async def _body(self, request: web.Request):  # type: ignore[override]
-        body, files = await FakeDiscord._body(request)
-        if request.content_type.startswith("multipart/"):
-            form = await request.post()  # aiohttp keeps the parsed form
-            path = request.path.removeprefix("/api/v10")
-            for value in form.values():
-                if isinstance(value, web.FileField):
-                    value.file.seek(0)
-                    self.file_data.append((path, value.filename, value.file.read()))
-        return body, files
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FileKeepingDiscord()
-    await server.start()
-    yield server
-    await server.close()
 
 
 def utc(*args: int) -> datetime:
@@ -166,42 +137,6 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(bot, start_bot, f
     assert post.files == []  # Thursday: no recap, no chart
 
 
-async def test_the_weekly_recap_attaches_its_chart(bot, fake, repo, app, clock):
-    clock.set(utc(2026, 11, 22, 12))  # Sunday
-    await set_checkin(fake, repo)
-    await log(fake, clock, utc(2026, 11, 23, 9), "rejected", {"ask": "asked for a raise",
-                                                               "fear": 6})
-    await log(fake, clock, utc(2026, 11, 25, 10), "rejected",
-              {"ask": "pitched the big client", "fear": 8}, user_id=BEN, user_name="ben")
-    await log(fake, clock, utc(2026, 11, 27, 10), "accepted", {"ask": "asked a friend"})
-    sched = scheduler(repo, app, bot, clock)
-    # Sunday 09:00 Berlin: the daily check-in alone.
-    assert (await sched.run_due(utc(2026, 11, 29, 8))).posted == 1
-
-    # Monday 09:00 Berlin: the check-in, then the recap with its chart attached.
-    report = await sched.run_due(utc(2026, 11, 30, 8))
-    assert (report.posted, report.failed) == (2, 0)
-    checkin, recap = channel_posts(fake)[1:]
-    assert shown(checkin.json["embeds"][0]["title"]) == "Check-in · Monday 30 Nov" and not checkin.files
-    [embed] = recap.json["embeds"]
-    assert embed["title"] == "Weekly recap · 23 Nov – 29 Nov"
-    text = shown(embed["description"])
-    assert "**This week:** 3 asks: 2 no's, 1 yes." in text
-    assert f"1. <@{ANA}> · 2\n2. <@{BEN}> · 1" in text
-    assert f"**Bravest ask:** <@{BEN}> · **pitched the big client** (fear 8/10)" in text
-    # Multipart: the PNG travels as a file, and the embed shows it.
-    name = "whosnext-week-2026-11-23.png"
-    assert recap.files == [name]
-    assert embed["image"]["url"] == f"attachment://{name}"
-    [attachment] = recap.json["attachments"]
-    assert attachment["filename"] == name and "Mon 1" in attachment["description"]
-    [(path, filename, data)] = fake.file_data
-    assert (path, filename) == (f"/channels/{CHANNEL}/messages", name)
-    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
-    assert (await sched.run_due(utc(2026, 11, 30, 8, 5))).posted == 0
-    assert len(channel_posts(fake)) == 3
-
-
 async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(bot, fake, repo, app, clock):
     clock.set(utc(2026, 11, 26, 10))  # Thursday
     await command(fake, "timezone", {"zone": "America/New_York"})
@@ -259,26 +194,6 @@ async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(bot, fake, rep
     ben_open, _ = await repo.open_items(COMMUNITY, member(BEN))
     assert [c.ask for c in ben_open] == ["ask for a discount"]
     assert [c.json["recipient_id"] for c in fake.find("POST", "/users/@me/channels")] == [ANA]
-
-
-async def test_the_job_that_checkin_builds_posts_through_discord(bot, fake, repo, app, clock):
-    """The running scheduler hears about /checkin at once, and its cron job's run posts."""
-    clock.set(utc(2026, 11, 25, 12))
-    sched = scheduler(repo, app, bot, clock)
-    await sched.start(catch_up=False, paused=True)
-    try:
-        assert sched.job_for(COMMUNITY, "checkin") is None
-        await set_checkin(fake, repo)
-        job = sched.job_for(COMMUNITY, "checkin")
-        assert job is not None and str(job.trigger.timezone) == "Europe/Berlin"
-        assert "hour='9', minute='0'" in str(job.trigger)
-        clock.set(utc(2026, 11, 26, 8))  # the job's minute: 09:00 Berlin
-        assert (await sched.fire_group(job.id, "checkin")).posted == 1
-        assert (await sched.fire_group(job.id, "checkin")).posted == 0  # fired twice: once
-        [post] = channel_posts(fake)
-        assert shown(post.json["embeds"][0]["title"]) == "Check-in · Thursday 26 Nov"
-    finally:
-        await sched.stop()
 
 
 async def test_promises_posted_together_cannot_join_into_a_masked_link(bot, fake, repo, app,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import discord
@@ -10,15 +13,14 @@ import pytest
 from discord.utils import time_snowflake
 
 from adapters.discord.client import DiscordAdapter
-from adapters.discord.render import render
 from bot.app import App
 from bot.commands import CATALOGUE, CommandSpec, OptionType
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import Caller, Invocation
-from bot.reply import Reply
+from bot.reply import Action, Buttons, Image, Mention, Reply
 from storage.sqlite import SqliteRepository
-from tests.discord.conftest import ANA, BEN, buttons, first_response, posted, run_command, shown
-from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, user_payload
+from tests.discord.helpers import ANA, BEN, buttons, first_response, posted, run_command, shown
+from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, message_texts, user_payload
 
 EPHEMERAL = 64
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -64,6 +66,30 @@ def core_options(spec: CommandSpec, values: dict[str, object]) -> dict[str, obje
     return out
 
 
+def words(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\w+", text.lower()))
+
+
+def core_words(reply: Reply) -> Counter[str]:
+    """The words of the core's own answer (its plain text, buttons and pictures aside): the
+    oracle, independent of Discord's rendering."""
+    shown = tuple(b for b in reply.blocks if not isinstance(b, (Buttons, Image)))
+    return words(replace(reply, blocks=shown).plain_text())
+
+
+def discord_words(data: dict, reply: Reply) -> Counter[str]:
+    """The words a member reads in the bot's message (content, embed; buttons aside), a mention
+    chip read as the name the core gave it, and the item numbers Discord adds beside rows of
+    buttons left out."""
+    names = {s.member.id: s.name for b in reply.blocks for s in getattr(b, "spans", ())
+             if isinstance(s, Mention)}
+    text = shown("\n".join(message_texts({**data, "components": [], "attachments": []})))
+    text = re.sub(r"<@(\d+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
+    if len([b for b in reply.blocks if isinstance(b, Buttons)]) > 1:
+        text = re.sub(r"\*\*\d+\.\*\* ", "", text)
+    return words(text)
+
+
 @pytest.mark.parametrize("spec", CATALOGUE, ids=[c.name for c in CATALOGUE])
 async def test_every_command_gets_the_right_answer(bot: DiscordAdapter, fake: FakeDiscord,
                                                    twin: App, spec: CommandSpec):
@@ -72,7 +98,6 @@ async def test_every_command_gets_the_right_answer(bot: DiscordAdapter, fake: Fa
     caller = Caller(MemberRef(Platform.DISCORD, str(ANA)), "ana", COMMUNITY,
                     ChannelRef(Platform.DISCORD, str(CHANNEL_ID)), is_admin=spec.admin_only)
     expected = await twin.dispatch(Invocation(spec.name, caller, core_options(spec, values), "x"))
-    want = render(expected)
 
     assert call.json["type"] == 4  # answered at once: a message
     data = call.json["data"]
@@ -80,11 +105,18 @@ async def test_every_command_gets_the_right_answer(bot: DiscordAdapter, fake: Fa
     ephemeral = bool(data.get("flags", 0) & EPHEMERAL)
     assert ephemeral is expected.private
     if ephemeral:
-        assert data["content"] == want.content and not data.get("embeds")
+        assert data["content"] and not data.get("embeds")
     else:
         (embed,) = data["embeds"]
-        assert embed == want.embeds[0].to_dict()
-    assert len(buttons(data)) == len(expected.buttons())
+        assert embed.get("title") or embed.get("description")
+    # The member reads what the core said, word for word.
+    assert discord_words(data, expected) == core_words(expected)
+    # And gets its buttons, each carrying the core's action (numbered by row when there are
+    # several rows, as the text's items are).
+    rows = [b for b in expected.blocks if isinstance(b, Buttons)]
+    want = [((f"{n} · " if len(rows) > 1 else "") + button.label, button.action)
+            for n, row in enumerate(rows, 1) for button in row.buttons]
+    assert [(b["label"], Action.decode(b["custom_id"])) for b in buttons(data)] == want
     if spec.name in ALWAYS_PRIVATE or not spec.available:
         assert ephemeral, data
 

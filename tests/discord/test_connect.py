@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import discord
 import pytest
 
@@ -9,7 +11,7 @@ from adapters.discord.client import SYNC_KEY, DiscordAdapter
 from adapters.discord.settings import DiscordSettings
 from bot.commands import CATALOGUE, OptionType
 from bot.config import ConfigError
-from tests.discord.conftest import ANA, run_command, settings_for
+from tests.discord.helpers import ANA, run_command, settings_for
 from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
 
 PRIVILEGED = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
@@ -73,27 +75,58 @@ async def test_fear_is_a_bounded_integer(bot: DiscordAdapter, fake: FakeDiscord)
     assert (fear["type"], fear["min_value"], fear["max_value"]) == (4, 0, 10)
 
 
+COMMANDS_PATH = rf"/applications/{BOT_ID}/commands"
+
+
 async def test_unchanged_catalogue_is_not_synced_again(start_bot, fake: FakeDiscord, repo):
     first = await start_bot()
-    assert len(fake.find("PUT", rf"/applications/{BOT_ID}/commands")) == 1
+    assert len(fake.find("PUT", COMMANDS_PATH)) == 1
     stored = await repo.get_value(SYNC_KEY.format(application_id=BOT_ID))
-    assert stored is not None and len(stored) == 64
+    assert stored is not None
     await first.stop()
 
     second = await start_bot()
     assert second.client is not None and second.client.is_ready()
-    assert len(fake.find("PUT", rf"/applications/{BOT_ID}/commands")) == 1
+    assert len(fake.find("PUT", COMMANDS_PATH)) == 1
+    assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) == stored
     assert len(fake.identifies) == 2
     # The commands synced the first time still work.
     _, call = await run_command(fake, "help", user_id=ANA)
     assert call.json["type"] == 4
 
 
-async def test_a_changed_catalogue_is_synced(start_bot, fake: FakeDiscord, repo):
-    await repo.set_value(SYNC_KEY.format(application_id=BOT_ID), "hash of an older catalogue")
+async def test_a_changed_catalogue_is_synced_once(start_bot, fake: FakeDiscord, repo,
+                                                  monkeypatch):
+    """The stored hash tells catalogues apart: a changed description means one new sync (with
+    the new text), and the next start with that same catalogue syncs nothing."""
+    key = SYNC_KEY.format(application_id=BOT_ID)
+    await (await start_bot()).stop()
+    before = await repo.get_value(key)
+
+    first, *rest = CATALOGUE
+    changed = (replace(first, description="Log a no. Every single one counts!"), *rest)
+    monkeypatch.setattr("adapters.discord.slash.CATALOGUE", changed)
+    await (await start_bot()).stop()
+    puts = fake.find("PUT", COMMANDS_PATH)
+    assert len(puts) == 2
+    assert {c["name"]: c["description"] for c in puts[1].json}[first.name] == \
+        "Log a no. Every single one counts!"
+    after = await repo.get_value(key)
+    assert after is not None and after != before
+
     await start_bot()
-    assert len(fake.find("PUT", rf"/applications/{BOT_ID}/commands")) == 1
-    assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) != "hash of an older catalogue"
+    assert len(fake.find("PUT", COMMANDS_PATH)) == 2
+    assert await repo.get_value(key) == after
+
+
+async def test_a_hash_left_by_another_version_is_synced_over(start_bot, fake: FakeDiscord, repo):
+    key = SYNC_KEY.format(application_id=BOT_ID)
+    await (await start_bot()).stop()
+    current = await repo.get_value(key)
+    await repo.set_value(key, "hash of an older catalogue")
+    await start_bot()
+    assert len(fake.find("PUT", COMMANDS_PATH)) == 2
+    assert await repo.get_value(key) == current  # the same catalogue, the same hash
 
 
 async def test_guild_ids_sync_to_those_servers_only(start_bot, fake: FakeDiscord):
@@ -162,9 +195,12 @@ async def test_a_failed_global_sync_is_retried_at_the_next_start(start_bot, fake
     assert first.client is not None and first.client.is_ready()
     assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) is None
     await first.stop()
-    await start_bot()
-    assert fake.find("PUT", rf"/applications/{BOT_ID}/commands")[-1].status == 200
+    await (await start_bot()).stop()
+    assert [c.status for c in fake.find("PUT", COMMANDS_PATH)] == [400, 200]
     assert await repo.get_value(SYNC_KEY.format(application_id=BOT_ID)) is not None
+    # That sync is remembered: the next start syncs nothing.
+    await start_bot()
+    assert len(fake.find("PUT", COMMANDS_PATH)) == 2
 
 
 async def test_an_outdated_command_gets_a_friendly_note(bot: DiscordAdapter, fake: FakeDiscord):

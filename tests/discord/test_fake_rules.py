@@ -17,7 +17,7 @@ from bot.app import App
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import Caller, Invocation
 from bot.scheduler import Scheduler
-from tests.discord.conftest import ANA, BEN, buttons, posted, run_command, shown
+from tests.discord.helpers import ANA, BEN, buttons, posted, run_command, shown
 from tests.fakes import discord_rules as rules
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
 

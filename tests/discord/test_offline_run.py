@@ -10,7 +10,7 @@ import pytest
 
 from bot import cli
 from bot.ids import Platform
-from tests.discord.conftest import ANA, BEN, run_command, shown
+from tests.discord.helpers import ANA, BEN, run_command, shown
 from tests.fakes.discord import BOT_ID, FakeDiscord
 
 EPHEMERAL = 64

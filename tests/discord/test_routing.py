@@ -15,7 +15,7 @@ from adapters.discord.client import DiscordAdapter
 from bot.config import ConfigError
 from bot.ids import CommunityRef, Platform
 from bot.reply import Reply, Text
-from tests.discord.conftest import ANA, StartBot, first_response, settings_for
+from tests.discord.helpers import ANA, StartBot, first_response, settings_for
 from tests.fakes.discord import BOT_ID, GUILD_ID, FakeDiscord
 
 UPDATE = "adapters/discord/routing.py needs updating for this discord.py"

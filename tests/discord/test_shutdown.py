@@ -8,7 +8,7 @@ import asyncio
 from bot.app import App
 from bot.invocation import Invocation
 from bot.reply import Reply
-from tests.discord.conftest import ANA, first_response
+from tests.discord.helpers import ANA, first_response
 from tests.fakes.discord import FakeDiscord
 
 

@@ -27,14 +27,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from adapters.discord.translate import plain_mentions
 from bot import prompts
 from bot.commands import AREAS, CATALOGUE, clean_text
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.scheduler import Scheduler
-from tests.discord.conftest import buttons, shown
+from tests.discord.helpers import FileKeepingDiscord, buttons, shown
 from tests.fakes import discord_rules as rules
 from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, FakeDiscord
 
@@ -122,25 +121,6 @@ def crowd() -> list[Member]:
 
 
 # -- the fake, and driving it ---------------------------------------------------------------
-
-class FileKeepingDiscord(FakeDiscord):
-    """The loopback fake, also keeping the bytes of uploaded files: ``(path, filename, data)``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.file_data: list[tuple[str, str, bytes]] = []
-
-    async def _body(self, request: web.Request):  # type: ignore[override]
-        body, files = await FakeDiscord._body(request)
-        if request.content_type.startswith("multipart/"):
-            form = await request.post()
-            path = request.path.removeprefix("/api/v10")
-            for value in form.values():
-                if isinstance(value, web.FileField):
-                    value.file.seek(0)
-                    self.file_data.append((path, value.filename, value.file.read()))
-        return body, files
-
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:

@@ -21,7 +21,7 @@ sends is checked before it is answered, and refused the way Slack refuses it:
 - Acks: a slash command's or button's ack body (a message) and a view_submission's
   ``response_action`` (its ``errors`` must name input blocks of the submitted view). Socket
   Mode acks are checked when the fake receives them; HTTP-mode acks go back to the test, so
-  ``tests/slack/conftest.py``'s ``post_signed`` hands them over (``delivered`` / ``acked``).
+  ``tests/slack/helpers.py``'s ``post_signed`` hands them over (``delivered`` / ``acked``).
 
 Every refusal is kept in ``refusals`` (``Refusal``: ``where``, ``error``, ``errors``,
 ``request``). The ``fake`` fixture fails the test at teardown if a refusal happened that the
@@ -59,7 +59,7 @@ one member who sees it, or ``None``), ``blocks`` and ``fallback``. What goes in:
 To know a slash command or a press, the fake must be told when the test builds it:
 ``register_command(key, user=, channel=, command=, text=)`` and ``register_press(key, user=,
 channel=, message_ts=, ephemeral=, action_ids=, message=)``, where ``key`` is the response_url's
-key (``response_url(key)``); ``slash()`` and ``block_actions()`` in the conftest do this. A
+key (``response_url(key)``); ``slash()`` and ``block_actions()`` in tests/slack/helpers.py do this. A
 response_url the fake wasn't told about is checked but shows nowhere.
 """
 
@@ -573,7 +573,7 @@ class FakeSlack:
             await self._notify()
 
     def _ts(self) -> str:
-        # Not 1700000000.*: the conftest makes up ts values there.
+        # Not 1700000000.*: the test helpers make up ts values there.
         return f"1710000000.{next(self._ids):06d}"
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:

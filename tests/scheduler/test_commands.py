@@ -3,7 +3,7 @@
 import pytest
 
 from bot.commands import get_command
-from tests.conftest import COMMUNITY, caller, run
+from tests.helpers import COMMUNITY, caller, run
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, utc
 
 

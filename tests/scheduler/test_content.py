@@ -5,7 +5,7 @@ from datetime import date
 from bot import prompts
 from bot.checkin_posts import daily_post
 from bot.reply import Mention
-from tests.conftest import COMMUNITY, caller, run
+from tests.helpers import COMMUNITY, caller, run
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, utc
 
 

@@ -7,7 +7,7 @@ import logging
 from bot.app import App
 from bot.ids import Platform
 from storage.sqlite import SqliteRepository
-from tests.conftest import FakeClock, caller
+from tests.helpers import FakeClock, caller
 from tests.scheduler.helpers import RecordingPoster, community, make_scheduler, schedule, utc
 
 SET_AT = utc(2026, 11, 20, 12)

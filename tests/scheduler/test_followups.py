@@ -1,7 +1,7 @@
 """Commitment follow-ups: reminders on -> one DM with the resolve buttons; off -> none."""
 
 from bot.reply import Buttons
-from tests.conftest import caller, press, run
+from tests.helpers import caller, press, run
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, utc
 
 

@@ -6,7 +6,7 @@ from io import BytesIO
 
 from bot.checkin_posts import weekly_recap
 from bot.reply import Image
-from tests.conftest import COMMUNITY, run
+from tests.helpers import COMMUNITY, run
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, schedule, utc
 
 MONDAY = date(2026, 11, 30)

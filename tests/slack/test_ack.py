@@ -11,7 +11,7 @@ import pytest
 from adapters.slack.app import SlackAdapter
 from adapters.slack.modals import ModalContext, build_modal
 from bot.commands import get_command
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     CHANNEL,
     COMMUNITY,
     post_interaction,

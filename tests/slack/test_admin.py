@@ -6,7 +6,7 @@ import pytest
 
 from adapters.slack.admin import AdminCheck, SlackSlow
 from adapters.slack.app import SlackAdapter
-from tests.slack.conftest import TEAM, post_signed, reply_json, settings_for, slash
+from tests.slack.helpers import TEAM, post_signed, reply_json, settings_for, slash
 
 
 class Ticker:

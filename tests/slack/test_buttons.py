@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     BEN,
     CHANNEL,

@@ -1,6 +1,10 @@
 """Check-ins end to end on Slack: an admin's signed /checkin, the scheduler (fake clock) posting
-through the adapter's Poster to the loopback fake, the weekly recap's chart upload, and a
-/who-next follow-up DM whose buttons resolve the promise from the DM."""
+through the adapter's Poster to the loopback fake, and a /who-next follow-up DM whose buttons
+resolve the promise from the DM.
+
+What every Poster does (a post shows once, a DM reaches its member, files arrive, a gone
+channel is False) is in ``tests/test_poster_contract.py``; the recap at crowd size, chart
+uploaded, is in ``test_stress.py``; the scheduler's own rules are in ``tests/scheduler``."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from bot.scheduler import Scheduler
 from bot.schedules import EVERY_DAY
 from storage.sqlite import SqliteRepository
 from tests.fakes.slack import Call, FakeSlack
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     BEN,
     CHANNEL,
@@ -34,7 +38,6 @@ from tests.slack.conftest import (
 )
 
 ADMIN = "U0ADMIN"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def utc(*args: int) -> datetime:
@@ -148,41 +151,6 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(http_adapter, fak
     assert fake.calls_to("files.completeUploadExternal") == []  # Thursday: no recap
 
 
-async def test_the_weekly_recap_uploads_its_chart_to_the_channel(http_adapter, fake, http, ids,
-                                                                 repo, app, clock):
-    clock.set(utc(2026, 11, 22, 12))  # Sunday
-    await set_checkin(http, http_adapter, fake, ids, repo)
-    await log(http, http_adapter, fake, ids, clock, utc(2026, 11, 23, 9), "rejected",
-              "asked for a raise fear:6")
-    await log(http, http_adapter, fake, ids, clock, utc(2026, 11, 25, 10), "rejected",
-              "pitched the big client fear:8", user=BEN, user_name="ben")
-    await log(http, http_adapter, fake, ids, clock, utc(2026, 11, 27, 10), "accepted",
-              "asked a friend")
-    sched = scheduler(repo, app, http_adapter, clock)
-    # Sunday 09:00 Berlin: the daily check-in alone.
-    assert (await sched.run_due(utc(2026, 11, 29, 8))).posted == 1
-    assert fake.calls_to("files.getUploadURLExternal") == []
-
-    # Monday 09:00 Berlin: the check-in, then the recap with its chart.
-    report = await sched.run_due(utc(2026, 11, 30, 8))
-    assert (report.posted, report.failed) == (2, 0)
-    checkin, recap = channel_posts(fake)[1:]
-    assert checkin.blocks()[0]["text"]["text"].startswith("Check-in · Monday 30 Nov")
-    text = section_texts({"blocks": recap.blocks()})
-    assert recap.blocks()[0]["text"]["text"] == "Weekly recap · 23 Nov – 29 Nov"
-    assert "*This week:* 3 asks: 2 no's, 1 yes." in text
-    assert "1. @ana · 2\n2. @ben · 1" in text
-    assert "*Bravest ask:* @ben · *pitched the big client* (fear 8/10)" in text
-    [url] = fake.calls_to("files.getUploadURLExternal")
-    assert url.args["filename"] == "whosnext-week-2026-11-23.png"
-    [complete] = fake.calls_to("files.completeUploadExternal")
-    assert complete.args["channel_id"] == CHANNEL
-    [data] = fake.uploads.values()
-    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
-    assert (await sched.run_due(utc(2026, 11, 30, 8, 5))).posted == 0
-    assert len(fake.calls_to("files.completeUploadExternal")) == 1
-
-
 async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(http_adapter, fake, http, ids,
                                                                   repo, app, clock):
     clock.set(utc(2026, 11, 26, 10))  # Thursday
@@ -244,25 +212,3 @@ async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(http_adapter, 
     ben_open, _ = await repo.open_items(COMMUNITY, member(BEN))
     assert [c.ask for c in ben_open] == ["ask for a discount"]
     assert [c.args["users"] for c in fake.calls_to("conversations.open")] == [ANA]
-
-
-async def test_the_job_that_checkin_builds_posts_through_slack(http_adapter, fake, http, ids, repo,
-                                                                app, clock):
-    """The running scheduler hears about /checkin at once, and its cron job's run posts."""
-    clock.set(utc(2026, 11, 25, 12))
-    sched = scheduler(repo, app, http_adapter, clock)
-    await sched.start(catch_up=False, paused=True)
-    try:
-        assert sched.job_for(COMMUNITY, "checkin") is None
-        await set_checkin(http, http_adapter, fake, ids, repo)
-        job = sched.job_for(COMMUNITY, "checkin")
-        assert job is not None and str(job.trigger.timezone) == "Europe/Berlin"
-        assert "hour='9', minute='0'" in str(job.trigger)
-        clock.set(utc(2026, 11, 26, 8))  # the job's minute: 09:00 Berlin
-        assert (await sched.fire_group(job.id, "checkin")).posted == 1
-        assert (await sched.fire_group(job.id, "checkin")).posted == 0  # fired twice: once
-        [post] = channel_posts(fake)
-        assert post.blocks()[0]["text"]["text"] == "Check-in · Thursday 26 Nov"
-        assert "*Yesterday:* " in section_texts({"blocks": post.blocks()})
-    finally:
-        await sched.stop()

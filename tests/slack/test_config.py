@@ -11,7 +11,7 @@ from adapters.slack import check_settings
 from adapters.slack.app import SlackAdapter
 from adapters.slack.config import SlackSettings, load_slack_settings
 from bot.config import ConfigError
-from tests.slack.conftest import SECRET, settings_for
+from tests.slack.helpers import SECRET, settings_for
 
 
 def settings(**values: object) -> SlackSettings:

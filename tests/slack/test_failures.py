@@ -10,9 +10,9 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from bot.app import App
-from bot.invocation import ActionInvocation, Invocation
+from bot.invocation import Invocation
 from bot.reply import OOPS, Reply
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     block_actions,
     post_interaction,
     post_signed,
@@ -22,18 +22,27 @@ from tests.slack.conftest import (
 )
 
 
+class BrokenRepository:
+    """Every call raises."""
+
+    def __getattr__(self, name: str):
+        async def broken(*args, **kwargs):
+            raise RuntimeError("boom")
+        return broken
+
+
 class BrokenApp(App):
-    """The real core, except that every command (after ``delay`` seconds) and button press
-    raises."""
+    """The real core on a broken repository: every command (after ``delay`` seconds) and
+    button press fails inside the core, which logs it and answers OOPS (it never raises)."""
 
     delay = 0.0
 
+    def __init__(self, repo, clock, **kwargs):
+        super().__init__(BrokenRepository(), clock, **kwargs)
+
     async def dispatch(self, inv: Invocation) -> Reply:
         await asyncio.sleep(self.delay)
-        raise RuntimeError("boom")
-
-    async def handle_action(self, press: ActionInvocation) -> Reply:
-        raise RuntimeError("boom")
+        return await super().dispatch(inv)
 
 
 class StuckApp(App):

@@ -18,7 +18,7 @@ from adapters.slack.modals import ModalContext, build_modal
 from adapters.slack.render import render
 from bot.commands import get_command
 from tests.fakes.slack import FakeSlack, Refusal
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     BEN,
     CHANNEL,

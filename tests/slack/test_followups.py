@@ -6,7 +6,7 @@ from adapters.slack.app import SlackAdapter
 from bot.app import App
 from bot.invocation import Invocation
 from bot.reply import Attachment, Reply, Text, Visibility
-from tests.slack.conftest import ANA, COMMUNITY, member, post_signed, section_texts, settings_for, slash
+from tests.slack.helpers import ANA, COMMUNITY, member, post_signed, section_texts, settings_for, slash
 
 
 async def test_a_slow_answer_is_acked_empty_then_sent_to_the_response_url(app, fake, http, ids, repo,

@@ -25,7 +25,7 @@ from multidict import CIMultiDict
 from adapters.slack.app import EVENTS_PATH
 from adapters.slack.guard import MAX_BODY
 from adapters.slack.http import events_app
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     COMMUNITY,
     SECRET,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.commands import CATALOGUE
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     BEN,
     CHANNEL,

@@ -50,8 +50,37 @@ def test_http_mode_manifest_points_everything_at_the_request_url():
     assert {c["url"] for c in manifest["features"]["slash_commands"]} == {url}
 
 
-def test_json_round_trips():
-    assert json.loads(manifest_json()) == build_manifest()
+def test_manifest_json_is_the_document_to_paste():
+    """What ``whosnext slack-manifest`` prints: readable JSON (indented, no \\u escapes) holding
+    the app's real values, not just whatever ``build_manifest`` returns."""
+    text = manifest_json("https://bot.example.org/slack/events")
+    assert text.startswith('{\n  "display_information": {\n    "name": "Who\'s Next",\n')
+    assert "\\u" not in text
+    manifest = json.loads(text)
+    assert manifest["display_information"] == {
+        "name": "Who's Next",
+        "description": "Log every ask you make, celebrate every no. Some will, some won't, so "
+                       "what: who's next?",
+        "background_color": "#2d3a4a"}
+    assert manifest["features"]["bot_user"] == {"display_name": "whos-next", "always_online": True}
+    assert manifest["features"]["slash_commands"][0] == {
+        "command": "/rejected", "description": "Log an ask that got a no. Every no counts!",
+        "should_escape": True,
+        "usage_hint": 'asked for a raise [who:"my boss"] [area:work] [fear:7] '
+                      '[lesson:"ask earlier"] [private:true]',
+        "url": "https://bot.example.org/slack/events"}
+    assert manifest["oauth_config"] == {"scopes": {"bot": [
+        "commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write"]}}
+    assert manifest["settings"] == {
+        "interactivity": {"is_enabled": True,
+                          "request_url": "https://bot.example.org/slack/events"},
+        "org_deploy_enabled": False, "socket_mode_enabled": False,
+        "token_rotation_enabled": False}
+    # Without a request URL: Socket Mode, and no URL anywhere.
+    socket = json.loads(manifest_json())
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert socket["settings"]["interactivity"] == {"is_enabled": True}
+    assert "https://" not in manifest_json()
 
 
 # --- Slack's own rules (tests/fakes/slack_manifest_rules.py) ---------------------------------
@@ -81,6 +110,8 @@ def test_cli_output_breaks_no_slack_rule(args, tmp_path):
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed == build_manifest(request_url=args[1] if args else None)
+    assert printed["settings"]["socket_mode_enabled"] is (not args)  # Socket Mode without a URL
+    assert {c.get("url") for c in printed["features"]["slash_commands"]} == {args[1] if args else None}
     assert manifest_problems(printed) == []
 
 

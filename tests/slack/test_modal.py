@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.slack.modals import ModalContext, build_modal
 from bot.commands import get_command
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     CHANNEL,
     COMMUNITY,

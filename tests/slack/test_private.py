@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     BEN,
     CHANNEL,

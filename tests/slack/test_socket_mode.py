@@ -10,7 +10,7 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from bot.config import ConfigError
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     ANA,
     COMMUNITY,
     block_actions,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack.conftest import SECRET, post_signed, reply_json, section_texts, slash
+from tests.slack.helpers import SECRET, post_signed, reply_json, section_texts, slash
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -39,7 +39,7 @@ from bot.ids import MemberRef, Platform
 from bot.reply import Context, Fields, Heading, Mention, Reply, Strong, Text
 from bot.scheduler import Scheduler
 from tests.fakes.slack import FakeSlack, Seen
-from tests.slack.conftest import (
+from tests.slack.helpers import (
     CHANNEL,
     as_posted,
     block_actions,

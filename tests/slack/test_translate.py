@@ -60,8 +60,11 @@ def test_request_ids_repeat_only_for_the_same_request():
     body = {"trigger_id": "123.456.abc", "team_id": "T1"}
     assert command_request_id(body) == command_request_id(dict(body)) == "slack:cmd:123.456.abc"
     assert command_request_id({"trigger_id": "123.456.abd"}) != command_request_id(body)
-    assert view_request_id({"view": {"id": "V1"}, "trigger_id": "x"}) == view_request_id(
-        {"view": {"id": "V1"}, "trigger_id": "y"})
+    # A view's submission is one request however often Slack retries it (a new trigger each
+    # time); another view is another request.
+    assert view_request_id({"view": {"id": "V1"}, "trigger_id": "x"}) == "slack:view:V1"
+    assert view_request_id({"view": {"id": "V1"}, "trigger_id": "y"}) == "slack:view:V1"
+    assert view_request_id({"view": {"id": "V2"}, "trigger_id": "x"}) == "slack:view:V2"
     action = {"action_id": "wn:cheer:1", "action_ts": "1.2"}
     assert action_request_id({"trigger_id": "t1"}, action) != action_request_id({"trigger_id": "t2"}, action)
     assert action_request_id({}, action) == "slack:act:1.2:wn:cheer:1"

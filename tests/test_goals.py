@@ -1,0 +1,74 @@
+"""Goals: the pace arithmetic, and /goal set, shown, reached, changed and cleared."""
+
+from datetime import date
+
+import pytest
+
+from bot import stats
+from tests.helpers import COMMUNITY, caller, run
+
+
+def text(reply) -> str:
+    return reply.plain_text()
+
+
+def d(s: str) -> date:
+    return date.fromisoformat(s)
+
+
+def test_goal_pace_arithmetic():
+    today = d("2026-11-26")
+    assert stats.goal_pace(100, today, None) is None
+    assert stats.goal_pace(0, today, d("2027-01-01")) is None
+    # 28 days left including today: 4 weeks, 16 to go -> 4 a week
+    assert stats.goal_pace(16, today, d("2026-12-23")).startswith("4 a week")
+    assert stats.goal_pace(17, today, d("2026-12-23")).startswith("5 a week")  # rounds up
+    assert "2 a day" in stats.goal_pace(5, today, d("2026-11-28"))  # 3 days left
+    assert "passed" in stats.goal_pace(5, today, d("2026-11-25"))
+
+
+async def test_goals_set_show_progress_reach_and_clear(app, clock):
+    assert "No goal yet" in text(await run(app, "/goal"))
+    await run(app, "/rejected before the goal")
+    clock.advance(minutes=1)
+    reply = await run(app, "/goal 3 by:2026-12-10")
+    assert not reply.error and not reply.private and "Goal set: 3 no's by 2026-12-10" in text(reply)
+    await run(app, "/rejected one")
+    await run(app, "/accepted a yes does not count toward a rejection goal")
+    assert "1 of 3 no's by 2026-12-10" in text(await run(app, "/goal"))
+    assert "Goal: 1 of 3 no's" in text(await run(app, "/stats"))
+    await run(app, "/rejected two")
+    reached = await run(app, "/rejected three")
+    assert not reached.private and "Goal reached: 3 no's!" in text(reached)
+    assert "Goal reached" not in text(await run(app, "/rejected four"))  # celebrated once
+    assert "Goal reached" in text(await run(app, "/goal"))
+    assert "Goal cleared" in text(await run(app, "/goal off"))
+    assert "No goal yet" in text(await run(app, "/goal"))
+
+
+@pytest.mark.parametrize("line, words", [
+    ("/goal lots", "whole number from 1"), ("/goal 0", "whole number from 1"),
+    ("/goal -5", "whole number"), ("/goal 1000001", "whole number"),
+    ("/goal 10 by:2020-01-01", "already past"), ("/goal 10 by:tomorrow", "takes a date"),
+    ("/goal by:2027-01-01", "Give a target too"), ("/goal off by:2027-01-01", "takes no date"),
+])
+async def test_goal_errors(app, repo, line, words):
+    reply = await run(app, line)
+    assert reply.error and words in text(reply)
+    profile = await repo.profile(COMMUNITY, caller().member)
+    assert profile is None or profile.goal is None
+
+
+async def test_changing_an_open_goal_keeps_its_progress(app, clock):
+    await run(app, "/goal 5")
+    clock.advance(minutes=1)
+    for i in range(3):
+        await run(app, f"/rejected {i}")
+    assert "You're at 3 already" in text(await run(app, "/goal 10 by:2027-06-30"))
+    assert "3 of 10 no's by 2027-06-30" in text(await run(app, "/goal"))
+    lower = await run(app, "/goal 2")
+    assert "already there with 3" in text(lower)
+    assert "Goal reached" in text(await run(app, "/goal"))
+    clock.advance(minutes=1)
+    assert "You're at" not in text(await run(app, "/goal 1"))  # after a reached goal: fresh start
+    assert "0 of 1 no." in text(await run(app, "/goal"))

@@ -1,0 +1,87 @@
+"""Privacy: private text never reaches another member, /export gives a member all their own
+data, /forget-me leaves nothing of them behind."""
+
+import csv
+import io
+import sqlite3
+
+from bot.app import App
+from bot.reply import Attachment
+from storage.sqlite import SqliteRepository
+from tests.helpers import COMMUNITY, caller, press, run
+
+
+def text(reply) -> str:
+    return reply.plain_text()
+
+
+async def test_private_text_never_reaches_another_member(app, clock):
+    secret = "asked my landlord for rent relief"
+    outputs = [await run(app, f"/rejected {secret} who:landlord lesson:\"be bold\" private:true",
+                         who="sam")]
+    outputs += [await run(app, line, who="ana") for line in (
+        "/leaderboard", "/leaderboard period:all by:rejections", "/stats member:sam", "/asks")]
+    for reply in outputs:
+        body = text(reply)
+        assert "landlord" not in body and "rent relief" not in body and "be bold" not in body
+    # the attempt still counts everywhere
+    assert "@sam · 1" in text(outputs[1])
+
+
+async def test_export_is_a_complete_parsable_csv(app, clock):
+    await run(app, '/rejected asked for a raise who:"my boss, Jo" area:work fear:7 lesson:"ask, then wait"')
+    await run(app, "/accepted they said yes, finally private:true")
+    await run(app, "/who-next ask Lee when:tomorrow")
+    await run(app, "/goal 50")
+    await run(app, "/rejected not mine", who="sam")
+    reply = await run(app, "/export")
+    assert reply.private and len(reply.attachments) == 1
+    attachment: Attachment = reply.attachments[0]
+    assert attachment.mime == "text/csv" and attachment.filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8"))))
+    assert [r["type"] for r in rows] == ["attempt", "attempt", "commitment", "goal"]
+    assert rows[0]["ask"] == "asked for a raise" and rows[0]["who"] == "my boss, Jo"
+    assert rows[0]["lesson"] == "ask, then wait" and rows[0]["fear"] == "7"
+    assert rows[1]["ask"] == "they said yes, finally" and rows[1]["private"] == "yes"
+    assert rows[2]["ask"] == "ask Lee" and rows[2]["status"] == "open"
+    assert rows[3]["target"] == "50"
+    assert all("not mine" not in v for r in rows for v in r.values())
+
+
+def rows_mentioning(path, needle: str) -> list[tuple[str, tuple]]:
+    found = []
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f"SELECT * FROM {table}"):
+                if any(isinstance(v, str) and needle in v for v in row):
+                    found.append((table, row))
+    return found
+
+
+async def test_forget_me_leaves_nothing_behind(tmp_path, clock):
+    path = tmp_path / "forget.db"
+    repo = await SqliteRepository.open(path)
+    app = App(repo, clock, max_logs_per_hour=1000)
+    mine = (await run(app, "/rejected my ask")).buttons()[0].action
+    theirs = (await run(app, "/rejected their ask", who="sam")).buttons()[0].action
+    await press(app, theirs)  # a cheer given
+    await press(app, mine, who="sam")  # a cheer received
+    await run(app, "/who-next ask Lee")
+    await run(app, "/pending waiting on it")
+    await run(app, "/goal 10")
+    assert rows_mentioning(path, "console:ana")
+    confirm = (await run(app, "/forget-me")).buttons()[0].action
+    assert (await press(app, confirm, who="sam")).error  # nobody else can confirm
+    assert rows_mentioning(path, "console:ana")
+    done = await press(app, confirm)
+    assert not done.error
+    await repo.close()
+    assert rows_mentioning(path, "console:ana") == []
+    assert rows_mentioning(path, "my ask") == []
+    assert rows_mentioning(path, "their ask")  # sam's data is untouched
+    repo = await SqliteRepository.open(path)
+    assert (await repo.totals(COMMUNITY, caller("sam").member)).attempts == 1
+    board = await repo.leaderboard(COMMUNITY, None, "attempts", caller("sam").member)
+    assert [r.name for r in board.top] == ["sam"]
+    await repo.close()

@@ -1,0 +1,34 @@
+"""/stats beyond the totals: cheers given and received, and the stats card picture."""
+
+import struct
+from datetime import UTC, datetime
+
+from bot.reply import Image
+from tests.helpers import press, run
+
+
+def text(reply) -> str:
+    return reply.plain_text()
+
+
+async def test_stats_show_cheers_given_and_received(app):
+    cheer = (await run(app, "/rejected asked")).buttons()[0].action
+    await press(app, cheer, who="sam")
+    await press(app, cheer, who="kim")
+    await press(app, cheer, who="kim")  # taken back
+    assert "Cheers: 1 received · 0 given" in text(await run(app, "/stats"))
+    assert "Cheers: 0 received · 1 given" in text(await run(app, "/stats", who="sam"))
+
+
+async def test_stats_card_is_a_png(app, clock):
+    assert not any(isinstance(b, Image) for b in (await run(app, "/stats")).blocks)  # nothing yet
+    clock.set(datetime(2026, 11, 10, 9, tzinfo=UTC))
+    await run(app, "/rejected two weeks ago")
+    clock.set(datetime(2026, 11, 26, 9, tzinfo=UTC))
+    await run(app, "/accepted this week")
+    images = [b for b in (await run(app, "/stats")).blocks if isinstance(b, Image)]
+    assert len(images) == 1 and images[0].filename.endswith(".png")
+    png = images[0].data
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (700, 320)
