@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import App  # noqa: E402
 from bot.ids import CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.models import NewAttempt, Schedule  # noqa: E402
+from bot.ports import PostingLimits  # noqa: E402
 from bot.reply import Reply, Text  # noqa: E402
-from bot.scheduler import PlatformLimit, Scheduler  # noqa: E402
+from bot.scheduler import Scheduler  # noqa: E402
 from storage.sqlite import SqliteRepository  # noqa: E402
 
 PLATFORMS = (Platform.SLACK, Platform.DISCORD)
@@ -108,10 +109,10 @@ async def seed(repo: SqliteRepository, refs: list[CommunityRef], minute: datetim
         for ref in refs[:active] for k in range(3)))
 
 
-def limits() -> dict[Platform, PlatformLimit]:
+def limits() -> dict[Platform, PostingLimits]:
     # No pacing here: we measure the scheduler, not Discord's 50 requests/s (at the default
     # 40 posts/s, 5,000 Discord servers take two minutes whatever the scheduler does).
-    return {p: PlatformLimit(concurrency=64) for p in PLATFORMS}
+    return {p: PostingLimits(concurrency=64) for p in PLATFORMS}
 
 
 async def baseline(refs: list[CommunityRef]) -> tuple[float, RecordingPoster]:

@@ -43,12 +43,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
 from bot.checkin_posts import daily_post, followup_reply, weekly_recap
+from bot.days import DAYS
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
 from bot.models import Claim, ClaimStatus, FollowUp, PostKind, Schedule
 from bot.ports import Clock, Poster, PostingLimits, Repository
 from bot.reply import Reply
-from bot.schedules import DAYS, KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
+from bot.schedules import KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,6 @@ FOLLOWUP_MAX_AGE = timedelta(days=3)
 # APScheduler's wake-up and our clock.
 FIRE_TOLERANCE = timedelta(seconds=5)
 
-
-# The name this value had when the scheduler defined it; it is ``bot.ports.PostingLimits``.
-PlatformLimit = PostingLimits
 
 
 def trigger_for(schedule: Schedule, kind: PostKind = PostKind.CHECKIN) -> CronTrigger:

@@ -22,10 +22,9 @@ from difflib import SequenceMatcher, get_close_matches
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.commands import OptionError
+from bot.days import DAY_NAMES, DAYS
 from bot.models import PostKind, Schedule
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVERY_DAY = ",".join(DAYS)
 WEEKDAYS = ",".join(DAYS[:5])
 WEEKENDS = ",".join(DAYS[5:])

@@ -9,7 +9,7 @@ import pytest
 
 from bot.ids import Platform
 from bot.ports import PostingLimits
-from bot.scheduler import PlatformLimit, Scheduler
+from bot.scheduler import Scheduler
 from tests.scheduler.helpers import RecordingPoster, make_scheduler, schedule, utc
 
 NINE_BERLIN = utc(2026, 11, 26, 8)
@@ -97,8 +97,6 @@ async def test_limits_given_to_the_scheduler_replace_what_the_poster_declares(ap
                            concurrency=1)
     report = await sched.run_due(NINE_BERLIN)
     assert report.posted == 6 and sched.posters[Platform.CONSOLE].most_in_flight == 1
-    # The older name of the value still works.
-    assert PlatformLimit is PostingLimits
 
 
 def test_a_poster_that_declares_no_limits_is_refused(app, repo, clock):
