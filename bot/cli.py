@@ -58,6 +58,10 @@ class Adapter(Protocol):
     async def start(self) -> None:
         ...
 
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Take no new work; give what's under way ``timeout`` seconds. Posting still works."""
+        ...
+
     async def stop(self, timeout: float = 10.0) -> None:
         ...
 
@@ -157,6 +161,7 @@ class Shutdown:
         log.info("Got %s: stopping.", signal.Signals(sig).name)
         if self._starting is not None:
             self._starting.cancel()
+            self._starting = None  # a second signal must not cancel the cleanup
         self.requested.set()
 
 
@@ -238,16 +243,32 @@ async def _run_platforms(config: Configuration) -> None:
         await shutdown.requested.wait()
         log.info("Stopping: finishing what's under way (at most %g s)…", STOP_TIMEOUT)
     finally:
-        if scheduler is not None:
-            await scheduler.stop(STOP_TIMEOUT)
-        for adapter in reversed(adapters):
-            try:
-                await adapter.stop(STOP_TIMEOUT)
-            except Exception:
-                log.exception("Stopping %s failed", type(adapter).__name__)
-        await repo.close()
+        await _stop_all(scheduler, adapters, repo)
         shutdown.uninstall()
         log.info("Stopped. Bye!")
+
+
+async def _stop_all(scheduler: Scheduler | None, adapters: list[Adapter], repo: Repository) -> None:
+    """Everything stops taking work at once and shares one deadline (STOP_TIMEOUT: inside
+    ``docker stop``'s 10 s grace), then the connections close and the database last. One
+    failing step doesn't keep the others from running."""
+    steps = [a.drain(STOP_TIMEOUT) for a in adapters]
+    if scheduler is not None:
+        steps.append(scheduler.stop(STOP_TIMEOUT))  # its posts in flight still go out
+    names = [type(a).__name__ for a in adapters] + ["the scheduler"]
+    for name, result in zip(names, await asyncio.gather(*steps, return_exceptions=True),
+                            strict=False):
+        if isinstance(result, Exception):
+            log.error("Stopping %s failed", name, exc_info=result)
+    for adapter in reversed(adapters):
+        try:
+            await adapter.stop(0)  # drained: this only closes
+        except Exception:
+            log.exception("Stopping %s failed", type(adapter).__name__)
+    try:
+        await repo.close()
+    except Exception:
+        log.exception("Closing the database failed")
 
 
 def _default_user() -> str:

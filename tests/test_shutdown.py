@@ -161,3 +161,38 @@ async def test_the_terminal_quits_on_the_first_signal(sig, tmp_path):
     assert code == 0, "".join(run.stderr)
     assert "Bye" in "".join(run.stderr)
     assert_closed_cleanly(run)
+
+
+class Stub:
+    """An adapter that records how it was stopped (and can fail doing it)."""
+
+    def __init__(self, log: list[str], name: str, fail: bool = False):
+        self.log, self.name, self.fail = log, name, fail
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        self.log.append(f"{self.name} drain {timeout:g}")
+        if self.fail:
+            raise RuntimeError("drain failed")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self.log.append(f"{self.name} stop {timeout:g}")
+
+
+class FailingScheduler:
+    async def stop(self, timeout: float = 10.0) -> None:
+        raise RuntimeError("the scheduler broke")
+
+
+async def test_everything_stops_under_one_deadline_whatever_fails(repo, caplog):
+    """Adapters and the scheduler drain side by side under one STOP_TIMEOUT (not one after
+    another), a failure in one step doesn't skip the rest, and the database closes last."""
+    from bot import cli
+
+    log: list[str] = []
+    adapters = [Stub(log, "slack", fail=True), Stub(log, "discord")]
+    await cli._stop_all(FailingScheduler(), adapters, repo)  # type: ignore[arg-type]
+    assert log == [f"slack drain {cli.STOP_TIMEOUT:g}", f"discord drain {cli.STOP_TIMEOUT:g}",
+                   "discord stop 0", "slack stop 0"]
+    assert "Stopping Stub failed" in caplog.text and "Stopping the scheduler failed" in caplog.text
+    with pytest.raises(RuntimeError, match="closed"):
+        await repo.get_value("anything")  # the database was closed

@@ -149,9 +149,9 @@ class DiscordAdapter:
         raise ConfigError(f"Discord did not say READY within {self.ready_timeout:.0f} s. "
                           "Check DISCORD_GATEWAY_URL and your network.")
 
-    async def stop(self, timeout: float = 10.0) -> None:
-        """Answer new interactions with "restarting", give the ones being answered ``timeout``
-        seconds, then close the gateway and the HTTP session."""
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Answer new interactions with "restarting" and give the ones being answered
+        ``timeout`` seconds. The connection stays open, so scheduled posts still go out."""
         self._stopping = True
         busy = [t for t in self._busy if not t.done()]
         if busy:
@@ -159,6 +159,10 @@ class DiscordAdapter:
             if late:
                 log.warning("Discord: %d interaction(s) still being answered after %g s; "
                             "closing anyway", len(late), timeout)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """``drain``, then close the gateway and the HTTP session."""
+        await self.drain(timeout)
         client, runner = self.client, self._runner
         self.client, self._runner = None, None
         if client is not None:

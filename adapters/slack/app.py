@@ -14,7 +14,6 @@ runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -73,6 +72,12 @@ AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked"
 Sleep = Callable[[float], Awaitable[None]]
 CANT_POST = ("I can't post in this channel, so only you see this. Invite me (/invite @Who's Next) "
              "and your next one goes to everyone; the private part always stays with you.")
+CANT_POST_IN_DM = ("I can't post in a conversation between people, so only you see this. "
+                   "It's counted all the same.")
+POST_FAILED = ("I couldn't post this to the channel just now, so here it is for you. "
+               "It's counted all the same.")
+# Errors meaning the bot can't post in that conversation at all (rather than "not right now").
+NOT_POSTABLE = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action"}
 SLOW = "Slack is slow to answer right now, please try again in a moment."
 # As the Poster posts: no link previews under our answers.
 NO_PREVIEWS = MappingProxyType({"unfurl_links": False, "unfurl_media": False})
@@ -132,6 +137,10 @@ class SlackAdapter:
             await self._start_http()
         else:
             await self._start_socket()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """``stop``: the Poster posts through the Web API, which needs no open connection."""
+        await self.stop(timeout)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Disconnect, then give replies still being sent ``timeout`` seconds before cancelling
@@ -404,8 +413,12 @@ class SlackAdapter:
             await self.client.chat_update(**update)
         except SlackApiError as err:
             if api_error(err) == "cant_update_message" and response_url:
-                await self._respond(response_url, {"replace_original": True, "blocks": blocks,
-                                                   "text": message.text or ""})
+                try:
+                    await self._respond(response_url, {"replace_original": True,
+                                                       "blocks": blocks, "text": message.text or ""})
+                except (TimeoutError, ClientError) as failed:
+                    log.warning("Slack: couldn't relabel buttons on message %s in %s: %r",
+                                message.ts, message.channel_id, failed)
                 return
             log.warning("Slack: couldn't relabel buttons on message %s in %s: %s", message.ts,
                         message.channel_id, api_error(err))
@@ -459,14 +472,23 @@ class SlackAdapter:
             await post_message(self.client, channel, message)
         except (SlackApiError, TimeoutError, ClientError) as err:
             code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
+            if code not in NOT_POSTABLE:
+                note = POST_FAILED  # a passing fault: say nothing about the channel
+            elif channel is not None and channel.startswith(("D", "G")):
+                note = CANT_POST_IN_DM  # a DM or group DM between people
+            else:
+                note = CANT_POST
             log.info("Slack: can't post in %s (%s); answering %s privately", channel, code,
                      caller.member.id)
             alone = replace(reply, visibility=Visibility.PRIVATE,
-                            blocks=(*reply.blocks, Context.of(CANT_POST)))
+                            blocks=(*reply.blocks, Context.of(note)))
             if response_url:
-                with contextlib.suppress(TimeoutError, ClientError):
+                try:
                     await self._respond(response_url, dict(render(alone).payload(), **NO_PREVIEWS,
                                                            response_type="ephemeral"))
+                except (TimeoutError, ClientError) as failed:
+                    log.warning("Slack: couldn't answer %s through the response_url either: %r",
+                                caller.member.id, failed)
             return
         if message.uploads:
             await self._upload(message.uploads, reply, caller)

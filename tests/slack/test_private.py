@@ -89,3 +89,26 @@ async def test_socket_mode_acks_a_private_ask_empty(socket_adapter, fake, ids):
     [post] = fake.calls_to("chat.postMessage")
     assert "private ask" in post.args["text"]
     assert "sister" not in everything_sent(fake) + json.dumps(ack)
+
+
+async def test_in_a_dm_between_people_the_member_is_told_plainly(http_adapter, fake, http, ids):
+    fake.fail("chat.postMessage", "channel_not_found")
+    command = slash(fake, ids, "rejected", f"{SECRET} private:true", channel="D0ANABEN")
+    assert await reply_json(await post_signed(http, http_adapter, command)) == {}
+    await http_adapter.idle()
+    [answer] = fake.responses_to(command["trigger_id"])
+    text = section_texts(answer)
+    assert "conversation between people" in text and "/invite" not in text
+    assert "sister" not in everything_sent(fake)
+
+
+async def test_a_passing_fault_says_nothing_about_the_channel(http_adapter, fake, http, ids, repo):
+    fake.fail("chat.postMessage", "internal_error", status=500)
+    command = slash(fake, ids, "rejected", f"{SECRET} private:true")
+    assert await reply_json(await post_signed(http, http_adapter, command)) == {}
+    await http_adapter.idle()
+    [answer] = fake.responses_to(command["trigger_id"])
+    text = section_texts(answer)
+    assert answer["response_type"] == "ephemeral"
+    assert "just now" in text and "/invite" not in text and "counted all the same" in text
+    assert (await repo.totals(COMMUNITY, member(ANA))).rejected == 1
