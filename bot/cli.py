@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # How long a stopping bot gives what's in flight (replies, scheduled posts) before it closes.
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 8.0  # with closing, within the 10 s that docker stop and Kubernetes allow
 
 
 class Shutdown:
@@ -249,9 +249,8 @@ async def _run_platforms(config: Configuration) -> None:
 
 
 async def _stop_all(scheduler: Scheduler | None, adapters: list[Adapter], repo: Repository) -> None:
-    """Everything stops taking work at once and shares one deadline (STOP_TIMEOUT: inside
-    ``docker stop``'s 10 s grace), then the connections close and the database last. One
-    failing step doesn't keep the others from running."""
+    """Everything stops taking work at once and shares one deadline (STOP_TIMEOUT), then the
+    connections close and the database last. One failing step doesn't skip the others."""
     steps = [a.drain(STOP_TIMEOUT) for a in adapters]
     if scheduler is not None:
         steps.append(scheduler.stop(STOP_TIMEOUT))  # its posts in flight still go out
