@@ -7,6 +7,7 @@ form a mention or a link. A mention the core *means* is a ``Mention`` span.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -201,3 +202,17 @@ def error_reply(message: str, hint: str | None = None, option: str | None = None
 
 def private_reply(*blocks: Block) -> Reply:
     return Reply(tuple(blocks), Visibility.PRIVATE)
+
+
+def longest_first_cap(lengths: Sequence[int], room: int, floor: int = 1) -> int:
+    """The largest cap (at least ``floor``) such that every piece cut to it fits ``room`` in
+    all: shortening the longest pieces first, so short ones (a closing invitation, a hint)
+    stay whole. For renderers fitting many lines or paragraphs into a platform's limit."""
+    low, high = floor, max(max(lengths, default=floor), floor)
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(n, cap) for n in lengths) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    return low

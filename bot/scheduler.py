@@ -50,6 +50,7 @@ from bot.models import Claim, ClaimStatus, FollowUp, PostKind, Schedule
 from bot.ports import Clock, Poster, PostingLimits, Repository
 from bot.reply import Reply
 from bot.schedules import KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
+from bot.tasks import finish_within
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +197,10 @@ class Scheduler:
             self.deps.hooks.schedule_changed.remove(self.reschedule)
         if self.aps is not None and self.aps.running:
             self.aps.pause()
-            busy = [t for t in self._busy if not t.done()]
-            if busy:
-                _, late = await asyncio.wait(busy, timeout=timeout)
-                if late:
-                    log.warning("Scheduler: %d scheduled run(s) still going after %g s; "
-                                "cancelling them.", len(late), timeout)
+            late = await finish_within(self._busy, timeout)
+            if late:
+                log.warning("Scheduler: %d scheduled run(s) still going after %g s; "
+                            "cancelling them.", late, timeout)
             self.aps.shutdown(wait=False)
         self.aps = None
 

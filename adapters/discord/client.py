@@ -46,6 +46,7 @@ from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, drop_log_lines
 from bot.ports import KeyValueStore
 from bot.reply import OOPS, Action, Reply, error_reply
+from bot.tasks import finish_within
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +154,10 @@ class DiscordAdapter:
         """Answer new interactions with "restarting" and give the ones being answered
         ``timeout`` seconds. The connection stays open, so scheduled posts still go out."""
         self._stopping = True
-        busy = [t for t in self._busy if not t.done()]
-        if busy:
-            _, late = await asyncio.wait(busy, timeout=timeout)
-            if late:
-                log.warning("Discord: %d interaction(s) still being answered after %g s; "
-                            "closing anyway", len(late), timeout)
+        late = await finish_within(self._busy, timeout)
+        if late:
+            log.warning("Discord: %d interaction(s) still being answered after %g s; "
+                        "closing anyway", late, timeout)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """``drain``, then close the gateway and the HTTP session."""

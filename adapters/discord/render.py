@@ -50,6 +50,7 @@ from bot.reply import (
     Span,
     Strong,
     Text,
+    longest_first_cap,
 )
 
 COLOUR = discord.Colour(0xF2A541)  # a warm amber
@@ -251,14 +252,8 @@ def _fit(parts: list[str], limit: int) -> str:
     room = limit - 2 * (len(parts) - 1)  # what the paragraphs may take besides the breaks
     if len(text) <= limit or room < 20 * len(parts):
         return _cut(text, limit)
-    low, high = 20, max(len(p) for p in parts)  # the longest a paragraph may stay
-    while low < high:
-        cap = (low + high + 1) // 2
-        if sum(min(len(p), cap) for p in parts) <= room:
-            low = cap
-        else:
-            high = cap - 1
-    return "\n\n".join(_cut(p, low) for p in parts)
+    cap = longest_first_cap([len(p) for p in parts], room, floor=20)
+    return "\n\n".join(_cut(p, cap) for p in parts)
 
 
 def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[str, Buttons]]]:

@@ -29,6 +29,7 @@ from bot.reply import (
     Span,
     Strong,
     Text,
+    longest_first_cap,
 )
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
@@ -88,14 +89,8 @@ def _fit_lines(lines: list[str], limit: int) -> str:
     room = limit - (len(lines) - 1)  # what the lines may take besides their line breaks
     if len(text) <= limit or room < len(lines):
         return _truncate(text, limit)
-    low, high = 1, max(len(line) for line in lines)  # the longest a line may stay
-    while low < high:
-        cap = (low + high + 1) // 2
-        if sum(min(len(line), cap) for line in lines) <= room:
-            low = cap
-        else:
-            high = cap - 1
-    return "\n".join(_truncate(line, low) for line in lines)
+    cap = longest_first_cap([len(line) for line in lines], room)
+    return "\n".join(_truncate(line, cap) for line in lines)
 
 
 def span_mrkdwn(span: Span, *, formatting: bool = True) -> str:
