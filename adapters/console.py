@@ -16,13 +16,14 @@ import re
 import sys
 import threading
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation, Caller
-from bot.ports import PostingLimits
+from bot.ports import Delivery, PostingLimits
 from bot.reply import (
     Action,
     Buttons,
@@ -138,16 +139,19 @@ class ConsolePoster:
     def __init__(self, console: Console):
         self.console = console
 
-    async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
-        # A scheduled post has no one to be private to: the whole channel sees it.
+    async def post(self, community: CommunityRef, channel_id: str, reply: Reply, *,
+                   key: str | None = None, sent_since: datetime | None = None) -> Delivery:
+        # A scheduled post has no one to be private to: the whole channel sees it. Printing
+        # can't half-happen, so an earlier try never leaves doubt (``sent_since`` never comes).
         self.console.show(replace(reply, visibility=Visibility.PUBLIC), self.console.user,
                           header=f"--- scheduled post in #{channel_id} ---")
-        return True
+        return Delivery.sent()
 
-    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
+    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
+                 key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         self.console.show(replace(reply, visibility=Visibility.PUBLIC), member.id,
                           header=f"(DM to {member.id})")
-        return True
+        return Delivery.sent()
 
 
 async def run_console(console: Console, stdin: TextIO | None = None,

@@ -36,12 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.app import App  # noqa: E402
 from bot.ids import CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.models import NewAttempt, Schedule  # noqa: E402
-from bot.ports import PostingLimits  # noqa: E402
+from bot.ports import Delivery, PostingLimits  # noqa: E402
 from bot.reply import Reply, Text  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from storage.sqlite import SqliteRepository  # noqa: E402
 
 PLATFORMS = (Platform.SLACK, Platform.DISCORD)
+SENT = Delivery.sent()
 
 
 class RecordingPoster:
@@ -52,15 +53,17 @@ class RecordingPoster:
         self.count = 0
         self.last = 0.0
 
-    async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
+    async def post(self, community: CommunityRef, channel_id: str, reply: Reply, *,
+                   key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         await asyncio.sleep(0)
         self.count += 1
         self.last = time.perf_counter()
-        return True
+        return SENT
 
-    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
+    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
+                 key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         await asyncio.sleep(0)
-        return True
+        return SENT
 
 
 class Clock:

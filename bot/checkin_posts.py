@@ -11,12 +11,22 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.handlers.commitments import commitment_blocks
 from bot.ids import MemberRef
-from bot.models import Activity, Attempt, Commitment, FollowUp, Outcome, Schedule, Totals
+from bot.models import (
+    Activity,
+    ActivityWindow,
+    Attempt,
+    Commitment,
+    FollowUp,
+    Outcome,
+    Schedule,
+    Totals,
+)
 from bot.ports import Charts, Repository
 from bot.reply import Block, Context, Heading, Image, Mention, Reply, Span, Strong, Text
 from bot.schedules import local_midnight, previous_day
@@ -77,17 +87,21 @@ def milestones(activity: Activity) -> list[tuple[MemberRef, str]]:
     return found
 
 
+def daily_window(schedule: Schedule, day: date) -> ActivityWindow:
+    """What the check-in on local date ``day`` reads: the asks since the previous check-in day
+    (yesterday, for a daily schedule), and the promises still open, up to the end of ``day``."""
+    zone = ZoneInfo(schedule.timezone)
+    start = local_midnight(previous_day(schedule, day), zone)
+    end, tomorrow = local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
+    return ActivityWindow(schedule.community, start, end, start, tomorrow)
+
+
 async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool = False
                      ) -> Reply:
-    """The check-in for local date ``day``: what happened since the previous check-in day
-    (yesterday, for a daily schedule), milestones, promises due today, the ones still open,
-    and an invitation."""
-    zone = ZoneInfo(schedule.timezone)
-    since = previous_day(schedule, day)
-    start, end = local_midnight(since, zone), local_midnight(day, zone)
-    tomorrow = local_midnight(day + timedelta(days=1), zone)
-    act = await repo.activity(schedule.community, start, end, start, tomorrow)
-    return daily_reply(schedule, day, since, act, late)
+    """The check-in for local date ``day``: what happened since the previous check-in day,
+    milestones, promises due today, the ones still open, and an invitation."""
+    act = (await repo.activities([daily_window(schedule, day)]))[0]
+    return daily_reply(schedule, day, previous_day(schedule, day), act, late)
 
 
 def _promises(title: str, commitments: Sequence[Commitment], act: Activity, ending: str
@@ -108,8 +122,20 @@ def _short(ask: str) -> str:
 
 def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late: bool = False
                 ) -> Reply:
+    late_at = schedule.time if late else None
+    if not act.attempts and not act.commitments:  # most communities, most days: one text each
+        return _quiet_reply(day, since, late_at)
+    return _daily_reply(day, since, act, ZoneInfo(schedule.timezone), late_at)
+
+
+@lru_cache(maxsize=64)
+def _quiet_reply(day: date, since: date, late_at: str | None) -> Reply:
+    return _daily_reply(day, since, Activity((), {}, {}, ()), ZoneInfo("UTC"), late_at)
+
+
+def _daily_reply(day: date, since: date, act: Activity, zone: ZoneInfo, late_at: str | None
+                 ) -> Reply:
     seed = day.toordinal()
-    zone = ZoneInfo(schedule.timezone)
     period = "Yesterday" if since == day - timedelta(days=1) else f"Since {since.strftime('%A')}"
     blocks: list[Block] = [Heading(f"Check-in · {_date_words(day)}")]
     if act.attempts:
@@ -156,8 +182,8 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
         blocks.append(Context.of(prompts.CHECKIN_OPEN_NOTE))
     blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, seed)))
     blocks.append(Context.of(prompts.CHECKIN_HOW_TO))
-    if late:
-        blocks.append(Context.of(f"Posted a little late: I was offline at {schedule.time}."))
+    if late_at is not None:
+        blocks.append(Context.of(f"Posted a little late: I was offline at {late_at}."))
     return Reply(tuple(blocks))
 
 

@@ -19,6 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -181,7 +182,8 @@ async def _open_app(settings: Settings, db: str | None = None) -> tuple[SqliteRe
 
 def _scheduler(settings: Settings, repo: Repository, app: App, posters: dict[Platform, Poster],
                **kwargs: Any) -> Scheduler:
-    return Scheduler(repo, app, posters, grace_minutes=settings.checkin_grace_minutes, **kwargs)
+    return Scheduler(repo, app, posters, grace_minutes=settings.checkin_grace_minutes,
+                     lease=timedelta(seconds=settings.outbox_lease_seconds), **kwargs)
 
 
 def _adapters(config: Configuration, app: App, repo: SqliteRepository

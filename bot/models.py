@@ -76,19 +76,28 @@ class Period(StrEnum):
 
 
 class PostKind(StrEnum):
-    """What the scheduler posts on a community's schedule."""
+    """What the scheduler posts on its own: on a community's schedule, or a promise's follow-up."""
 
     CHECKIN = "checkin"
     RECAP = "recap"
+    FOLLOWUP = "followup"  # a DM to the member whose /who-next came due
 
 
-class ClaimStatus(StrEnum):
-    """Where one scheduled occurrence stands."""
+class OutboxState(StrEnum):
+    """Where one scheduled post stands in the outbox: due -> claimed -> sending -> sent, or
+    missed (with its reason). A claim is a lease: it lapses unless renewed, and a lapsed claim
+    is due again (a lapsed *sending* one may already have reached the platform)."""
 
-    CLAIMED = "claimed"  # taken by a run, being posted
-    POSTED = "posted"
-    FAILED = "failed"  # the platform refused it, or posting raised
-    SKIPPED = "skipped"  # missed beyond the grace window: never posted
+    DUE = "due"  # waiting for its first try, or for a retry
+    CLAIMED = "claimed"  # a process holds it and is about to send
+    SENDING = "sending"  # a try is under way: it may reach the platform at any moment
+    SENT = "sent"
+    MISSED = "missed"  # given up, with the reason
+
+
+# Why a post was missed, where no platform said: read by admins in /checkin show.
+OFFLINE = "the bot was offline until after the grace window"
+CRASHED_WHILE_SENDING = "the bot stopped while posting it, so it may have gone out"
 
 
 @dataclass(frozen=True)
@@ -238,16 +247,6 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """One scheduled occurrence: the check-in (or recap) of a community on a local date."""
-
-    community: CommunityRef
-    kind: PostKind
-    local_date: date
-    status: ClaimStatus = ClaimStatus.CLAIMED
-
-
-@dataclass(frozen=True)
 class Activity:
     """What happened in a community in a window, for check-in posts and recaps."""
 
@@ -264,6 +263,77 @@ class FollowUp:
     community: CommunityRef
     commitment: Commitment
     member: MemberInfo
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """One scheduled post to put in the outbox: the ``kind`` of post for ``subject`` (the local
+    date of a check-in or recap, the commitment id of a follow-up), to ``target`` (a channel id,
+    or the member id of a DM). It may go out until ``deadline``; ``missed`` records it as missed
+    at once, with that reason (it was due while the bot was down, beyond the grace window)."""
+
+    community: CommunityRef
+    kind: PostKind
+    subject: str
+    target: str
+    due_at: datetime
+    deadline: datetime
+    missed: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A post in the outbox as a process claimed (or an admin reads) it. ``sent_since``: the
+    start of the earliest try that may have reached the platform (None: none may have), which
+    the Poster must check before sending again. ``followup``: what a follow-up DM is about,
+    None when its promise was closed or removed in the meantime."""
+
+    id: int
+    community: CommunityRef
+    kind: PostKind
+    subject: str
+    target: str
+    due_at: datetime
+    deadline: datetime
+    state: OutboxState
+    tries: int = 0
+    sent_since: datetime | None = None
+    reason: str | None = None
+    next_try_at: datetime | None = None
+    finished_at: datetime | None = None
+    followup: FollowUp | None = None
+    zone: str | None = None  # the community's check-in zone (for a follow-up's wording)
+
+    @property
+    def key(self) -> str:
+        """The id the platforms see on every try (Discord's nonce: at most 25 characters)."""
+        return f"whosnext-{self.id}"
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """How a claimed post's try ended, to record: ``state`` sent, due (retry at
+    ``next_try_at``) or missed; ``uncertain``: the try may have reached the platform."""
+
+    item_id: int
+    state: OutboxState
+    at: datetime
+    reason: str | None = None
+    next_try_at: datetime | None = None
+    uncertain: bool = False
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivityWindow:
+    """What one post reads: a community's attempts created in [start, end) and its open
+    commitments due in [due_from, due_until)."""
+
+    community: CommunityRef
+    start: datetime
+    end: datetime
+    due_from: datetime
+    due_until: datetime
 
 
 @dataclass(frozen=True)

@@ -5,26 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
     Activity,
+    ActivityWindow,
     Attempt,
     CheerStatus,
-    Claim,
-    ClaimStatus,
     Commitment,
-    FollowUp,
     Goal,
     Leaderboard,
     LogResult,
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    NewPost,
+    OutboxItem,
     Outcome,
     Period,
+    PostResult,
     Profile,
     PromiseEnd,
     RankBy,
@@ -165,24 +167,56 @@ class Repository(KeyValueStore, Protocol):
         """Schedules (enabled and disabled when ``changed_since`` is given, else enabled only)
         on the given platforms."""
 
-    async def claim_occurrences(self, claims: Sequence[Claim], at: datetime) -> list[bool]:
-        """Insert every claim in one transaction; True where this call inserted it, False
-        where it was already taken (by an earlier run or another process)."""
-
-    async def finish_claim(self, claim: Claim, status: ClaimStatus, at: datetime) -> None:
-        """Record how a claimed occurrence ended: posted or failed."""
-
     async def activity(self, community: CommunityRef, start: datetime, end: datetime,
                        due_from: datetime, due_until: datetime) -> Activity:
         """Attempts created in [start, end), the prior totals of the members active in it, and
         open commitments due in [due_from, due_until): one read."""
 
-    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None,
-                              communities: Collection[CommunityRef] | None = None
-                              ) -> list[FollowUp]:
-        """Open commitments due by ``now`` and not yet followed up (on those platforms, in those
-        communities): marked followed up in the same transaction, so each is returned once,
-        across restarts and processes."""
+    async def activities(self, windows: Sequence[ActivityWindow]) -> list[Activity]:
+        """``activity`` for many windows at once (a minute's check-ins), set-based: a few
+        statements, whatever the number of windows."""
+
+    # -- the outbox: every post the bot makes on its own -------------------------------------
+    # Lease times are ``now`` plus ``lease`` on one clock every process shares (on SQLite the
+    # machine's, which the caller passes; a server database takes its own).
+
+    async def enqueue_posts(self, posts: Sequence[NewPost], at: datetime) -> list[bool]:
+        """Put posts in the outbox in one transaction; True where this call added one, False
+        where it was there already (queued before, or by another process)."""
+
+    async def enqueue_followups(self, now: datetime, deadline: datetime, max_age: timedelta,
+                                platforms: Collection[str] | None = None,
+                                communities: Collection[CommunityRef] | None = None
+                                ) -> tuple[int, int]:
+        """Open promises due by ``now`` and not yet followed up (on those platforms, in those
+        communities), each marked followed up in the same transaction: queued as a follow-up
+        DM (going out until ``deadline``) if its owner wants reminders and it fell due within
+        ``max_age``, else closed quietly. Returns (queued, quiet)."""
+
+    async def claim_posts(self, owner: str, now: datetime, lease: timedelta, limit: int,
+                          platforms: Collection[str] | None = None,
+                          communities: Collection[CommunityRef] | None = None
+                          ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+        """Record as missed what can no longer go out before its deadline, then claim for
+        ``owner`` up to ``limit`` posts ready at ``now`` (due, or whose lease lapsed), oldest
+        first, each leased until ``now + lease``. Returns (claimed, newly missed)."""
+
+    async def start_sending(self, owner: str, ids: Sequence[int], now: datetime,
+                            lease: timedelta) -> set[int]:
+        """A try of each claimed post starts now (recorded before it reaches the platform);
+        returns the ids ``owner`` still holds."""
+
+    async def finish_posts(self, owner: str, results: Sequence[PostResult]) -> None:
+        """Record how tries ended, in one transaction (only for posts ``owner`` still holds)."""
+
+    async def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
+        """Extend every lease ``owner`` holds to ``now + lease``; returns how many."""
+
+    async def release_posts(self, owner: str) -> int:
+        """Hand back posts claimed but not started: due again for whoever claims next."""
+
+    async def last_posts(self, community: CommunityRef) -> list[OutboxItem]:
+        """The community's latest check-in and latest recap in the outbox, whatever their state."""
 
     async def close(self) -> None:
         ...
@@ -203,18 +237,71 @@ class PostingLimits:
             raise ValueError(f"per_second must be positive or None, not {self.per_second}")
 
 
+class DeliveryStatus(StrEnum):
+    """How one try at a scheduled post ended, as the Poster saw it."""
+
+    SENT = "sent"  # the platform has it
+    RETRY = "retry"  # it didn't get there; trying again may work (5xx, 429, connection refused)
+    UNCERTAIN = "uncertain"  # it may have got there (timed out, connection dropped after sending)
+    FAILED = "failed"  # trying again won't help (channel gone, bot removed, no permission)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a Poster reports for one try. ``reason`` is one plain sentence an admin reads in
+    /checkin show ("the bot isn't in #asks: invite it with /invite"); ``retry_after`` the seconds
+    the platform asked us to wait (a 429's Retry-After); ``message_id`` where it landed, if
+    known."""
+
+    status: DeliveryStatus
+    reason: str = ""
+    retry_after: float | None = None
+    message_id: str | None = None
+
+    @classmethod
+    def sent(cls, message_id: str | None = None) -> Delivery:
+        return cls(DeliveryStatus.SENT, message_id=message_id)
+
+    @classmethod
+    def retry(cls, reason: str, retry_after: float | None = None) -> Delivery:
+        return cls(DeliveryStatus.RETRY, reason, retry_after)
+
+    @classmethod
+    def uncertain(cls, reason: str) -> Delivery:
+        return cls(DeliveryStatus.UNCERTAIN, reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> Delivery:
+        return cls(DeliveryStatus.FAILED, reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is DeliveryStatus.SENT
+
+
 class Poster(Protocol):
     """How the scheduler reaches people; each adapter provides one, and declares in ``limits``
-    how hard its platform may be pushed (the scheduler knows no platform's limits itself)."""
+    how hard its platform may be pushed (the scheduler knows no platform's limits itself).
+
+    The outbox decides retries, so a Poster makes one try per call (no blind retries in the
+    client library underneath) and reports how it went as a ``Delivery``; it never raises for
+    a platform's refusal or a network fault. ``key`` names the outbox item, the same on every
+    try (at most 25 characters): the Poster tags the message with it where the platform allows
+    (a message nonce, message metadata). ``sent_since`` is set when an earlier try, first made
+    at that moment, may have reached the platform: the Poster must then not make a second
+    visible post — it looks for the first (in the channel's history), lets the platform drop
+    the repeat (a de-duplicating nonce), or, where it can't tell, reports FAILED with why."""
 
     @property
     def limits(self) -> PostingLimits:
         ...
 
-    async def post(self, community: CommunityRef, channel_id: str, reply: Reply) -> bool:
+    async def post(self, community: CommunityRef, channel_id: str, reply: Reply, *,
+                   key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         ...
 
-    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply) -> bool:
+    async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
+                 key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         ...
 
 

@@ -10,18 +10,18 @@ bookkeeping delays the last post of a busy minute by seconds more; see the bench
 APScheduler only says *when*; what to do at a moment is ``run_due(now)`` / ``fire_group``,
 which the tests call directly with a fake clock.
 
-Exactly once: before posting, the occurrence (community + kind + local date) is claimed by
-inserting a row in the database, all claims of one run in one transaction. Whoever inserts
-first posts; a second fire, a restart or a second process sharing the file finds the row taken.
-A post is therefore at most once, and at least once unless the platform refuses it (logged as
-failed). An occurrence missed while the bot was down is posted late within the grace window,
-otherwise claimed as skipped and logged.
+Exactly once: what to post is decided here, posting it is the outbox's (``bot.outbox``). A due
+occurrence (community + kind + local date) is queued as one outbox row, all of a run's in one
+transaction; a second fire, a restart or a second process sharing the database finds the row
+there and queues nothing. The outbox leases, retries and de-duplicates it. An occurrence
+missed while the bot was down is posted late within the grace window, otherwise recorded as
+missed and logged.
 
 Fan-out: posts go out per platform under a semaphore (bounded concurrency) and an optional
 pace (posts per second), both as the platform's Poster declares them (``Poster.limits``: the
-scheduler knows no platform's limits itself); each community's post is isolated (errors, a
-False from the Poster or a timeout are logged and recorded, never propagated), so one failing
-community never delays or breaks the others beyond the one slot it holds until its timeout.
+scheduler knows no platform's limits itself); each post is isolated (a refusal, an error or a
+timeout is recorded on its row, never propagated), so one failing community never delays or
+breaks the others beyond the one slot it holds until its timeout.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,13 +40,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
-from bot.checkin_posts import daily_post, followup_reply, weekly_recap
 from bot.days import DAYS
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
-from bot.models import Claim, ClaimStatus, FollowUp, PostKind, Schedule
+from bot.models import OFFLINE, NewPost, PostKind, Schedule
+from bot.outbox import LEASE, Outbox, RunReport
 from bot.ports import Clock, Poster, PostingLimits, Repository
-from bot.reply import Reply
 from bot.schedules import KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
 from bot.tasks import finish_within
 
@@ -88,53 +85,23 @@ def limits_of(posters: Mapping[Platform, Poster],
     return chosen
 
 
-@dataclass
-class RunReport:
-    """What one run did; the tests and the benchmark read it, the logs summarise it."""
-
-    posted: int = 0
-    failed: int = 0
-    skipped: int = 0  # missed beyond the grace window
-    taken: int = 0  # already claimed (posted before, or by another process)
-    followups: int = 0  # DMs sent
-    quiet_followups: int = 0  # claimed without a DM (reminders off, or too old)
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, other: RunReport) -> None:
-        for name in ("posted", "failed", "skipped", "taken", "followups", "quiet_followups"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.failures += other.failures
-
-
-class _Pace:
-    """Spaces out the start of posts on one platform (None: no spacing, no sleeping)."""
-
-    def __init__(self, per_second: float | None):
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
 class Scheduler:
     def __init__(self, repo: Repository, app: App, posters: Mapping[Platform, Poster],
                  clock: Clock | None = None, grace_minutes: int = 120,
                  limits: Mapping[Platform, PostingLimits] | None = None,
-                 post_timeout: float = 60.0, tick_seconds: float = 60.0,
-                 communities: Iterable[CommunityRef] | None = None):
+                 post_timeout: float = 30.0, tick_seconds: float = 60.0,
+                 communities: Iterable[CommunityRef] | None = None,
+                 lease: timedelta = LEASE, outbox_seconds: float = 5.0,
+                 owner: str | None = None):
         """``app``: the core, whose dependencies (clock, zones, charts, schedule-change hooks)
         the scheduler shares. ``posters``: one per platform this process serves; schedules on other
         platforms are left to the processes that serve them. Each platform is pushed as hard as
         its Poster's ``limits`` allow; ``limits`` replaces them for the platforms it names
         (tests, benchmarks). ``communities``: serve only these (the terminal serves its own
-        community), default all."""
+        community), default all. ``post_timeout``: how long one try may take (then it counts as
+        uncertain and is retried with the platform's de-duplication). ``lease``: how long this
+        process holds a post it claimed without renewing it; every ``outbox_seconds`` the
+        outbox is drained (retries that came due, posts a dead process left)."""
         deps: Deps = app.deps
         self.deps = deps
         self.repo = repo
@@ -143,10 +110,8 @@ class Scheduler:
         self.grace = timedelta(minutes=grace_minutes)
         self.lookback_days = max(2, grace_minutes // (24 * 60) + 2)
         self._limits = limits_of(self.posters, limits)
-        self._slots = {p: asyncio.Semaphore(lim.concurrency) for p, lim in self._limits.items()}
-        self._pace = {p: _Pace(lim.per_second) for p, lim in self._limits.items()}
-        self.post_timeout = post_timeout
         self.tick_seconds = tick_seconds
+        self.outbox_seconds = outbox_seconds
         self._schedules: dict[str, Schedule] = {}  # community key -> its live schedule
         self._group: dict[tuple[str, PostKind], str] = {}  # (community key, kind) -> job id
         self._members: dict[str, set[str]] = {}  # job id -> community keys
@@ -154,6 +119,9 @@ class Scheduler:
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
         self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
+        self.outbox = Outbox(repo, deps, self.posters, self._limits, self.clock,
+                             lambda c: self._schedules.get(c.key), self.communities, lease,
+                             post_timeout, owner)
 
     @property
     def limits(self) -> dict[Platform, PostingLimits]:
@@ -184,6 +152,8 @@ class Scheduler:
                 self._apply(schedule)
         self.aps.add_job(self.tick, IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
                          id="tick", replace_existing=True, misfire_grace_time=None)
+        self.aps.add_job(self.drain, IntervalTrigger(seconds=self.outbox_seconds, timezone=UTC),
+                         id="outbox", replace_existing=True, misfire_grace_time=None)
         self.deps.hooks.schedule_changed.append(self.reschedule)
         log.info("Scheduler started: %d check-in schedule(s).", len(self._schedules))
         if catch_up:
@@ -202,6 +172,7 @@ class Scheduler:
                 log.warning("Scheduler: %d scheduled run(s) still going after %g s; "
                             "cancelling them.", late, timeout)
             self.aps.shutdown(wait=False)
+            await self.outbox.release()
         self.aps = None
 
     @contextlib.contextmanager
@@ -292,6 +263,15 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler tick failed")
 
+    async def drain(self) -> RunReport:
+        """Every few seconds: send what the outbox holds that is ready."""
+        with self._running():
+            try:
+                return await self.outbox.drain()
+            except Exception:
+                log.exception("draining the outbox failed")
+                return RunReport()
+
     async def fire_group(self, group: str, kind: PostKind) -> RunReport:
         """What a cron job runs at its minute: every community of its group, at once."""
         with self._running():
@@ -324,131 +304,59 @@ class Scheduler:
     # -- the work ------------------------------------------------------------------------------
 
     async def run_due(self, now: datetime | None = None) -> RunReport:
-        """Everything due at ``now``: each schedule's latest occurrence not yet claimed (posted
-        if within the grace window, else skipped), then follow-ups."""
+        """Everything due at ``now``: each schedule's latest occurrence not yet queued (sent if
+        within the grace window, else recorded as missed), due follow-ups, and whatever else
+        the outbox holds that is ready (retries, posts a dead process left behind)."""
         now = now or self.clock.now()
         schedules = [s for s in await self.repo.list_schedules(self.platforms) if self.serves(s)]
+        for s in schedules:  # what another process changed since the last sync, too
+            if self._schedules.get(s.community.key) != s:
+                self._apply(s)
         occurrences = [occ for s in schedules for kind in KINDS
                        if (occ := latest_occurrence(s, kind, now, self.lookback_days))]
-        report = await self.run_occurrences(occurrences, now)
+        report = await self.queue(occurrences, now)
         report.add(await self.run_followups(now))
         return report
 
     async def run_occurrences(self, occurrences: Iterable[Occurrence], now: datetime
                               ) -> RunReport:
+        """Queue these occurrences, then send what's ready."""
+        report = await self.queue(occurrences, now)
+        report.add(await self.outbox.drain(now))
+        return report
+
+    async def queue(self, occurrences: Iterable[Occurrence], now: datetime) -> RunReport:
+        """Put occurrences in the outbox (one transaction); one due longer ago than the grace
+        window goes in as missed."""
         report = RunReport()
-        occurrences = list(occurrences)
-        if not occurrences:
+        posts = []
+        for o in occurrences:
+            late = now - o.at > self.grace
+            posts.append(NewPost(o.schedule.community, o.kind, o.local_date.isoformat(),
+                                 o.schedule.channel_id, o.at, o.at + self.grace,
+                                 missed=OFFLINE if late else None))
+        if not posts:
             return report
-        claims = [Claim(o.schedule.community, o.kind, o.local_date,
-                        ClaimStatus.CLAIMED if now - o.at <= self.grace else ClaimStatus.SKIPPED)
-                  for o in occurrences]
-        won = await self.repo.claim_occurrences(claims, now)
-        groups: dict[str, list[tuple[Occurrence, Claim]]] = {}
-        for occ, claim, mine in zip(occurrences, claims, won, strict=True):
-            if not mine:
+        added = await self.repo.enqueue_posts(posts, now)
+        for post, new in zip(posts, added, strict=True):
+            if not new:
                 report.taken += 1
-            elif claim.status == ClaimStatus.SKIPPED:
+            elif post.missed:
                 report.skipped += 1
-                late = int((now - occ.at).total_seconds() // 60)
+                minutes = int((now - post.due_at).total_seconds() // 60)
                 log.warning("Skipped the %s of %s for %s (due %s): the bot was %d minutes late, "
-                            "beyond the %d-minute grace window.", occ.kind,
-                            occ.schedule.community.key, occ.local_date, occ.at.isoformat(), late,
+                            "beyond the %d-minute grace window.", post.kind, post.community.key,
+                            post.subject, post.due_at.isoformat(), minutes,
                             self.grace.total_seconds() // 60)
-            else:
-                groups.setdefault(occ.schedule.community.key, []).append((occ, claim))
-        # A community's check-in goes before its recap; communities run side by side.
-        results = await asyncio.gather(*(self._deliver(group, now) for group in groups.values()))
-        for sub in results:
-            report.add(sub)
         return report
-
-    async def _deliver(self, group: list[tuple[Occurrence, Claim]], now: datetime) -> RunReport:
-        report = RunReport()
-        community = group[0][0].schedule.community
-        platform = community.platform
-        async with self._slots[platform]:
-            for occ, claim in sorted(group, key=lambda g: KINDS.index(g[0].kind)):
-                ok = False
-                try:
-                    reply = await self.content(occ, late=now - occ.at > timedelta(minutes=1))
-                    await self._pace[platform].wait()
-                    async with asyncio.timeout(self.post_timeout):
-                        ok = bool(await self.posters[platform].post(
-                            community, occ.schedule.channel_id, reply))
-                    if not ok:
-                        log.warning("The %s for %s was refused by %s.", occ.kind, community.key,
-                                    platform.value)
-                except asyncio.CancelledError:
-                    if _really_cancelled():
-                        raise
-                    log.error("The %s for %s was cancelled inside the poster.", occ.kind,
-                              community.key)
-                except Exception:
-                    log.exception("The %s for %s failed.", occ.kind, community.key)
-                if ok:
-                    report.posted += 1
-                else:
-                    report.failed += 1
-                    report.failures.append(community.key)
-                try:
-                    await self.repo.finish_claim(claim, ClaimStatus.POSTED if ok else ClaimStatus.FAILED,
-                                                 self.clock.now())
-                except Exception:
-                    log.exception("recording the %s of %s failed", occ.kind, community.key)
-        return report
-
-    async def content(self, occ: Occurrence, late: bool = False) -> Reply:
-        if occ.kind == PostKind.RECAP:
-            return await weekly_recap(self.repo, occ.schedule, occ.local_date, self.deps.charts)
-        return await daily_post(self.repo, occ.schedule, occ.local_date, late=late)
 
     async def run_followups(self, now: datetime | None = None) -> RunReport:
-        """DM each promise that just came due to its owner (if their reminders are on), once:
-        the claim marks it followed up in the same transaction that finds it."""
+        """Queue a DM for each promise that just came due (if its owner wants reminders), once:
+        the queueing marks it followed up in the same transaction that finds it. Then send
+        what's ready."""
         now = now or self.clock.now()
         report = RunReport()
-        items = await self.repo.claim_followups(now, self.platforms, self.communities)
-        send = []
-        for item in items:
-            if item.member.reminders and now - item.commitment.due_at <= FOLLOWUP_MAX_AGE:
-                send.append(item)
-            else:
-                report.quiet_followups += 1
-        for ok in await asyncio.gather(*(self._dm(item, now) for item in send)):
-            if ok:
-                report.followups += 1
-            else:
-                report.failed += 1
+        _, report.quiet_followups = await self.repo.enqueue_followups(
+            now, now + self.grace, FOLLOWUP_MAX_AGE, self.platforms, self.communities)
+        report.add(await self.outbox.drain(now))
         return report
-
-    async def _dm(self, item: FollowUp, now: datetime) -> bool:
-        platform = item.community.platform
-        async with self._slots[platform]:
-            try:
-                schedule = (self._schedules.get(item.community.key)
-                            or await self.repo.get_schedule(item.community))
-                zone = self.deps.zone(item.member.timezone, schedule.timezone if schedule else None)
-                await self._pace[platform].wait()
-                async with asyncio.timeout(self.post_timeout):
-                    ok = bool(await self.posters[platform].dm(
-                        item.community, item.member.member, followup_reply(item, zone, now)))
-            except asyncio.CancelledError:
-                if _really_cancelled():
-                    raise
-                log.error("The follow-up DM to %s was cancelled inside the poster.",
-                          item.member.member.key)
-                return False
-            except Exception:
-                log.exception("The follow-up DM to %s failed.", item.member.member.key)
-                return False
-        if not ok:
-            log.warning("The follow-up DM to %s was refused.", item.member.member.key)
-        return ok
-
-
-def _really_cancelled() -> bool:
-    """Is this task being cancelled (shutdown), rather than a poster leaking a CancelledError
-    of its own (a timeout inside a client library, say)?"""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0

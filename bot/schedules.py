@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher, get_close_matches
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.commands import OptionError
@@ -28,7 +29,7 @@ from bot.models import PostKind, Schedule
 EVERY_DAY = ",".join(DAYS)
 WEEKDAYS = ",".join(DAYS[:5])
 WEEKENDS = ",".join(DAYS[5:])
-KINDS = tuple(PostKind)  # a check-in before a recap on the same day
+KINDS = (PostKind.CHECKIN, PostKind.RECAP)  # on a schedule; a check-in before a recap
 
 _HHMM = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _COMPACT = re.compile(r"^(\d{2})(\d{2})$")
@@ -181,10 +182,18 @@ def clock_time(schedule: Schedule) -> time:
 
 def weekdays_of(schedule: Schedule, kind: PostKind) -> frozenset[int]:
     if kind == PostKind.RECAP:
-        if not schedule.recap_day:
-            return frozenset()
-        return frozenset({DAY_NAMES.index(schedule.recap_day)})
-    return frozenset(DAYS.index(d) for d in schedule.days.split(","))
+        return _recap_day(schedule.recap_day)
+    return _days(schedule.days)
+
+
+@lru_cache(maxsize=256)  # a handful of distinct day lists, read for every post of a busy minute
+def _days(days: str) -> frozenset[int]:
+    return frozenset(DAYS.index(d) for d in days.split(","))
+
+
+@lru_cache(maxsize=16)
+def _recap_day(day: str | None) -> frozenset[int]:
+    return frozenset({DAY_NAMES.index(day)}) if day else frozenset()
 
 
 def next_fire(schedule: Schedule, kind: PostKind, now: datetime) -> datetime | None:

@@ -21,22 +21,20 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.ids import CommunityRef, MemberRef, Platform
+from bot.ids import CommunityRef, MemberRef
 from bot.models import (
     Activity,
+    ActivityWindow,
     Attempt,
     CheerStatus,
-    Claim,
-    ClaimStatus,
     Commitment,
     CommitmentStatus,
     EntryKind,
-    FollowUp,
     Goal,
     Leaderboard,
     LeaderRow,
@@ -44,8 +42,12 @@ from bot.models import (
     MemberInfo,
     NewAttempt,
     NewCommitment,
+    NewPost,
+    OutboxItem,
     Outcome,
     Period,
+    PostKind,
+    PostResult,
     Profile,
     PromiseEnd,
     RankBy,
@@ -55,7 +57,12 @@ from bot.models import (
     Schedule,
     Totals,
 )
-from storage import migrate
+from storage import migrate, outbox
+from storage.rows import attempt as _attempt
+from storage.rows import commitment as _commitment
+from storage.rows import community_ref as _community
+from storage.rows import from_ts, ts
+from storage.rows import member_ref as _member
 
 T = TypeVar("T")
 Unit = Callable[[sqlite3.Connection], Any]
@@ -68,36 +75,8 @@ PRAGMAS = (
 )
 
 
-def ts(value: datetime) -> str:
-    """A UTC timestamp as sortable text."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)  # 'Z' is UTC; ~25x faster than strptime
-
-
-def _member(key: str) -> MemberRef:
-    return MemberRef.from_key(key)
-
-
 def _request_key(community: CommunityRef, request_id: str | None) -> str | None:
     return f"{community.key}/{request_id}" if request_id else None
-
-
-def _attempt(row: sqlite3.Row) -> Attempt:
-    return Attempt(id=row["id"], member=_member(row["member_id"]), outcome=Outcome(row["outcome"]),
-                   ask=row["ask"], created_at=from_ts(row["created_at"]),
-                   private=bool(row["private"]), who=row["who"], area=row["area"],
-                   fear=row["fear"], lesson=row["lesson"])
-
-
-def _commitment(row: sqlite3.Row) -> Commitment:
-    return Commitment(id=row["id"], member=_member(row["member_id"]), ask=row["ask"],
-                      due_at=from_ts(row["due_at"]), created_at=from_ts(row["created_at"]),
-                      status=CommitmentStatus(row["status"]))
 
 
 def _totals(c: sqlite3.Connection, community: str, member: str) -> Totals:
@@ -317,6 +296,76 @@ def zones_unit(c: sqlite3.Connection, community: CommunityRef, member: MemberRef
 
 class DatabaseUnusable(Exception):
     """The database can't be opened for writing: the reason, in a sentence for an operator."""
+
+
+WINDOWS_PER_STATEMENT = 1000  # 5 bound values each, far under SQLite's limit of 32,766
+
+
+def activities_unit(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> list[Activity]:
+    """Many posts' reads, set-based: each statement joins a VALUES list of windows, so a
+    minute's thousand check-ins cost four statements, not four thousand."""
+    out: list[Activity] = []
+    for start in range(0, len(windows), WINDOWS_PER_STATEMENT):
+        out += _activities(c, windows[start:start + WINDOWS_PER_STATEMENT])
+    return out
+
+
+def _values(rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    width = len(rows[0])
+    marks = ",".join("(" + ",".join("?" * width) + ")" for _ in rows)
+    return marks, [v for row in rows for v in row]
+
+
+def _activities(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> list[Activity]:
+    if not windows:
+        return []
+    marks, args = _values([(i, w.community.key, ts(w.start), ts(w.end)) for i, w in
+                           enumerate(windows)])
+    attempts: list[list[Attempt]] = [[] for _ in windows]
+    for r in c.execute(
+            f"WITH w(i, community_id, lo, hi) AS (VALUES {marks}) SELECT w.i, a.* FROM w "
+            "JOIN attempts a ON a.community_id = w.community_id AND a.created_at >= w.lo "
+            "AND a.created_at < w.hi ORDER BY w.i, a.created_at, a.id", args):
+        attempts[r["i"]].append(_attempt(r))
+    prior: list[dict[str, dict[str, int]]] = [{} for _ in windows]
+    active = [(i, windows[i].community.key, a.member.key, ts(windows[i].start))
+              for i in range(len(windows)) for a in {a.member: a for a in attempts[i]}.values()]
+    for chunk in range(0, len(active), 2000):
+        marks, args = _values(active[chunk:chunk + 2000])
+        for r in c.execute(
+                f"WITH w(i, community_id, member_id, lo) AS (VALUES {marks}) "
+                "SELECT w.i, a.member_id, a.outcome, COUNT(*) AS n FROM w JOIN attempts a "
+                "ON a.community_id = w.community_id AND a.member_id = w.member_id "
+                "AND a.created_at < w.lo GROUP BY w.i, a.member_id, a.outcome", args):
+            prior[r["i"]].setdefault(r["member_id"], {})[r["outcome"]] = r["n"]
+    marks, args = _values([(i, w.community.key, ts(w.due_from), ts(w.due_until))
+                           for i, w in enumerate(windows) if w.due_from < w.due_until] or
+                          [(-1, "", "", "")])
+    commitments: list[list[Commitment]] = [[] for _ in windows]
+    for r in c.execute(
+            f"WITH w(i, community_id, lo, hi) AS (VALUES {marks}) SELECT w.i, k.* FROM w "
+            "JOIN commitments k ON k.community_id = w.community_id AND k.status = 'open' "
+            "AND k.due_at >= w.lo AND k.due_at < w.hi ORDER BY w.i, k.due_at, k.id", args):
+        commitments[r["i"]].append(_commitment(r))
+    wanted = sorted({(w.community.key, m.key) for i, w in enumerate(windows)
+                     for m in [a.member for a in attempts[i]] + [k.member for k in commitments[i]]})
+    names: dict[tuple[str, str], str] = {}
+    for chunk in range(0, len(wanted), 5000):
+        marks, args = _values(wanted[chunk:chunk + 5000])
+        names.update(((r[0], r[1]), r[2]) for r in c.execute(
+            f"WITH w(community_id, member_id) AS (VALUES {marks}) SELECT m.community_id, "
+            "m.member_id, m.display_name FROM w JOIN members m ON m.community_id = w.community_id "
+            "AND m.member_id = w.member_id", args))
+    out = []
+    for i, w in enumerate(windows):
+        key = w.community.key
+        members = {a.member.key for a in attempts[i]} | {k.member.key for k in commitments[i]}
+        out.append(Activity(tuple(attempts[i]),
+                            {m: names[(key, m)] for m in members if (key, m) in names},
+                            {m: _as_totals(prior[i].get(m, {}))
+                             for m in {a.member.key for a in attempts[i]}},
+                            tuple(commitments[i])))
+    return out
 
 
 def _check_usable(path: str | Path) -> None:
@@ -888,84 +937,49 @@ class SqliteRepository:
             return found
         return await self._read(unit)
 
-    async def claim_occurrences(self, claims: Sequence[Claim], at: datetime) -> list[bool]:
-        rows = [(k.community.key, k.kind, k.local_date.isoformat(), k.status, ts(at))
-                for k in claims]
-
-        def unit(c: sqlite3.Connection) -> list[bool]:
-            return [c.execute("INSERT INTO claims (community_id, kind, local_date, status, "
-                              "claimed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                              row).rowcount == 1 for row in rows]
-        return await self._write(unit)
-
-    async def finish_claim(self, claim: Claim, status: ClaimStatus, at: datetime) -> None:
-        def unit(c: sqlite3.Connection) -> None:
-            c.execute("UPDATE claims SET status = ?, finished_at = ? WHERE community_id = ? "
-                      "AND kind = ? AND local_date = ?",
-                      (status, ts(at), claim.community.key, claim.kind,
-                       claim.local_date.isoformat()))
-        await self._write(unit)
-
     async def activity(self, community: CommunityRef, start: datetime, end: datetime,
                        due_from: datetime, due_until: datetime) -> Activity:
-        key, lo, hi = community.key, ts(start), ts(end)
+        window = ActivityWindow(community, start, end, due_from, due_until)
+        return (await self.activities([window]))[0]
 
-        def unit(c: sqlite3.Connection) -> Activity:
-            attempts = tuple(_attempt(r) for r in c.execute(
-                "SELECT * FROM attempts WHERE community_id = ? AND created_at >= ? "
-                "AND created_at < ? ORDER BY created_at, id", (key, lo, hi)))
-            prior: dict[str, dict[str, int]] = {}
-            for r in c.execute(
-                    "SELECT member_id, outcome, COUNT(*) AS n FROM attempts WHERE community_id = ? "
-                    "AND created_at < ? AND member_id IN (SELECT member_id FROM attempts WHERE "
-                    "community_id = ? AND created_at >= ? AND created_at < ?) "
-                    "GROUP BY member_id, outcome", (key, lo, key, lo, hi)):
-                prior.setdefault(r["member_id"], {})[r["outcome"]] = r["n"]
-            commitments = tuple(_commitment(r) for r in c.execute(
-                "SELECT * FROM commitments WHERE community_id = ? AND status = 'open' "
-                "AND due_at >= ? AND due_at < ? ORDER BY due_at, id",
-                (key, ts(due_from), ts(due_until))))
-            wanted = {a.member.key for a in attempts} | {k.member.key for k in commitments}
-            names: dict[str, str] = {}
-            if wanted:
-                marks = ",".join("?" * len(wanted))
-                names = dict(c.execute(
-                    f"SELECT member_id, display_name FROM members WHERE community_id = ? "
-                    f"AND member_id IN ({marks})", (key, *sorted(wanted))).fetchall())
-            totals = {member_key: _as_totals(prior.get(member_key, {}))
-                      for member_key in {a.member.key for a in attempts}}
-            return Activity(attempts, names, totals, commitments)
-        return await self._read(unit)
+    async def activities(self, windows: Sequence[ActivityWindow]) -> list[Activity]:
+        return await self._read(lambda c: activities_unit(c, windows))
 
-    async def claim_followups(self, now: datetime, platforms: Collection[str] | None = None,
-                              communities: Collection[CommunityRef] | None = None
-                              ) -> list[FollowUp]:
-        where, args = ["k.status = 'open'", "k.followed_up_at IS NULL", "k.due_at <= ?"], [ts(now)]
-        if platforms is not None:
-            wanted = sorted({str(p) for p in platforms}) or ["-"]
-            where.append("(" + " OR ".join("k.community_id LIKE ?" for _ in wanted) + ")")
-            args += [f"{p}:%" for p in wanted]
-        if communities is not None:
-            keys = sorted({k.key for k in communities}) or ["-"]
-            where.append(f"k.community_id IN ({','.join('?' * len(keys))})")
-            args += keys
+    # -- the outbox (storage/outbox.py) ----------------------------------------------------------
 
-        def unit(c: sqlite3.Connection) -> list[FollowUp]:
-            rows = c.execute(
-                "SELECT k.*, m.display_name, m.timezone, m.reminders FROM commitments k "
-                "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
-                "WHERE " + " AND ".join(where) + " ORDER BY k.due_at, k.id LIMIT 5000",
-                args).fetchall()
-            out = []
-            for r in rows:
-                if c.execute("UPDATE commitments SET followed_up_at = ? WHERE id = ? "
-                             "AND followed_up_at IS NULL", (ts(now), r["id"])).rowcount != 1:
-                    continue
-                info = MemberInfo(_member(r["member_id"]), r["display_name"], r["timezone"],
-                                  bool(r["reminders"]))
-                out.append(FollowUp(_community(r["community_id"]), _commitment(r), info))
-            return out
-        return await self._write(unit)
+    async def enqueue_posts(self, posts: Sequence[NewPost], at: datetime) -> list[bool]:
+        return await self._write(lambda c: outbox.enqueue(c, posts, at))
+
+    async def enqueue_followups(self, now: datetime, deadline: datetime, max_age: timedelta,
+                                platforms: Collection[str] | None = None,
+                                communities: Collection[CommunityRef] | None = None
+                                ) -> tuple[int, int]:
+        return await self._write(lambda c: outbox.enqueue_followups(
+            c, now, deadline, max_age, platforms, communities))
+
+    async def claim_posts(self, owner: str, now: datetime, lease: timedelta, limit: int,
+                          platforms: Collection[str] | None = None,
+                          communities: Collection[CommunityRef] | None = None
+                          ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+        return await self._write(lambda c: outbox.claim(c, owner, now, lease, limit, platforms,
+                                                        communities))
+
+    async def start_sending(self, owner: str, ids: Sequence[int], now: datetime,
+                            lease: timedelta) -> set[int]:
+        return await self._write(lambda c: outbox.start_sending(c, owner, ids, now, lease))
+
+    async def finish_posts(self, owner: str, results: Sequence[PostResult]) -> None:
+        await self._write(lambda c: outbox.finish(c, owner, results))
+
+    async def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
+        return await self._write(lambda c: outbox.renew(c, owner, now, lease))
+
+    async def release_posts(self, owner: str) -> int:
+        return await self._write(lambda c: outbox.release(c, owner))
+
+    async def last_posts(self, community: CommunityRef) -> list[OutboxItem]:
+        return await self._read(lambda c: outbox.latest(c, community,
+                                                        (PostKind.CHECKIN, PostKind.RECAP)))
 
 
 def _removed(j: Any) -> Removed | None:
@@ -974,11 +988,6 @@ def _removed(j: Any) -> Removed | None:
         return None
     kind, ask, outcome = j
     return Removed(EntryKind(kind), ask, Outcome(outcome) if outcome else None)
-
-
-def _community(key: str) -> CommunityRef:
-    platform, _, ident = key.partition(":")
-    return CommunityRef(Platform(platform), ident)
 
 
 def _schedule(row: sqlite3.Row) -> Schedule:

@@ -14,7 +14,7 @@ from bot.ids import Platform
 
 ALL_VARIABLES = {
     Settings: {"DATABASE_URL", "DEFAULT_TIMEZONE", "LOG_LEVEL", "CHECKIN_GRACE_MINUTES",
-               "MAX_LOGS_PER_HOUR"},
+               "MAX_LOGS_PER_HOUR", "OUTBOX_LEASE_SECONDS"},
     SlackSettings: {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE",
                     "SLACK_HTTP_PORT", "SLACK_API_URL"},
     DiscordSettings: {"DISCORD_TOKEN", "DISCORD_GUILD_IDS", "DISCORD_API_URL",
@@ -50,6 +50,7 @@ def test_each_class_declares_only_its_own_variables(cls):
     ("SLACK_BOT_TOKEN", "xoxb-has spaces"), ("SLACK_APP_TOKEN", 'xapp-"quoted"'),
     ("SLACK_MODE", "carrier-pigeon"), ("SLACK_HTTP_PORT", "99999"), ("DISCORD_GUILD_IDS", "12,abc"),
     ("CHECKIN_GRACE_MINUTES", "-5"), ("MAX_LOGS_PER_HOUR", "zero"),
+    ("OUTBOX_LEASE_SECONDS", "2"), ("OUTBOX_LEASE_SECONDS", "600"),
 ])
 def test_a_bad_value_names_the_variable(monkeypatch, var, value):
     monkeypatch.setenv(var, value)

@@ -8,11 +8,11 @@ Discord refuse, and a refusal nobody announced fails the test. Each platform bri
 reader of what its channel, or a member's DM, shows (the fakes' channel model; the terminal's
 text), so the tests below are written once:
 
-- ``post()`` of a check-in returns True and the channel shows it once;
+- ``post()`` of a check-in is a SENT ``Delivery`` and the channel shows it once;
 - ``dm()`` reaches the member, and only them;
 - a post naming many members stays within the platform's limits;
 - member text in a reply shows as typed and is never live (no mention, no masked link);
-- a channel that is gone, or a member who can't be reached, is False without raising, and the
+- a channel that is gone, or a member who can't be reached, FAILED (with why) without raising, and the
   next post goes out;
 - ``limits`` is a ``PostingLimits``;
 - images and attachments arrive, in a channel and in a DM.
@@ -36,7 +36,7 @@ from adapters.console import Console, ConsolePoster
 from adapters.discord.client import DiscordAdapter
 from adapters.slack.app import SlackAdapter
 from bot.ids import CommunityRef, MemberRef, Platform
-from bot.ports import Poster, PostingLimits
+from bot.ports import DeliveryStatus, Poster, PostingLimits
 from bot.reply import (
     Action,
     Attachment,
@@ -353,7 +353,7 @@ def checkin(h: Harness) -> Reply:
 
 
 async def test_a_checkin_is_posted_and_the_channel_shows_it_once(harness: Harness):
-    assert await harness.poster.post(harness.community, harness.channel, checkin(harness)) is True
+    assert (await harness.poster.post(harness.community, harness.channel, checkin(harness))).ok
     [shown] = harness.channel_view()
     assert "Daily check-in" in shown.text
     assert f"Yesterday {harness.mention_form('ana')} made 3 asks. Who's next?" in shown.text
@@ -364,7 +364,7 @@ async def test_a_checkin_is_posted_and_the_channel_shows_it_once(harness: Harnes
 async def test_a_dm_reaches_the_member_and_no_one_else(harness: Harness):
     reply = Reply((Heading("How did your ask go?"), Text.of(Strong("ask Lee for an intro")),
                    Buttons((Button("Rejected", Action("resolve", "c1:r")),))))
-    assert await harness.poster.dm(harness.community, harness.member("ana"), reply) is True
+    assert (await harness.poster.dm(harness.community, harness.member("ana"), reply)).ok
     [shown] = harness.dm_view("ana")
     assert "How did your ask go?" in shown.text and "ask Lee for an intro" in shown.text
     assert "Rejected" in shown.text
@@ -375,7 +375,7 @@ async def test_a_dm_reaches_the_member_and_no_one_else(harness: Harness):
 async def test_a_private_reply_posted_to_a_channel_is_shown_to_everyone(harness: Harness):
     """A scheduled post has no one to be private to: the whole channel sees it."""
     reply = Reply((Text.of("Just for the channel"),), Visibility.PRIVATE)
-    assert await harness.poster.post(harness.community, harness.channel, reply) is True
+    assert (await harness.poster.post(harness.community, harness.channel, reply)).ok
     [shown] = harness.channel_view()
     assert "Just for the channel" in shown.text
 
@@ -395,7 +395,7 @@ async def test_a_post_naming_many_members_stays_within_the_limits(harness: Harne
     blocks += [Context.of("Who's next?"), Buttons((Button("Cheer", Action("cheer", "7")),))]
     reply = Reply(tuple(blocks))
 
-    assert await harness.poster.post(harness.community, harness.channel, reply) is True
+    assert (await harness.poster.post(harness.community, harness.channel, reply)).ok
     [shown] = harness.channel_view()
     assert "Check-in · Thursday 26 Nov" in shown.text
     # A line too long is shortened, not dropped: it still starts with the first member named.
@@ -416,7 +416,7 @@ async def test_member_text_shows_as_typed_and_is_never_live(harness: Harness):
         Text.of(Strong(MASKED), " and ", SLACK_LINK),
         Fields((("Who", "[claim](https://evil.example/z) @here"),)),
     ))
-    assert await harness.poster.post(harness.community, harness.channel, reply) is True
+    assert (await harness.poster.post(harness.community, harness.channel, reply)).ok
     [shown] = harness.channel_view()
     for typed in (HOSTILE, MASKED, SLACK_LINK, "[claim](https://evil.example/z) @here"):
         assert typed in shown.text, typed
@@ -432,13 +432,13 @@ GONE = [("slack", "channel_not_found"), ("slack", "not_in_channel"), ("slack", "
 
 @pytest.mark.parametrize(("harness", "failure"), GONE, indirect=["harness"],
                          ids=[f"{p}-{f}" for p, f in GONE])
-async def test_a_channel_that_is_gone_is_false_without_raising(harness: Harness, failure: str):
+async def test_a_channel_that_is_gone_fails_with_a_reason_without_raising(harness: Harness, failure: str):
     harness.make_gone(failure)
-    assert await harness.poster.post(harness.community, harness.gone_channel,
-                                     checkin(harness)) is False
+    refused = await harness.poster.post(harness.community, harness.gone_channel, checkin(harness))
+    assert refused.status is DeliveryStatus.FAILED and refused.reason  # retrying can't fix it
     assert harness.channel_view(harness.gone_channel) == []
     # The poster carries on: the next post goes out.
-    assert await harness.poster.post(harness.community, harness.channel, checkin(harness)) is True
+    assert (await harness.poster.post(harness.community, harness.channel, checkin(harness))).ok
     assert len(harness.channel_view()) == 1
 
 
@@ -449,14 +449,14 @@ UNREACHABLE = [("slack", "conversations.open:user_not_found"),
 
 @pytest.mark.parametrize(("harness", "failure"), UNREACHABLE, indirect=["harness"],
                          ids=[f"{p}-{f.split(':')[-1]}" for p, f in UNREACHABLE])
-async def test_a_member_who_cant_be_reached_is_false_without_raising(harness: Harness,
+async def test_a_member_who_cant_be_reached_fails_with_a_reason_without_raising(harness: Harness,
                                                                      failure: str):
     harness.make_unreachable(failure)
-    assert await harness.poster.dm(harness.community, harness.member("ana"),
-                                   checkin(harness)) is False
+    refused = await harness.poster.dm(harness.community, harness.member("ana"), checkin(harness))
+    assert refused.status is DeliveryStatus.FAILED and refused.reason
     assert harness.dm_view("ana") == []
-    assert await harness.poster.dm(harness.community, harness.member("ana"),
-                                   checkin(harness)) is True
+    assert (await harness.poster.dm(harness.community, harness.member("ana"),
+                                    checkin(harness))).ok
     assert len(harness.dm_view("ana")) == 1
 
 
@@ -471,10 +471,10 @@ async def test_images_and_attachments_arrive(harness: Harness, where: str):
     reply = Reply((Text.of("The week in asks"), Image(PNG, "week.png", "a chart of the week")),
                   attachments=(Attachment("asks.csv", CSV, "text/csv"),))
     if where == "channel":
-        assert await harness.poster.post(harness.community, harness.channel, reply) is True
+        assert (await harness.poster.post(harness.community, harness.channel, reply)).ok
         [shown] = harness.channel_view()
     else:
-        assert await harness.poster.dm(harness.community, harness.member("ana"), reply) is True
+        assert (await harness.poster.dm(harness.community, harness.member("ana"), reply)).ok
         [shown] = harness.dm_view("ana")
     assert "The week in asks" in shown.text
     assert sorted(shown.files) == ["asks.csv", "week.png"]

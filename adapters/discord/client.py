@@ -94,7 +94,8 @@ class DiscordAdapter:
         self.ready_timeout = ready_timeout
         self.guild_ready_timeout = guild_ready_timeout
         self.client: WhosNextClient | None = None
-        self.poster = DiscordPoster(lambda: self.client)
+        # The core's clock: the poster measures an outbox item's first try on it.
+        self.poster = DiscordPoster(lambda: self.client, clock=app.deps.clock)
         self._runner: asyncio.Task[None] | None = None
         self._routing: routing.Routing | None = None
         self._busy: set[asyncio.Task[Any]] = set()  # interactions being answered

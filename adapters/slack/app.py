@@ -103,6 +103,8 @@ class SlackAdapter:
         self._retry_handlers: list[AsyncRetryHandler] = retry_handlers(sleep)
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                      retry_handlers=self._retry_handlers)
+        # The outbox's posts go through the poster's own copy of this client, without retries:
+        # the outbox decides them (the retry handlers here would re-send a dropped post).
         self.poster = SlackPoster(self.client)
         # For calls made while an ack is pending: no waiting out a rate limit's Retry-After.
         self._quick_client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,

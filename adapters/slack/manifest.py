@@ -21,7 +21,19 @@ BOT_SCOPES = (
     "im:write",            # open a DM for follow-ups (conversations.open)
     "users:read",          # admin or owner? (users.info)
     "files:write",         # charts and /export files
+    "channels:history",    # did an uncertain post land? (conversations.history, public channels)
+    "groups:history",      # ... in private channels
+    "im:history",          # ... in a follow-up DM
 )
+"""The bot's scopes. The three history scopes keep scheduled posts to at most once: when a
+try at a post times out or loses its connection after sending, Slack may have it or not, and
+the next try first looks for it in the conversation's history (by the message metadata
+carrying its outbox key) before posting again. Where the bot can't read that history (a scope
+missing, or a channel it posts in through ``chat:write.public`` without being a member: a bot
+token reads only conversations it is in), it can't tell, so it doesn't post again: that post is
+recorded as failed in /checkin show, with the reason (invite the bot, or add the scope and
+reinstall), instead of risking a second one in the channel. Posts whose try Slack answered
+are not affected."""
 
 # Slack refuses a manifest whose URLs do not start with http(s):// or are longer than this
 # (3000 for a slash command url, 3500 for interactivity).

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.checkin_posts import daily_post, weekly_recap
 from bot.commands import OptionError
 from bot.handlers import Deps, Options
 from bot.invocation import Invocation
-from bot.models import PostKind, Schedule
+from bot.models import OutboxItem, OutboxState, PostKind, Schedule
 from bot.reply import Block, Context, Heading, Reply, Strong, Text, private_reply
 from bot.schedules import (
     EVERY_DAY,
@@ -125,9 +125,33 @@ async def _show(deps: Deps, inv: Invocation) -> Reply:
     if not schedule.enabled:
         return private_reply(Text.of("Check-ins are off. Last setting: ", describe(schedule, here)),
                              Context.of("Turn them back on with /checkin set."))
+    posts = await deps.repo.last_posts(inv.caller.community)
     return private_reply(Heading("Check-ins"), Text.of(describe(schedule, here)),
                          *next_lines(schedule, deps.now()),
+                         *[Text.of(line) for line in last_post_lines(posts, schedule)],
                          Context.of("/checkin preview shows what today's would look like."))
+
+
+def last_post_lines(posts: list[OutboxItem], schedule: Schedule) -> list[str]:
+    """What became of the latest check-in and recap: when it went out, or why it didn't."""
+    zone = ZoneInfo(schedule.timezone)
+    lines = []
+    for post in posts:
+        what = "check-in" if post.kind == PostKind.CHECKIN else "recap"
+        day = date.fromisoformat(post.subject)
+        of = f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
+        if post.state == OutboxState.SENT and post.finished_at is not None:
+            lines.append(f"Last {what} ({of}) went out at "
+                         f"{describe_when(post.finished_at, zone)}.")
+        elif post.state == OutboxState.MISSED:
+            lines.append(f"The {what} of {of} didn't go out: {post.reason or 'no reason given'}."
+                         + (" I tried until the grace window closed." if post.tries > 1 else ""))
+        elif post.state == OutboxState.DUE and post.tries and post.next_try_at is not None:
+            lines.append(f"The {what} of {of} is on its way: {post.reason or 'a hiccup'}. I'll "
+                         f"try again at {post.next_try_at.astimezone(zone).strftime('%H:%M')}.")
+        else:
+            lines.append(f"The {what} of {of} is going out now.")
+    return lines
 
 
 async def _preview(deps: Deps, inv: Invocation) -> Reply:

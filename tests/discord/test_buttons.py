@@ -101,8 +101,8 @@ async def test_a_cheer_in_a_dm_keeps_the_servers_button(bot, fake: FakeDiscord):
     celebration = await log_rejection(fake)
     attempt_id = int(button(celebration, "Cheer").rsplit(":", 1)[1])
     ben = MemberRef(Platform.DISCORD, str(BEN))
-    assert await bot.poster.dm(COMMUNITY, ben, Reply((Text.of("Ana got a no"),
-                                                      Buttons((cheer_button(attempt_id),)))))
+    assert (await bot.poster.dm(COMMUNITY, ben, Reply((Text.of("Ana got a no"),
+                                                       Buttons((cheer_button(attempt_id),)))))).ok
     (message,) = [m for m in fake.messages.values()
                   if m["channel_id"] == fake.dm_channels[str(BEN)]]
     dm_id = f"wn.{GUILD_ID}:cheer:{attempt_id}"
@@ -185,7 +185,7 @@ async def test_a_button_in_a_dm_knows_its_server(bot, fake: FakeDiscord, repo):
     commitments, _ = await repo.open_items(COMMUNITY, ANA_REF)
     (commitment,) = commitments
     reply = Reply((Text.of("How did it go?"), resolve_buttons("c", commitment.id, waiting=False)))
-    assert await bot.poster.dm(COMMUNITY, ANA_REF, reply)
+    assert (await bot.poster.dm(COMMUNITY, ANA_REF, reply)).ok
     (opened,) = fake.find("POST", "/users/@me/channels")
     dm_channel = fake.dm_channels[str(ANA)]
     (message,) = [m for m in fake.messages.values() if m["channel_id"] == dm_channel]

@@ -4,6 +4,7 @@ real adapter held to all of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -431,6 +432,136 @@ async def test_a_nonce_with_enforce_nonce_posts_once(direct, http):
     body = {"content": "check-in", "nonce": "123", "enforce_nonce": True}
     (_, first), (_, second) = await post(http, direct, body), await post(http, direct, body)
     assert first["id"] == second["id"] and len(direct.messages) == 1
+    assert first["nonce"] == "123" == second["nonce"]
+
+
+@pytest.mark.parametrize("nonce, ok", [
+    ("x" * 25, True), ("x" * 26, False), (12345678901234567890 // 10, True), ("", True),
+    (2**63, False), (1.5, False), (True, False), ([1], False), ({"n": 1}, False)])
+async def test_a_nonce_is_an_integer_or_a_string_of_at_most_25(direct, http, nonce, ok):
+    status, answer = await post(http, direct, {"content": "x", "nonce": nonce})
+    if ok:
+        assert status == 200 and answer["nonce"] == nonce  # echoed in the message
+    else:
+        assert status == 400 and answer["code"] == FORM and errors_at(answer, "nonce")
+
+
+async def test_enforce_nonce_is_a_boolean(direct, http):
+    status, answer = await post(http, direct, {"content": "x", "nonce": "1", "enforce_nonce": "yes"})
+    assert status == 400 and errors_at(answer, "enforce_nonce") == ["BOOLEAN_TYPE_CONVERT"]
+
+
+async def test_an_enforced_nonce_is_the_senders_across_channels_for_the_window(direct, http):
+    """Discord dedupes "for the same sender within a few minutes": not per channel."""
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    direct.clock = lambda: now
+    body = {"content": "check-in", "nonce": "k1", "enforce_nonce": True}
+    _, first = await post(http, direct, body)
+    elsewhere = CHANNEL_ID + 5
+    status, again = await send(http, direct, "POST", f"/channels/{elsewhere}/messages", body)
+    assert status == 200 and again["id"] == first["id"] and again["channel_id"] == str(CHANNEL_ID)
+    assert direct.channel_view(elsewhere) == []
+    now += direct.nonce_window - timedelta(seconds=1)
+    assert (await post(http, direct, body))[1]["id"] == first["id"]
+    now += timedelta(seconds=1)  # the window is over: a new message
+    _, later = await post(http, direct, body)
+    assert later["id"] != first["id"] and direct.channel_view(CHANNEL_ID) == ["check-in"] * 2
+
+
+async def test_the_nonce_window_can_be_set(fake: FakeDiscord, http):
+    assert fake.nonce_window == timedelta(minutes=5)
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    fake.clock = lambda: now
+    fake.nonce_window = timedelta(seconds=10)
+    body = {"content": "x", "nonce": "k", "enforce_nonce": True}
+    _, first = await post(http, fake, body)
+    now += timedelta(seconds=10)
+    assert (await post(http, fake, body))[1]["id"] != first["id"]
+
+
+async def test_a_nonce_dedupes_only_when_enforced_and_only_the_same_value(direct, http):
+    for body in ({"content": "x", "nonce": "7"}, {"content": "x", "nonce": "7"},
+                 {"content": "x", "nonce": "8", "enforce_nonce": True},
+                 {"content": "x", "nonce": 8, "enforce_nonce": True}):  # 8 is not "8"
+        await post(http, direct, body)
+    assert len(direct.messages) == 4
+
+
+async def test_a_repeat_of_a_deleted_messages_nonce_is_unknown_message(direct, http):
+    """What Discord answers (discord/discord-api-docs#6647): the first copy went out and was
+    deleted; the repeat doesn't bring it back."""
+    body = {"content": "x", "nonce": "k", "enforce_nonce": True}
+    _, first = await post(http, direct, body)
+    await send(http, direct, "DELETE", f"/channels/{CHANNEL_ID}/messages/{first['id']}")
+    status, answer = await post(http, direct, body)
+    assert (status, answer["code"]) == (404, 10008) and direct.messages == {}
+
+
+async def test_channels_and_dms_refuse_like_discord(direct, http):
+    direct.allow_refusals(50013, 50001, 10003, 50007)
+    gone, hidden, muted = CHANNEL_ID + 1, CHANNEL_ID + 2, CHANNEL_ID + 3
+    direct.delete_channel(gone)
+    direct.deny(hidden, code=50001)
+    direct.deny(muted)
+    for channel, expected in ((gone, (404, 10003)), (hidden, (403, 50001)), (muted, (403, 50013))):
+        status, answer = await send(http, direct, "POST", f"/channels/{channel}/messages",
+                                    {"content": "x"})
+        assert (status, answer["code"]) == expected
+    direct.close_dms(ANA)
+    status, dm = await send(http, direct, "POST", "/users/@me/channels", {"recipient_id": ANA})
+    assert status == 200  # opening the DM still works
+    status, answer = await send(http, direct, "POST", f"/channels/{dm['id']}/messages",
+                                {"content": "x"})
+    assert (status, answer["code"]) == (403, 50007) and direct.messages == {}
+
+
+# -- faults on demand -------------------------------------------------------------------------
+
+async def test_drop_after_makes_the_message_and_never_answers(fake: FakeDiscord, http):
+    fake.drop_after("POST", r"/channels/\d+/messages")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await post(http, fake, {"content": "made"})
+    (call,) = fake.calls
+    assert call.dropped and call.handled and fake.channel_view(CHANNEL_ID) == ["made"]
+    assert (await post(http, fake, {"content": "next"}))[0] == 200  # once only
+
+
+async def test_fail_after_makes_the_message_and_answers_the_error(fake: FakeDiscord, http):
+    fake.fail_after("POST", r"/channels/\d+/messages", 502)
+    status, _ = await post(http, fake, {"content": "made"})
+    assert status == 502 and fake.channel_view(CHANNEL_ID) == ["made"]
+
+
+async def test_fail_next_answers_instead_of_handling(fake: FakeDiscord, http):
+    fake.fail_next("POST", r"/channels/\d+/messages", 500)
+    assert (await post(http, fake, {"content": "lost"}))[0] == 500
+    assert fake.channel_view(CHANNEL_ID) == []
+
+
+@pytest.mark.parametrize("handle_first", [True, False])
+async def test_delay_next_answers_late(fake: FakeDiscord, http, handle_first):
+    fake.delay_next("POST", r"/channels/\d+/messages", 0.3, handle_first=handle_first)
+    answer = asyncio.create_task(post(http, fake, {"content": "late"}))
+    await fake.wait_for("POST", r"/channels/\d+/messages")
+    await asyncio.sleep(0.1)  # the fake is holding the request (handled, or not yet)
+    assert not answer.done()
+    assert fake.channel_view(CHANNEL_ID) == (["late"] if handle_first else [])
+    assert (await answer)[0] == 200 and fake.channel_view(CHANNEL_ID) == ["late"]
+
+
+async def test_rate_limits_look_like_discords(fake: FakeDiscord, http):
+    path = r"/channels/\d+/messages"
+    fake.rate_limit_next("POST", path, retry_after=1.5)
+    fake.rate_limit_next("POST", path, retry_after=2, via=False)
+    url = fake.api_url + f"/channels/{CHANNEL_ID}/messages"
+    async with http.post(url, json={"content": "x"}) as limited:
+        assert limited.status == 429 and limited.headers["Retry-After"] == "2"
+        assert limited.headers["Via"] and limited.headers["X-RateLimit-Scope"] == "user"
+        assert (await limited.json())["retry_after"] == 1.5
+    async with http.post(url, json={"content": "x"}) as banned:
+        assert banned.status == 429 and "Via" not in banned.headers
+        assert banned.headers["Retry-After"] == "2" and "1015" in await banned.text()
+    assert fake.channel_view(CHANNEL_ID) == []
 
 
 async def test_opening_a_dm(direct, http):

@@ -167,7 +167,7 @@ async def test_adapters_at_the_same_place_share_it_until_the_last_stops(
     second = await start_bot()  # another "process" on the same Discord (as test_checkins does)
     await first.stop()
     assert routing.Endpoints(fake.api_url, fake.gateway_url).in_force()
-    assert await second.poster.post(COMMUNITY, str(fake.channel_id), NOTE) is True
+    assert (await second.poster.post(COMMUNITY, str(fake.channel_id), NOTE)).ok
     assert fake.find("POST", f"/channels/{fake.channel_id}/messages")
     await second.stop()
     assert at_discord_py_defaults() and not isinstance(Route.BASE, routing.HeldAPI)

@@ -26,6 +26,25 @@ commands). ``channel_view(channel)`` is what every member of the channel reads, 
 "<member> used /<command>" line Discord puts over a public command response (never the options
 typed), content, embed texts, button labels, attachment names. Ephemeral messages (flag 64)
 show only in ``seen_by(user, channel)``, to the member whose interaction they answer.
+
+Channels and DMs refuse what Discord refuses: ``delete_channel(id)`` (404 Unknown Channel),
+``deny(id, code)`` (403 Missing Permissions 50013, or Missing Access 50001), ``close_dms(user)``
+(403 Cannot send messages to this user, 50007, on a post to their DM channel).
+
+Nonces (docs "Create Message"; changelog 2024-02-12 "Enforced Nonces on Create Message
+Endpoint"). ``nonce`` is checked like Discord (an integer, or a string of at most 25
+characters) and echoed in the message. With ``enforce_nonce: true``, a second create by the same
+author (the bot: Discord scopes it to the sender, not the channel) with the same nonce within
+``nonce_window`` (5 minutes unless set; on ``clock``) creates nothing and answers 200 with the
+earlier message, or 404 Unknown Message if that message has been deleted since (what Discord
+does, discord/discord-api-docs#6647). Only nonces sent with ``enforce_nonce`` are remembered,
+and ``5`` and ``"5"`` are different nonces: the stricter reading where Discord says nothing.
+
+Faults on demand. ``fail_next`` and ``rate_limit_next`` answer the next matching request
+*instead of* handling it (a 5xx, a 429 the way Discord's edge sends it, or a Cloudflare ban
+with ``via=False``). ``drop_after``, ``fail_after`` and ``delay_next`` let the request be
+handled in full (the message *is* created and visible) and then close the connection without
+an answer, answer an error status, or answer late.
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ import asyncio
 import base64
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +88,12 @@ ALREADY_ACKNOWLEDGED = (400, {"code": 40060, "message": "Interaction has already
 UNKNOWN_WEBHOOK = (404, {"code": 10015, "message": "Unknown Webhook"})
 INVALID_WEBHOOK_TOKEN = (401, {"code": 50027, "message": "Invalid Webhook Token"})
 UNKNOWN_MESSAGE = (404, {"code": 10008, "message": "Unknown Message"})
+UNKNOWN_CHANNEL = (404, {"code": 10003, "message": "Unknown Channel"})
+MISSING_ACCESS = (403, {"code": 50001, "message": "Missing Access"})
+CANNOT_DM = (403, {"code": 50007, "message": "Cannot send messages to this user"})
+MISSING_PERMISSIONS = (403, {"code": 50013, "message": "Missing Permissions"})
+# docs "Create Message": enforce_nonce dedupes "in the past few minutes"; the fake's default.
+NONCE_WINDOW = timedelta(minutes=5)
 
 
 @dataclass
@@ -81,6 +107,8 @@ class Call:
     status: int = 200
     error: dict[str, Any] | None = None  # the body of a refusal by Discord's rules
     problems: list[str] = field(default_factory=list)  # ...and what was wrong, readably
+    handled: bool = False  # the fake has acted on it (``status`` is its answer from then on)
+    dropped: bool = False  # handled, then the connection closed without an answer (drop_after)
 
 
 @dataclass
@@ -90,6 +118,20 @@ class Failure:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+
+
+@dataclass
+class Fault:
+    """What happens to a matching request that the fake does handle: ``drop`` the connection
+    after, answer ``status`` instead of the real answer, or ``delay`` it by ``seconds``."""
+
+    method: str
+    pattern: re.Pattern[str]
+    kind: str  # "drop" | "status" | "delay"
+    seconds: float = 0.0
+    status: int = 0
+    body: dict[str, Any] = field(default_factory=dict)
+    handle_first: bool = True  # delay: handle, then wait (False: wait, then handle)
 
 
 @dataclass
@@ -168,7 +210,7 @@ def message_texts(message: dict[str, Any]) -> list[str]:
 
 class FakeDiscord:
     def __init__(self, *, bot_id: int = BOT_ID, guild_ids: tuple[int, ...] = (GUILD_ID,),
-                 channel_id: int = CHANNEL_ID):
+                 channel_id: int = CHANNEL_ID, nonce_window: timedelta = NONCE_WINDOW):
         self.bot_id = bot_id
         self.application_id = bot_id
         self.guild_ids = guild_ids
@@ -186,9 +228,16 @@ class FakeDiscord:
         self.dm_channels: dict[str, str] = {}  # user id → DM channel id
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._timeline: list[dict[str, Any]] = []  # messages still there, oldest first
-        self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        # How long an enforced nonce is remembered (measured on ``clock``); a test may set it.
+        self.nonce_window = nonce_window
+        self.deleted_channels: set[str] = set()
+        self.denied_channels: dict[str, int] = {}  # channel id → 50013 or 50001
+        self.closed_dms: set[str] = set()  # user ids whose DMs are closed to the bot
+        # (author id, nonce) → (message id, when it was created)
+        self._nonces: dict[tuple[str, int | str], tuple[str, datetime]] = {}
         self._allowed_refusals: set[int] = set()
         self._failures: list[Failure] = []
+        self._faults: list[Fault] = []
         self._sockets: list[_Session] = []
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -212,8 +261,9 @@ class FakeDiscord:
     async def close(self) -> None:
         for session in list(self._sockets):
             await session.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._runner is not None:  # closing twice is fine (a test may close it early)
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
 
     @property
     def api_url(self) -> str:
@@ -241,12 +291,57 @@ class FakeDiscord:
         body = {"message": message or f"{status}", "code": code}
         self._failures.append(Failure(method, re.compile(path), status, body, {}))
 
-    def rate_limit_next(self, method: str, path: str, retry_after: float = 0.05) -> None:
-        """A 429 the way Discord's edge sends it (``Via``), which discord.py waits out."""
-        body = {"message": "You are being rate limited.", "retry_after": retry_after,
-                "global": False}
-        self._failures.append(Failure(method, re.compile(path), 429, body,
-                                      {"Via": "1.1 google", "X-RateLimit-Scope": "user"}))
+    def rate_limit_next(self, method: str, path: str, retry_after: float = 0.05, *,
+                        times: int = 1, via: bool = True) -> None:
+        """The next ``times`` matching requests get a 429 the way Discord's edge sends it
+        (docs "Rate Limits": ``retry_after`` in the body, ``Retry-After`` in whole seconds,
+        ``X-RateLimit-Scope``; ``Via``, which makes discord.py wait it out and try again, up
+        to 5 tries in all). ``via=False``: a Cloudflare ban instead (no ``Via``, a text body),
+        which discord.py raises at once."""
+        headers = {"Retry-After": str(math.ceil(retry_after))}
+        if via:
+            body = {"message": "You are being rate limited.", "retry_after": retry_after,
+                    "global": False}
+            headers.update({"Via": "1.1 google", "X-RateLimit-Scope": "user"})
+        else:
+            body = {}  # answered as text: "error code: 1015"
+        for _ in range(times):
+            self._failures.append(Failure(method, re.compile(path), 429, body, headers))
+
+    def drop_after(self, method: str, path: str) -> None:
+        """The next matching request is handled in full (a message it creates is there for
+        everyone) and then the connection closes without an answer."""
+        self._faults.append(Fault(method, re.compile(path), "drop"))
+
+    def fail_after(self, method: str, path: str, status: int = 500, *, message: str = "",
+                   code: int = 0) -> None:
+        """The next matching request is handled in full, then answered with ``status`` (a 5xx
+        from Discord's edge after the write went through)."""
+        body = {"message": message or f"{status}", "code": code}
+        self._faults.append(Fault(method, re.compile(path), "status", status=status, body=body))
+
+    def delay_next(self, method: str, path: str, seconds: float, *,
+                   handle_first: bool = True) -> None:
+        """The next matching request is answered ``seconds`` late: handled first (the message
+        is there while the client waits), or with ``handle_first=False`` handled only after
+        the wait (a write that lands after the client gave up)."""
+        self._faults.append(Fault(method, re.compile(path), "delay", seconds=seconds,
+                                  handle_first=handle_first))
+
+    def delete_channel(self, channel_id: int | str) -> None:
+        """The channel is gone: posting there is 404 Unknown Channel (10003)."""
+        self.deleted_channels.add(str(channel_id))
+
+    def deny(self, channel_id: int | str, code: int = MISSING_PERMISSIONS[1]["code"]) -> None:
+        """The bot may not post in the channel: 403 Missing Permissions (50013, it can see the
+        channel but lacks Send Messages) or Missing Access (50001, it can't see it)."""
+        assert code in (MISSING_PERMISSIONS[1]["code"], MISSING_ACCESS[1]["code"]), code
+        self.denied_channels[str(channel_id)] = code
+
+    def close_dms(self, user_id: int | str) -> None:
+        """The member doesn't take DMs from the bot: opening the DM works (as on Discord), a
+        message to it is 403 Cannot send messages to this user (50007)."""
+        self.closed_dms.add(str(user_id))
 
     def allow_refusals(self, *codes: int) -> None:
         """This test expects Discord to refuse with these JSON codes (50035, 10062, ...)."""
@@ -338,22 +433,55 @@ class FakeDiscord:
         body, files = await self._body(request)
         call = Call(request.method, path, dict(request.query), body, files, dict(request.headers))
         self.calls.append(call)
+        failure = self._take(self._failures, request.method, path)
+        if failure is not None:  # answered instead of handled
+            call.status, call.handled = failure.status, True
+            await self._notify()
+            if failure.status == 429 and "Via" not in failure.headers:
+                return web.Response(status=429, text="error code: 1015", headers=failure.headers)
+            return _json(failure.body, failure.status, failure.headers)
+        fault = self._take(self._faults, request.method, path)
+        if fault is not None and fault.kind == "delay" and not fault.handle_first:
+            await self._notify()  # it has arrived (``handled`` still False)
+            await asyncio.sleep(fault.seconds)
         try:
-            for failure in self._failures:
-                if failure.method == request.method and failure.pattern.fullmatch(path):
-                    self._failures.remove(failure)
-                    call.status = failure.status
-                    return _json(failure.body, failure.status, failure.headers)
-            try:
-                response = self._route(call)
-            except _Refusal as refusal:
-                call.status, call.error, call.problems = refusal.status, refusal.body, refusal.lines
-                self.refusals.append(call)
-                return _json(refusal.body, refusal.status)
-            call.status = response.status
-            return response
+            response = self._answer(call)
         finally:
             await self._notify()
+        if fault is None:
+            return response
+        if fault.kind == "delay":
+            if fault.handle_first:
+                await asyncio.sleep(fault.seconds)
+            return response
+        if fault.kind == "status":
+            call.status = fault.status
+            return _json(fault.body, fault.status)
+        # "drop": the work is done and stays done; the client never hears of it.
+        call.dropped = True
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    @staticmethod
+    def _take(pending: list[Any], method: str, path: str) -> Any:
+        """The first of ``pending`` (failures or faults) matching the request, removed."""
+        for item in pending:
+            if item.method == method and item.pattern.fullmatch(path):
+                pending.remove(item)
+                return item
+        return None
+
+    def _answer(self, call: Call) -> web.Response:
+        call.handled = True
+        try:
+            response = self._route(call)
+        except _Refusal as refusal:
+            call.status, call.error, call.problems = refusal.status, refusal.body, refusal.lines
+            self.refusals.append(call)
+            return _json(refusal.body, refusal.status)
+        call.status = response.status
+        return response
 
     @staticmethod
     async def _body(request: web.Request) -> tuple[Any, list[str]]:
@@ -514,18 +642,32 @@ class FakeDiscord:
         return _json(message)
 
     def _channel_post(self, channel: str, body: Any, files: list[str]) -> web.Response:
+        if channel in self.deleted_channels:
+            raise _Refusal(*UNKNOWN_CHANNEL)
+        if channel in self.denied_channels:
+            raise _Refusal(*(MISSING_ACCESS if self.denied_channels[channel] == 50001
+                             else MISSING_PERMISSIONS))
+        if any(self.dm_channels.get(user) == channel for user in self.closed_dms):
+            raise _Refusal(*CANNOT_DM)
         _check(rules.check_message(body, "create", len(files)))
         if rules.is_empty(body, len(files)):
             _check_empty()
         nonce = body.get("nonce")
-        # docs "Create Message": with enforce_nonce, the same nonce returns the earlier message.
-        if nonce is not None and body.get("enforce_nonce") and (channel, str(nonce)) in self._nonces:
-            return _json(self._nonces[(channel, str(nonce))])
+        enforced = nonce is not None and body.get("enforce_nonce") is True
+        # docs "Create Message": with enforce_nonce, the same author's same nonce within a few
+        # minutes returns the earlier message (a deleted one: Unknown Message) and creates none.
+        key = (str(self.bot_id), nonce)
+        earlier = self._nonces.get(key) if enforced else None
+        if earlier is not None and self.clock() - earlier[1] < self.nonce_window:
+            message = self.messages.get(earlier[0])
+            if message is None:
+                raise _Refusal(*UNKNOWN_MESSAGE)
+            return _json(message)
         msg = self._new_message(channel, body, files, None, flags=body.get("flags") or 0)
         if nonce is not None:
             msg["nonce"] = nonce
-            if body.get("enforce_nonce"):
-                self._nonces[(channel, str(nonce))] = msg
+        if enforced:
+            self._nonces[key] = (msg["id"], self.clock())
         return _json(msg)
 
     # Stored messages ------------------------------------------------------------------------

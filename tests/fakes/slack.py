@@ -4,19 +4,44 @@ channel shows.
 
 Recording. It records every Web API call (``calls``, ``calls_to(method)``), every response_url
 POST (``responses``, ``responses_to(key)``), uploaded bytes (``uploads``) and Socket Mode acks
-(``acks``). It can fail a method with a Slack error or a 429 (``fail``, ``rate_limit_once``),
-answer slowly (``delay``), and push Socket Mode envelopes (``send_envelope``, ``wait_for_ack``).
-Waiting is event-driven (``wait_for``), never a sleep.
+(``acks``). It can fail a method with a Slack error, an HTTP 5xx (a JSON body, or ``raw`` text
+as a load balancer sends it) or a 429 with Retry-After (``fail``, ``rate_limit_once``), answer
+slowly (``delay``: before handling the request, or with ``after=True`` once it is handled, so a
+client that gives up first leaves the post made), handle a request fully and then drop the
+connection without answering (``drop_after``: the post IS made and shows; the client sees the
+connection close), have a member or another app post (``say``), and push Socket Mode
+envelopes (``send_envelope``, ``wait_for_ack``).
+Waiting is event-driven (``wait_for``), never a sleep; ``stop()`` cuts every delay short.
+
+The workspace. The bot token holds ``scopes`` (``DEFAULT_BOT_SCOPES``: the manifest's;
+``revoke_scope`` / ``grant_scope``); a method whose scope it lacks is refused ``missing_scope``
+with ``needed`` and ``provided``, as Slack does. The bot is a member of the channels in
+``bot_channels`` (``invite_bot`` / ``remove_bot``) and of every DM it opened with
+``conversations.open``; ``private_channels`` (``make_private``, and any ``G...`` id) are
+private. ``chat.postMessage`` to a private channel the bot isn't in is ``channel_not_found``,
+to a public one without ``chat:write.public`` ``not_in_channel``. ``conversations.history``
+reads only conversations the bot is in (``not_in_channel`` for a public channel,
+``channel_not_found`` for a private one or a DM it didn't open), needs the history scope of
+that kind of conversation (``channels:history``, ``groups:history``, ``im:history``), and
+returns what everyone in the channel sees, newest first, honouring ``oldest`` / ``latest`` /
+``inclusive`` / ``limit`` / ``cursor`` (``has_more``, ``response_metadata.next_cursor``), with
+each message's ``metadata`` only under ``include_all_metadata``. Message timestamps (``ts``)
+come from ``clock`` (``time.time`` unless a test sets its own, as a test with a fake clock
+must, so that ``oldest`` means the same to both), unique and increasing.
 
 Strictness (rules in ``tests.fakes.slack_rules``, each with its source). Every request the bot
 sends is checked before it is answered, and refused the way Slack refuses it:
 
 - Web API: HTTP 200 ``{"ok": false, "error": ..., "errors": [...]}`` (``invalid_blocks``,
   ``invalid_blocks_format``, ``no_text``, ``msg_too_long``, ``invalid_arguments``,
-  ``unknown_method``, ``not_authed``, ``not_allowed_token_type``, and stateful ones:
+  ``unknown_method``, ``not_authed``, ``not_allowed_token_type``, ``invalid_metadata_format``,
+  ``invalid_metadata_schema``, ``missing_scope``, and stateful ones:
   ``message_not_found`` (chat.update of a message the fake never showed),
-  ``invalid_trigger_id`` / ``exchanged_trigger_id`` (views.open), ``file_not_found``), so
-  slack-sdk raises ``SlackApiError``. The rules run before an injected ``fail()``.
+  ``invalid_trigger_id`` / ``exchanged_trigger_id`` (views.open), ``file_not_found``, the
+  membership and history errors above), so slack-sdk raises ``SlackApiError``. The rules run
+  before an injected ``fail()``. Metadata Slack accepts but ignores (an ``event_type`` with a
+  period, say) is posted without it and answered with Slack's warning, and also kept as a
+  refusal: the test meant to tag the message.
 - response_url POST: HTTP 400 with the error code as the body (``invalid_blocks``...).
 - Acks: a slash command's or button's ack body (a message) and a view_submission's
   ``response_action`` (its ``errors`` must name input blocks of the submitted view). Socket
@@ -38,7 +63,8 @@ their ``text``. A ``Seen`` has ``author`` (the member's user id, or ``bot_user_i
 (``"command"``: a member's typed command line as Slack echoes it; ``"message"``; ``"file"``),
 ``text`` (every line a reader sees: block texts, fields, context, button labels, then the
 ``text`` fallback; for a file its title and filename), ``ts``, ``channel``, ``only_for`` (the
-one member who sees it, or ``None``), ``blocks`` and ``fallback``. What goes in:
+one member who sees it, or ``None``), ``blocks``, ``fallback`` and ``metadata`` (what
+``chat.postMessage`` attached, else ``None``). What goes in:
 
 - a slash command's answer (its ack body, or a POST to its response_url): ``in_channel`` shows
   the member's command line (``/rejected text as typed``) once, just above the first
@@ -66,8 +92,10 @@ response_url the fake wasn't told about is checked but shows nowhere.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -132,6 +160,7 @@ class Seen:
     only_for: str | None = None
     blocks: tuple[dict[str, Any], ...] = ()
     fallback: str | None = None
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -145,6 +174,7 @@ class _Entry:
     fallback: str | None
     only_for: str | None = None
     deleted: bool = False
+    metadata: dict[str, Any] | None = None
 
     def text(self) -> str:
         if self.kind == "message":
@@ -153,7 +183,7 @@ class _Entry:
 
     def seen(self) -> Seen:
         return Seen(self.author, self.kind, self.text(), self.ts, self.channel, self.only_for,
-                    tuple(self.blocks), self.fallback)
+                    tuple(self.blocks), self.fallback, self.metadata)
 
     def visible_to(self, user: str | None) -> bool:
         return not self.deleted and (self.only_for is None or self.only_for == user)
@@ -204,6 +234,27 @@ class _Failure:
     error: str
     retry_after: int | None = None
     times: int = 1
+    raw: str | None = None
+
+
+@dataclass
+class _Delay:
+    seconds: float
+    after: bool = False
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _from_cursor(cursor: str) -> float:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if not text.startswith("next_ts:"):
+            raise ValueError(cursor)
+        return float(text.removeprefix("next_ts:"))
+    except ValueError:
+        raise Refused("invalid_cursor") from None
 
 
 def _key_of(url: Any) -> str | None:
@@ -240,6 +291,10 @@ class FakeSlack:
     admins: set[str] = field(default_factory=set)
     owners: set[str] = field(default_factory=set)
     host: str = "127.0.0.1"
+    scopes: set[str] = field(default_factory=lambda: set(rules.DEFAULT_BOT_SCOPES))
+    bot_channels: set[str] = field(default_factory=set)
+    private_channels: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.time
 
     calls: list[Call] = field(default_factory=list, init=False)
     responses: list[Posted] = field(default_factory=list, init=False)
@@ -252,7 +307,11 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._failures: dict[str, list[_Failure]] = {}
-        self._delays: dict[str, float] = {}
+        self._delays: dict[str, _Delay] = {}
+        self._drops: dict[str, int] = {}
+        self._stopping = asyncio.Event()
+        self._last_ts = 0
+        self._dms: set[str] = set()
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -277,6 +336,7 @@ class FakeSlack:
             "chat.update": self._update,
             "views.open": self._views_open,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._history,
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
@@ -300,6 +360,7 @@ class FakeSlack:
 
     async def stop(self) -> None:
         FakeSlack._running.pop(self.base, None)
+        self._stopping.set()  # every delay ends now
         for ws in self._sockets:
             await ws.close()
         if self._runner is not None:
@@ -332,13 +393,67 @@ class FakeSlack:
     # ------------------------------------------------------------------ test controls
 
     def fail(self, method: str, error: str, *, status: int = 200, retry_after: int | None = None,
-             times: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with an error."""
-        self._failures.setdefault(method, []).append(_Failure(status, error, retry_after, times))
+             times: int = 1, raw: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` with an error: ``{"ok": false, "error":
+        error}`` with HTTP ``status`` (and ``Retry-After`` when given), or with ``raw`` the body
+        as ``text/html`` (what a proxy in front of Slack sends with a 502). Nothing is done."""
+        self._failures.setdefault(method, []).append(
+            _Failure(status, error, retry_after, times, raw))
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Answer every call of ``method`` only after ``seconds`` (a slow Slack); 0 undoes it."""
-        self._delays[method] = seconds
+    def delay(self, method: str, seconds: float, *, after: bool = False) -> None:
+        """Answer every call of ``method`` only after ``seconds`` (a slow Slack); 0 undoes it.
+        ``after=True``: handle the call first (a post is made and shows), then wait before
+        answering, so a client that times out has made the post all the same."""
+        self._delays[method] = _Delay(seconds, after)
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """Handle the next ``times`` calls of ``method`` fully (a post is made and shows), then
+        close the connection without answering: the client sees the server disconnect."""
+        self._drops[method] = self._drops.get(method, 0) + times
+
+    def revoke_scope(self, *scopes: str) -> None:
+        """The bot token no longer holds ``scopes`` (the app was reinstalled without them)."""
+        self.scopes.difference_update(scopes)
+
+    def grant_scope(self, *scopes: str) -> None:
+        self.scopes.update(scopes)
+
+    def invite_bot(self, *channels: str) -> None:
+        """Someone ran ``/invite @bot`` in ``channels``."""
+        self.bot_channels.update(channels)
+
+    def remove_bot(self, *channels: str) -> None:
+        self.bot_channels.difference_update(channels)
+
+    def make_private(self, *channels: str) -> None:
+        self.private_channels.update(channels)
+
+    def say(self, user: str, channel: str, text: str, *,
+            metadata: dict[str, Any] | None = None) -> Seen:
+        """``user`` (a member, or another app's bot user) posts ``text`` in ``channel``, with
+        ``metadata`` if given: it shows to everyone and is in the channel's history."""
+        entry = self._add(channel, author=user, text=text)
+        entry.metadata = metadata
+        return entry.seen()
+
+    def kind_of(self, channel: str) -> str:
+        """``im`` (``D...``), ``private`` (``make_private`` or ``G...``) or ``public``."""
+        if channel.startswith("D"):
+            return "im"
+        if channel in self.private_channels or channel.startswith("G"):
+            return "private"
+        return "public"
+
+    def bot_is_in(self, channel: str) -> bool:
+        if self.kind_of(channel) == "im":
+            return channel in self._dms
+        return channel in self.bot_channels
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
         self.fail(method, "ratelimited", status=429, retry_after=retry_after)
@@ -548,11 +663,13 @@ class FakeSlack:
         call = Call(method, dict(request.query), body, dict(request.headers))
         self.calls.append(call)
         await self._notify()
-        if self._delays.get(method):
-            await asyncio.sleep(self._delays[method])
+        delay = self._delays.get(method)
+        if delay is not None and delay.seconds and not delay.after:
+            await self._pause(delay.seconds)
         try:
             verdict = rules.api_verdict(method, call.args, call.headers,
-                                        known=lambda m: m in self.handlers)
+                                        known=lambda m: m in self.handlers) or \
+                self._scope_verdict(method, call.args)
             if verdict is not None:
                 return web.json_response(self._refuse(method, verdict, call.args).body())
             failures = self._failures.get(method)
@@ -562,19 +679,40 @@ class FakeSlack:
                 if failure.times <= 0:
                     failures.pop(0)
                 headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+                if failure.raw is not None:
+                    return web.Response(text=failure.raw, status=failure.status,
+                                        content_type="text/html", headers=headers)
                 return web.json_response({"ok": False, "error": failure.error}, status=failure.status,
                                          headers=headers)
             try:
                 result = self.handlers[method](call.args | {"_headers": call.headers})
             except Refused as refused:
                 return web.json_response(self._refuse(method, refused.verdict, call.args).body())
-            return web.json_response({"ok": True, **result})
+            await self._notify()  # handled: what it did shows before any answer goes back
+            if delay is not None and delay.seconds and delay.after:
+                await self._pause(delay.seconds)
+            response = web.json_response({"ok": True, **result})
+            if self._drops.get(method):
+                self._drops[method] -= 1
+                if request.transport is not None:
+                    request.transport.close()  # no answer: the client sees the server disconnect
+            return response
         finally:
             await self._notify()
 
     def _ts(self) -> str:
-        # Not 1700000000.*: the test helpers make up ts values there.
-        return f"1710000000.{next(self._ids):06d}"
+        """Now on ``clock``, in microseconds, later than every ts before it. Never in the second
+        1700000000: the test helpers make up ts values there."""
+        micros = max(int(self.clock() * 1_000_000), self._last_ts + 1)
+        if micros // 1_000_000 == 1_700_000_000:
+            micros = 1_700_000_001_000_000
+        self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _scope_verdict(self, method: str, args: dict[str, Any]) -> Verdict | None:
+        kind = self.kind_of(str(args.get("channel") or "")) if method == "conversations.history" \
+            else None
+        return rules.scope_verdict(rules.scopes_needed(method, kind), self.scopes)
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"url": "https://test.slack.com/", "team": self.team_name, "user": "whos-next",
@@ -584,9 +722,84 @@ class FakeSlack:
         return {"url": f"ws://{self.host}:{self.port}/socket"}
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        entry = self._add(str(args["channel"]), blocks=args.get("blocks"), text=args.get("text"))
-        return {"channel": args.get("channel"), "ts": entry.ts,
-                "message": {"text": args.get("text"), "ts": entry.ts, "bot_id": self.bot_id}}
+        channel = str(args["channel"])
+        if not self.bot_is_in(channel):
+            if self.kind_of(channel) == "private":
+                raise Refused("channel_not_found")  # a private channel the bot can't see
+            if self.kind_of(channel) == "public" and "chat:write.public" not in self.scopes:
+                raise Refused("not_in_channel")
+        metadata, warning = self._metadata(args)
+        entry = self._add(channel, blocks=args.get("blocks"), text=args.get("text"))
+        entry.metadata = metadata
+        out: dict[str, Any] = {"channel": channel, "ts": entry.ts,
+                               "message": self._as_message(entry, with_metadata=True)}
+        if warning:
+            out["warning"] = warning
+            out["response_metadata"] = {"warnings": [warning]}
+        return out
+
+    def _metadata(self, args: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """The metadata to keep (None when absent or ignored) and Slack's warning, if any."""
+        if "metadata" not in args:
+            return None, None
+        warning = rules.metadata_warning(args["metadata"])
+        if warning is not None:
+            self._refuse("chat.postMessage", Verdict(warning, (rules.at(
+                "/metadata/event_type", "letters, numbers, _ and - only: the metadata was "
+                "ignored"),)), args)
+            return None, warning
+        return dict(rules.decode(args["metadata"])), None
+
+    def _as_message(self, entry: _Entry, *, with_metadata: bool) -> dict[str, Any]:
+        """A message as the Web API returns it (conversations.history, chat.postMessage)."""
+        out: dict[str, Any] = {"type": "message", "ts": entry.ts, "user": entry.author,
+                               "team": self.team_id, "text": entry.fallback or ""}
+        if entry.author == self.bot_user_id:
+            out.update(bot_id=self.bot_id, app_id="A0APP")
+        if entry.kind == "file":
+            lines = (entry.fallback or "").split("\n")
+            out.update(text="", files=[{"title": lines[0], "name": lines[-1]}])
+        elif entry.blocks:
+            out["blocks"] = entry.blocks
+        if with_metadata and entry.metadata is not None:
+            out["metadata"] = entry.metadata
+        return out
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args["channel"])
+        if not self.bot_is_in(channel):
+            raise Refused("not_in_channel" if self.kind_of(channel) == "public"
+                          else "channel_not_found")
+        try:
+            oldest = rules.history_bound(args.get("oldest"), "invalid_ts_oldest", 0.0)
+            latest = rules.history_bound(args.get("latest"), "invalid_ts_latest", float("inf"))
+        except ValueError as bad:
+            raise Refused(str(bad)) from None
+        try:
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+        except (TypeError, ValueError):
+            raise Refused("invalid_limit") from None
+        inclusive = rules.truthy(args.get("inclusive"))
+        if args.get("cursor"):
+            latest, inclusive_latest = min(latest, _from_cursor(str(args["cursor"]))), False
+        else:
+            inclusive_latest = inclusive
+
+        def within(ts: float) -> bool:
+            above = ts >= oldest if inclusive else ts > oldest
+            below = ts <= latest if inclusive_latest else ts < latest
+            return above and below
+
+        shown = sorted((e for e in self._entries if e.channel == channel and e.visible_to(None)
+                        and within(float(e.ts))), key=lambda e: float(e.ts), reverse=True)
+        page, more = shown[:limit], len(shown) > limit
+        out: dict[str, Any] = {
+            "messages": [self._as_message(e, with_metadata=rules.truthy(
+                args.get("include_all_metadata"))) for e in page],
+            "has_more": more, "pin_count": 0}
+        if more:
+            out["response_metadata"] = {"next_cursor": _cursor(page[-1].ts)}
+        return out
 
     def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         entry = self._add(str(args["channel"]), blocks=args.get("blocks"), text=args.get("text"),
@@ -601,6 +814,8 @@ class FakeSlack:
             entry.blocks = self._blocks(args["blocks"])
         if "text" in args:
             entry.fallback = args["text"]
+        if "metadata" in args and rules.metadata_warning(args["metadata"]) is None:
+            entry.metadata = dict(rules.decode(args["metadata"]))
         return {"channel": args["channel"], "ts": args["ts"], "text": entry.fallback}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -614,7 +829,9 @@ class FakeSlack:
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))
-        return {"channel": {"id": "D" + users.split(",")[0].lstrip("UW")}}
+        channel = "D" + users.split(",")[0].lstrip("UW")
+        self._dms.add(channel)  # the bot is in the DMs it opens
+        return {"channel": {"id": channel}}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user", ""))

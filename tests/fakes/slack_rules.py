@@ -51,6 +51,30 @@ Where each fact comes from:
 - [SC] "Implementing slash commands": ``response_type`` ``in_channel`` shares "both the response
   message and the initial slash command entered by the user" in the channel; ``ephemeral``
   (the default) shows the answer to the member alone.
+- [META] Message metadata: the chat.postMessage reference (``metadata``: "JSON object with
+  event_type and event_payload fields"; errors ``invalid_metadata_format`` "Invalid metadata
+  format provided" and ``invalid_metadata_schema`` "Invalid metadata schema provided"), and
+  "Using message metadata" (https://docs.slack.dev/messaging/message-metadata): an
+  ``event_type`` holds letters, numbers, underscores and hyphens only; "Metadata with an
+  invalid ``event_type`` returns an ``invalid_metadata_schema`` warning and is ignored" (the
+  message is posted without it). ``conversations.history`` returns it with
+  ``include_all_metadata``.
+- [HIST] conversations.history reference (https://docs.slack.dev/reference/methods/
+  conversations.history): arguments ``channel`` (required), ``cursor``, ``include_all_metadata``,
+  ``inclusive`` ("Include messages with oldest or latest timestamps in results. Ignored unless
+  either timestamp is specified"), ``latest`` (default now), ``limit`` (default 100, "Maximum
+  of 999"), ``oldest`` (default 0); messages newest first, ``has_more`` and
+  ``response_metadata.next_cursor``; errors ``channel_not_found``, ``invalid_cursor``,
+  ``invalid_ts_latest``, ``invalid_ts_oldest``, ``not_in_channel`` ("Only user tokens can access
+  public channels they are not in": a bot token reads only conversations it is a member of,
+  confirmed by Slack in slackapi/deno-slack-sdk#128); bot scopes ``channels:history`` (public
+  channels), ``groups:history`` (private), ``im:history`` (DMs), ``mpim:history`` (group DMs).
+  A private channel the bot isn't in doesn't exist for it: ``channel_not_found``.
+- [SCOPE] Each method's reference page names its bot scope (chat.postMessage ``chat:write``,
+  posting in a public channel the bot isn't in ``chat:write.public``, conversations.open
+  ``im:write``, users.info ``users:read``, files.* ``files:write``); a token without it gets
+  ``missing_scope``, with ``needed`` (the scope) and ``provided`` (the token's scopes) beside
+  the error.
 - [PROJ] Rules of this project, stricter than Slack on purpose:
   a message with ``blocks`` must carry a non-empty ``text`` (Slack accepts it with a warning;
   the text is the notification and what screen readers read); an ``action_id`` is unique in the
@@ -62,6 +86,7 @@ Where each fact comes from:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,10 +120,11 @@ class Verdict:
 
     error: str
     errors: tuple[str, ...] = field(default=())
+    extra: tuple[tuple[str, str], ...] = field(default=())  # fields beside ``error`` (``needed``)
 
     def body(self) -> dict[str, Any]:
         """The Web API answer (HTTP 200, ``ok: false``)."""
-        out: dict[str, Any] = {"ok": False, "error": self.error}
+        out: dict[str, Any] = {"ok": False, "error": self.error, **dict(self.extra)}
         if self.errors:
             out["errors"] = list(self.errors)
             out["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in self.errors]}
@@ -397,10 +423,89 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "users.info": (("user",),),
     "files.getUploadURLExternal": (("filename",), ("length",)),
     "files.completeUploadExternal": (("files",),),
+    "conversations.history": (("channel",),),
 }
 # Methods that carry a message. [MSG]
 MESSAGE_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
 APP_TOKEN_METHODS = {"apps.connections.open"}  # [API]
+METADATA_METHODS = {"chat.postMessage", "chat.update"}  # [META]
+EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+\Z")  # [META]
+
+# The bot scope each method needs (any one of them). [SCOPE] conversations.history's depends on
+# the kind of conversation: ``HISTORY_SCOPES``. [HIST]
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.open": ("im:write",),
+    "users.info": ("users:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im": "im:history",
+                  "mpim": "mpim:history"}
+# What the fake's bot token holds unless a test revokes some: the manifest's scopes.
+DEFAULT_BOT_SCOPES = frozenset({
+    "commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write",
+    "channels:history", "groups:history", "im:history"})
+
+
+def scopes_needed(method: str, kind: str | None = None) -> tuple[str, ...]:
+    """[SCOPE]/[HIST] The bot scopes of which ``method`` needs one (``kind``: the conversation's
+    kind, ``public``/``private``/``im``/``mpim``, for conversations.history)."""
+    if method == "conversations.history":
+        return (HISTORY_SCOPES[kind or "public"],)
+    return METHOD_SCOPES.get(method, ())
+
+
+def scope_verdict(needed: tuple[str, ...], granted: Iterable[str]) -> Verdict | None:
+    """[SCOPE] ``missing_scope`` naming the scope needed and the scopes the token has."""
+    granted = set(granted)
+    if not needed or granted & set(needed):
+        return None
+    return Verdict("missing_scope", extra=(("needed", ",".join(needed)),
+                                           ("provided", ",".join(sorted(granted)))))
+
+
+def metadata_verdict(raw: Any) -> Verdict | None:
+    """[META] ``metadata`` must be a JSON object (``invalid_metadata_format``) holding a string
+    ``event_type`` and an object ``event_payload`` (``invalid_metadata_schema``)."""
+    value = decode(raw)
+    if not isinstance(value, dict):
+        return Verdict("invalid_metadata_format", (at("/metadata", "must be a JSON object"),))
+    problems = []
+    if not isinstance(value.get("event_type"), str) or not value["event_type"]:
+        problems.append(at("/metadata/event_type", "must be a non-empty string"))
+    if not isinstance(value.get("event_payload"), dict):
+        problems.append(at("/metadata/event_payload", "must be an object"))
+    return Verdict("invalid_metadata_schema", tuple(problems)) if problems else None
+
+
+def metadata_warning(raw: Any) -> str | None:
+    """[META] Metadata Slack accepts but ignores, with a warning: an ``event_type`` holding
+    anything but letters, numbers, ``_`` and ``-``. Call after ``metadata_verdict`` passed."""
+    value = decode(raw)
+    if isinstance(value, dict) and not EVENT_TYPE.match(str(value.get("event_type"))):
+        return "invalid_metadata_schema"
+    return None
+
+
+def history_bound(value: Any, error: str, default: float) -> float:
+    """[HIST] ``oldest``/``latest``: a Unix timestamp (``"1710000000.000100"``), else ``error``."""
+    if value in (None, ""):
+        return default
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(error) from None
+    if out != out or out < 0:  # NaN or negative
+        raise ValueError(error)
+    return out
+
+
+def truthy(value: Any) -> bool:
+    """A boolean argument as slack-sdk sends it (``"1"``/``"0"`` in a query) or as JSON."""
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def token_of(args: dict[str, Any], headers: dict[str, str]) -> str | None:
@@ -431,7 +536,10 @@ def api_verdict(method: str, args: dict[str, Any], headers: dict[str, str],
     if absent:
         return Verdict("invalid_arguments", tuple(absent))
     if method in MESSAGE_METHODS:
-        return message_verdict(args)
+        verdict = message_verdict(args)
+        if verdict is None and method in METADATA_METHODS and "metadata" in args:
+            verdict = metadata_verdict(args["metadata"])
+        return verdict
     if method == "views.open":
         problems = view_errors(decode(args["view"]))
         return Verdict("invalid_arguments", tuple(problems)) if problems else None

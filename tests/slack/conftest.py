@@ -11,7 +11,7 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from tests.fakes.slack import FakeSlack
-from tests.slack.helpers import TEAM, Ids, Recorder, settings_for
+from tests.slack.helpers import CHANNEL, TEAM, Ids, Recorder, settings_for
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def ids() -> Ids:
 async def fake() -> AsyncIterator[FakeSlack]:
     """The loopback fake Slack. At teardown it fails the test if Slack would have refused
     something the test didn't announce with ``fake.expect_refusal(...)``."""
-    slack = FakeSlack(team_id=TEAM, admins={"U0ADMIN"})
+    # The bot was invited to #general (it may read its history); other channels it posts in
+    # through chat:write.public without being a member.
+    slack = FakeSlack(team_id=TEAM, admins={"U0ADMIN"}, bot_channels={CHANNEL})
     await slack.start()
     yield slack
     await slack.stop()

@@ -470,3 +470,154 @@ async def test_a_private_ask_never_shows_its_text_in_the_channel(http_adapter, f
     assert seen and "private ask" in fake.channel_text(CHANNEL)
     assert "something personal" not in fake.channel_text(CHANNEL)
     assert all(s.kind != "command" for s in seen)
+
+
+# ---------------------------------------------------------------------- metadata and history
+
+
+TAG = {"event_type": "whosnext_post", "event_payload": {"key": "checkin:1"}}
+
+
+@pytest.mark.parametrize(("metadata", "error"), [
+    ("not json", "invalid_metadata_format"),
+    ([TAG], "invalid_metadata_format"),
+    ({"event_payload": {}}, "invalid_metadata_schema"),
+    ({"event_type": 7, "event_payload": {}}, "invalid_metadata_schema"),
+    ({"event_type": "whosnext_post"}, "invalid_metadata_schema"),
+    ({"event_type": "whosnext_post", "event_payload": "key"}, "invalid_metadata_schema"),
+], ids=["unparsable", "array", "no-type", "type-not-string", "no-payload", "payload-not-object"])
+async def test_metadata_must_be_an_object_with_type_and_payload(fake, client, metadata, error):
+    await refused(fake, client.chat_postMessage(channel=CHANNEL, text="t", metadata=metadata),
+                  error)
+    assert fake.channel_view(CHANNEL) == []
+
+
+async def test_metadata_is_kept_as_a_json_body_or_a_form_field(fake, client):
+    await client.chat_postMessage(channel=CHANNEL, text="as json", metadata=TAG)
+    await client.api_call("chat.postMessage", data={"channel": CHANNEL, "text": "as form",
+                                                    "metadata": json.dumps(TAG)})
+    assert [s.metadata for s in fake.channel_view(CHANNEL)] == [TAG, TAG]
+
+
+async def test_an_event_type_slack_ignores_is_posted_without_metadata_and_flagged(fake, client):
+    posted = await client.chat_postMessage(
+        channel=CHANNEL, text="t", metadata={"event_type": "whos.next", "event_payload": {}})
+    assert posted["warning"] == "invalid_metadata_schema"
+    assert fake.channel_view(CHANNEL)[0].metadata is None
+    [refusal] = fake.pop_refusals()
+    assert refusal.error == "invalid_metadata_schema"
+
+
+async def test_history_is_newest_first_with_metadata_only_when_asked(fake, client):
+    first = await client.chat_postMessage(channel=CHANNEL, text="one", metadata=TAG)
+    await client.chat_postEphemeral(channel=CHANNEL, user=BEN, text="psst")
+    fake.say(BEN, CHANNEL, "two")
+    history = await client.conversations_history(channel=CHANNEL)
+    assert [m["text"] for m in history["messages"]] == ["two", "one"]  # no ephemeral
+    assert all("metadata" not in m for m in history["messages"])
+    assert history["has_more"] is False and "response_metadata" not in history.data
+    ours = (await client.conversations_history(channel=CHANNEL, include_all_metadata=True))[
+        "messages"][1]
+    assert ours["metadata"] == TAG and ours["ts"] == first["ts"]
+    assert (ours["bot_id"], ours["user"]) == (fake.bot_id, fake.bot_user_id)
+    assert "bot_id" not in history["messages"][0] and history["messages"][0]["user"] == BEN
+
+
+async def test_history_honours_oldest_latest_inclusive_limit_and_cursor(fake, client):
+    ts = [(await client.chat_postMessage(channel=CHANNEL, text=f"m{i}"))["ts"] for i in range(5)]
+
+    async def texts(**args: Any) -> list[str]:
+        return [m["text"] for m in (await client.conversations_history(channel=CHANNEL, **args))[
+            "messages"]]
+
+    assert await texts(oldest=ts[1]) == ["m4", "m3", "m2"]
+    assert await texts(oldest=ts[1], inclusive=True) == ["m4", "m3", "m2", "m1"]
+    assert await texts(oldest=ts[1], latest=ts[3]) == ["m2"]
+    assert await texts(oldest=ts[1], latest=ts[3], inclusive=True) == ["m3", "m2", "m1"]
+    page = await client.conversations_history(channel=CHANNEL, limit=2)
+    assert [m["text"] for m in page["messages"]] == ["m4", "m3"] and page["has_more"] is True
+    cursor = page["response_metadata"]["next_cursor"]
+    rest = await client.conversations_history(channel=CHANNEL, limit=2, cursor=cursor)
+    assert [m["text"] for m in rest["messages"]] == ["m2", "m1"] and rest["has_more"] is True
+    last = await client.conversations_history(
+        channel=CHANNEL, limit=2, cursor=rest["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in last["messages"]] == ["m0"] and last["has_more"] is False
+    await refused(fake, client.conversations_history(channel=CHANNEL, cursor="bogus"),
+                  "invalid_cursor")
+    await refused(fake, client.conversations_history(channel=CHANNEL, oldest="yesterday"),
+                  "invalid_ts_oldest")
+    await refused(fake, client.conversations_history(channel=CHANNEL, latest="-1"),
+                  "invalid_ts_latest")
+
+
+async def test_history_needs_the_bot_in_the_conversation(fake, client):
+    await client.chat_postMessage(channel="C0SHY", text="posted with chat:write.public")
+    await refused(fake, client.conversations_history(channel="C0SHY"), "not_in_channel")
+    fake.make_private("C0SECRET")
+    await refused(fake, client.conversations_history(channel="C0SECRET"), "channel_not_found")
+    await refused(fake, client.chat_postMessage(channel="C0SECRET", text="t"),
+                  "channel_not_found")
+    await refused(fake, client.conversations_history(channel="D0BEN"), "channel_not_found")
+    dm = (await client.conversations_open(users=BEN))["channel"]["id"]
+    assert (await client.conversations_history(channel=dm))["messages"] == []
+    fake.invite_bot("C0SHY", "C0SECRET")
+    assert len((await client.conversations_history(channel="C0SHY"))["messages"]) == 1
+    assert (await client.conversations_history(channel="C0SECRET"))["messages"] == []
+
+
+@pytest.mark.parametrize(("channel", "scope"), [
+    (CHANNEL, "channels:history"), ("G0PRIVATE", "groups:history"), ("D0ANA", "im:history")])
+async def test_history_needs_the_scope_of_its_kind(fake, client, channel, scope):
+    fake.invite_bot(channel)
+    await client.conversations_open(users=ANA)
+    fake.revoke_scope(scope)
+    with pytest.raises(SlackApiError) as raised:
+        await client.conversations_history(channel=channel)
+    assert raised.value.response["error"] == "missing_scope"
+    assert raised.value.response["needed"] == scope
+    assert scope not in raised.value.response["provided"].split(",")
+    assert [r.error for r in fake.pop_refusals()] == ["missing_scope"]
+    fake.grant_scope(scope)
+    assert (await client.conversations_history(channel=channel))["ok"]
+
+
+async def test_posting_needs_chat_write_and_public_channels_chat_write_public(fake, client):
+    fake.revoke_scope("chat:write.public")
+    await client.chat_postMessage(channel=CHANNEL, text="the bot is in #general")
+    await refused(fake, client.chat_postMessage(channel="C0SHY", text="t"), "not_in_channel")
+    fake.revoke_scope("chat:write")
+    await refused(fake, client.chat_postMessage(channel=CHANNEL, text="t"), "missing_scope")
+    assert len(fake.channel_view(CHANNEL)) == 1
+
+
+async def test_drop_after_makes_the_post_then_hangs_up(fake, client):
+    fake.drop_after("chat.postMessage")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await client.chat_postMessage(channel=CHANNEL, text="landed")
+    assert [s.text for s in fake.channel_view(CHANNEL)] == ["landed"]
+    await client.chat_postMessage(channel=CHANNEL, text="answered")  # once only
+    assert len(fake.channel_view(CHANNEL)) == 2
+
+
+async def test_a_delay_after_handling_leaves_the_post_made(fake):
+    quick = AsyncWebClient(token="xoxb-1-test", base_url=fake.api_url, timeout=0.2,
+                           retry_handlers=[])
+    fake.delay("chat.postMessage", 2.0, after=True)
+    with pytest.raises(TimeoutError):
+        await quick.chat_postMessage(channel=CHANNEL, text="made, answered late")
+    assert [s.text for s in fake.channel_view(CHANNEL)] == ["made, answered late"]
+
+
+async def test_a_5xx_can_come_as_a_proxys_page(fake, client):
+    fake.fail("chat.postMessage", "bad_gateway", status=502, raw="<html>Bad Gateway</html>")
+    with pytest.raises(SlackApiError) as raised:
+        await client.chat_postMessage(channel=CHANNEL, text="t")
+    assert raised.value.response.status_code == 502
+    assert fake.channel_view(CHANNEL) == []
+
+
+async def test_timestamps_follow_the_fakes_clock(fake, client):
+    fake.clock = lambda: 1_800_000_000.5
+    one = (await client.chat_postMessage(channel=CHANNEL, text="a"))["ts"]
+    two = (await client.chat_postMessage(channel=CHANNEL, text="b"))["ts"]
+    assert (one, two) == ("1800000000.500000", "1800000000.500001")

@@ -39,7 +39,7 @@ def test_socket_mode_interactivity_and_scopes():
     assert manifest["features"]["bot_user"]["display_name"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "chat:write.public", "im:write", "users:read",
-            "files:write"} == scopes
+            "files:write", "channels:history", "groups:history", "im:history"} == scopes
 
 
 def test_http_mode_manifest_points_everything_at_the_request_url():
@@ -70,7 +70,8 @@ def test_manifest_json_is_the_document_to_paste():
                       '[lesson:"ask earlier"] [private:true]',
         "url": "https://bot.example.org/slack/events"}
     assert manifest["oauth_config"] == {"scopes": {"bot": [
-        "commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write"]}}
+        "commands", "chat:write", "chat:write.public", "im:write", "users:read", "files:write",
+        "channels:history", "groups:history", "im:history"]}}
     assert manifest["settings"] == {
         "interactivity": {"is_enabled": True,
                           "request_url": "https://bot.example.org/slack/events"},

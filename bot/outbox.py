@@ -1,0 +1,364 @@
+"""The outbox: every post the bot makes on its own goes out through here, exactly once where the
+platform lets us tell, and never silently lost.
+
+Each scheduled post (a check-in, a recap, a follow-up DM) is a row with a state machine, kept in
+the database (``Repository.enqueue_posts`` … ``finish_posts``)::
+
+    due ──claim──▶ claimed ──start──▶ sending ──▶ sent
+     ▲               │ lease lapsed      │ retry (5xx, 429, timeout, dropped connection)
+     └───────────────┴───────────────────┘ ──deadline passed / can't be fixed──▶ missed (reason)
+
+A claim is a short lease (``lease``, renewed while the process works) held by one process, the
+``owner``. A process that dies mid-post leaves its rows leased; when the lease lapses, whoever
+claims next (the same bot restarted, or another process on the database) takes them over. A
+lapsed *sending* row, and a try that timed out or lost its connection after sending, may have
+reached the platform: the next try passes the Poster ``sent_since``, and the Poster checks
+before posting again (in the channel's history, by the message metadata carrying the row's
+key; or by sending the same key as a nonce the platform de-duplicates). Retries back off exponentially
+(or as long as a 429's ``Retry-After`` asks) until the post's deadline, the end of the grace
+window; then it is recorded as missed, with the last reason. A refusal retrying can't fix
+(channel gone, bot removed, no permission) is recorded as missed at once. ``/checkin show``
+reads the latest row of each kind.
+
+Fan-out is set-based: a platform's ready posts are claimed a batch at a time in one statement,
+their check-ins' activity read in a few statements for the whole batch, and each batch's tries
+are started (``start_sending``) a window at a time and recorded a window at a time, so a
+minute of 10,000 check-ins costs a few dozen statements, not tens of thousands. Posts go out
+side by side under each platform's ``PostingLimits``; a slow post holds one slot, never the
+batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_recap
+from bot.handlers import Deps
+from bot.ids import CommunityRef, Platform
+from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
+from bot.ports import Clock, Delivery, DeliveryStatus, Poster, PostingLimits, Repository
+from bot.reply import Reply
+from bot.schedules import previous_day
+
+log = logging.getLogger(__name__)
+
+_AS_OF: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("as_of", default=None)
+LEASE = timedelta(seconds=30)
+FIRST_RETRY = timedelta(seconds=10)  # then 20, 40, 80 … seconds
+LONGEST_RETRY = timedelta(minutes=5)
+TURNED_OFF = "check-ins were turned off before it went out"
+PROMISE_CLOSED = "the promise was closed before its follow-up went out"
+REMINDERS_OFF = "the member turned reminders off"
+
+
+@dataclass
+class RunReport:
+    """What a run did; the tests and the benchmark read it, the logs summarise it."""
+
+    posted: int = 0  # check-ins and recaps sent
+    followups: int = 0  # follow-up DMs sent
+    retrying: int = 0  # tries that failed for now: retried later, within the grace window
+    failed: int = 0  # given up: refused for good, or still failing when the window closed
+    skipped: int = 0  # missed before any try: due while the bot was offline, past the window
+    taken: int = 0  # queued already (by an earlier run, or another process)
+    quiet_followups: int = 0  # promises closed without a DM (reminders off, or too old)
+    failures: list[str] = field(default_factory=list)  # the communities of ``failed``
+
+    def add(self, other: RunReport) -> None:
+        for name in ("posted", "followups", "retrying", "failed", "skipped", "taken",
+                     "quiet_followups"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures += other.failures
+
+
+class Pace:
+    """Spaces out the start of posts on one platform (None: no spacing, no sleeping)."""
+
+    def __init__(self, per_second: float | None):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+def process_owner() -> str:
+    """This process's name on its leases: host, pid and a random part (a pid comes back)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff(tries: int, jitter: float) -> timedelta:
+    """The wait before try ``tries + 1``: 10 s, 20 s, 40 s … at most five minutes, stretched by
+    up to a fifth (``jitter`` in [0, 1)) so many posts retried together spread out."""
+    doubling: int = 2 ** min(max(0, tries - 1), 16)
+    base = min(FIRST_RETRY * doubling, LONGEST_RETRY)
+    return base * (1 + jitter / 5)
+
+
+Prepared = tuple[OutboxItem, Reply | None]  # None: built when it is sent (recaps)
+
+
+class Outbox:
+    def __init__(self, repo: Repository, deps: Deps, posters: Mapping[Platform, Poster],
+                 limits: Mapping[Platform, PostingLimits], clock: Clock,
+                 schedule_of: Callable[[CommunityRef], Schedule | None],
+                 communities: Collection[CommunityRef] | None = None,
+                 lease: timedelta = LEASE, post_timeout: float = 30.0,
+                 owner: str | None = None, jitter: Callable[[], float] = random.random):
+        """``schedule_of``: the live schedule the scheduler knows for a community (None: ask
+        the database). ``post_timeout``: how long one try may take before it counts as
+        uncertain (it may have reached the platform)."""
+        self.repo = repo
+        self.deps = deps
+        self.posters = dict(posters)
+        self.limits = dict(limits)
+        self.clock = clock
+        self.schedule_of = schedule_of
+        self.communities = communities
+        self.lease = lease
+        self.post_timeout = post_timeout
+        self.owner = owner or process_owner()
+        self._jitter = jitter
+        self._slots = {p: asyncio.Semaphore(lim.concurrency) for p, lim in self.limits.items()}
+        self._pace = {p: Pace(lim.per_second) for p, lim in self.limits.items()}
+        self._draining = 0
+        self._renewer: asyncio.Task[None] | None = None
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return _AS_OF.get() or self.clock.now()
+
+    async def drain(self, now: datetime | None = None) -> RunReport:
+        """Send everything ready now, on every platform side by side, until nothing is ready
+        (what failed for now is due again later: the next drain takes it). ``now`` (tests, a
+        catch-up run) holds this drain's clock at that moment."""
+        token = _AS_OF.set(now) if now is not None else None  # for this drain's tasks too
+        report = RunReport()
+        self._draining += 1
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew())
+        try:
+            for sub in await asyncio.gather(*(self._drain(p) for p in self.posters)):
+                report.add(sub)
+        finally:
+            if token is not None:
+                _AS_OF.reset(token)
+            self._draining -= 1
+            if not self._draining and self._renewer is not None:
+                self._renewer.cancel()
+                self._renewer = None
+        return report
+
+    async def release(self) -> None:
+        """A clean stop: what this process claimed but hasn't started goes back to due."""
+        with contextlib.suppress(Exception):
+            await self.repo.release_posts(self.owner)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await self.repo.renew_leases(self.owner, self._now(), self.lease)
+            except Exception:
+                log.exception("renewing the outbox's leases failed")
+
+    async def _drain(self, platform: Platform) -> RunReport:
+        report = RunReport()
+        limits = self.limits[platform]
+        batch = max(16, min(500, limits.concurrency * 8))
+        while True:
+            claimed, missed = await self.repo.claim_posts(
+                self.owner, self._now(), self.lease, batch, [platform.value],
+                self.communities)
+            for item in missed:
+                self._missed(item, item.reason or "", report, tried=item.tries > 0)
+            if not claimed:
+                return report
+            await self._send(platform, await self._prepare(claimed, report), report)
+
+    # -- building what to send -------------------------------------------------------------------
+
+    async def _schedule(self, community: CommunityRef) -> Schedule | None:
+        schedule = self.schedule_of(community)
+        if schedule is None:
+            schedule = await self.repo.get_schedule(community)
+        return schedule if schedule is not None and schedule.enabled else None
+
+    async def _prepare(self, claimed: list[OutboxItem], report: RunReport
+                       ) -> list[list[Prepared]]:
+        """The batch's posts, grouped by community in claim order (a check-in before its recap),
+        with the check-ins' text built from one set-based read."""
+        now = self._now()
+        groups: dict[str, list[Prepared]] = {}
+        checkins: list[tuple[OutboxItem, Schedule]] = []
+        dropped: list[PostResult] = []
+        for item in claimed:
+            reply: Reply | None = None
+            if item.kind == PostKind.FOLLOWUP:
+                if item.followup is None or not item.followup.member.reminders:
+                    reason = PROMISE_CLOSED if item.followup is None else REMINDERS_OFF
+                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, reason))
+                    report.quiet_followups += 1
+                    continue
+                zone = self.deps.zone(item.followup.member.timezone, item.zone)
+                reply = followup_reply(item.followup, zone, now)
+            else:
+                schedule = await self._schedule(item.community)
+                if schedule is None:
+                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, TURNED_OFF))
+                    continue
+                if item.kind == PostKind.CHECKIN:
+                    checkins.append((item, schedule))
+            key = item.community.key if item.kind != PostKind.FOLLOWUP else f"dm:{item.id}"
+            groups.setdefault(key, []).append((item, reply))
+        if dropped:
+            await self._record_unsent(dropped)
+        if checkins:
+            acts = await self.repo.activities([daily_window(s, local_date(i))
+                                               for i, s in checkins])
+            built = {i.id: daily_reply(s, local_date(i), previous_day(s, local_date(i)),
+                                       act, late=now - i.due_at > timedelta(minutes=1))
+                     for (i, s), act in zip(checkins, acts, strict=True)}
+            for group in groups.values():
+                group[:] = [(i, built.get(i.id, r)) for i, r in group]
+        return list(groups.values())
+
+    async def _record_unsent(self, results: list[PostResult]) -> None:
+        """Close claimed posts that won't be tried (their try never starts, so mark it)."""
+        ids = [r.item_id for r in results]
+        mine = await self.repo.start_sending(self.owner, ids, self._now(), self.lease)
+        await self.repo.finish_posts(self.owner, [r for r in results if r.item_id in mine])
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def _send(self, platform: Platform, groups: list[list[Prepared]],
+                    report: RunReport) -> None:
+        """Start the groups a window at a time (each window's tries recorded as started in one
+        statement), keep at most two windows in flight, and record outcomes as they pile up."""
+        window = self.limits[platform].concurrency
+        inflight: set[asyncio.Task[None]] = set()
+        results: list[PostResult] = []
+        started = 0
+        try:
+            while started < len(groups) or inflight:
+                if started < len(groups) and len(inflight) < window:
+                    take = groups[started:started + window]
+                    started += len(take)
+                    ids = [item.id for group in take for item, _ in group]
+                    mine = await self.repo.start_sending(self.owner, ids, self._now(),
+                                                         self.lease)
+                    for group in take:
+                        group = [(i, r) for i, r in group if i.id in mine]
+                        if group:
+                            inflight.add(asyncio.create_task(
+                                self._send_group(platform, group, results, report)))
+                    continue
+                _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                if len(results) >= window:
+                    flush, results = results, []
+                    await self.repo.finish_posts(self.owner, flush)
+        finally:
+            for task in inflight:
+                task.cancel()
+            if results:  # what we know, even when stopping: the rest lapses to "uncertain"
+                await asyncio.shield(self.repo.finish_posts(self.owner, results))
+
+    async def _send_group(self, platform: Platform, group: list[Prepared],
+                          results: list[PostResult], report: RunReport) -> None:
+        async with self._slots[platform]:
+            for item, reply in group:
+                results.append(self._result(item, await self._try(platform, item, reply),
+                                            report))
+
+    async def _try(self, platform: Platform, item: OutboxItem, reply: Reply | None) -> Delivery:
+        poster = self.posters[platform]
+        try:
+            if reply is None:  # a recap: its chart is drawn now, off the event loop
+                schedule = await self._schedule(item.community)
+                if schedule is None:
+                    return Delivery.failed(TURNED_OFF)
+                reply = await weekly_recap(self.repo, schedule, local_date(item),
+                                           self.deps.charts)
+            await self._pace[platform].wait()
+            async with asyncio.timeout(self.post_timeout):
+                send: Awaitable[Delivery]
+                if item.kind == PostKind.FOLLOWUP:
+                    assert item.followup is not None
+                    send = poster.dm(item.community, item.followup.member.member, reply,
+                                     key=item.key, sent_since=item.sent_since)
+                else:
+                    send = poster.post(item.community, item.target, reply, key=item.key,
+                                       sent_since=item.sent_since)
+                return await send
+        except TimeoutError:
+            return Delivery.uncertain(f"{platform.value.capitalize()} didn't answer within "
+                                      f"{self.post_timeout:g} s")
+        except asyncio.CancelledError:
+            if _really_cancelled():
+                raise
+            return Delivery.uncertain("the post was cancelled inside the platform's client")
+        except Exception as err:  # a bug of ours or a client library's: may have gone out
+            log.exception("The %s %d for %s raised.", item.kind, item.id, item.community.key)
+            return Delivery.uncertain(f"something went wrong while posting ({type(err).__name__})")
+
+    def _result(self, item: OutboxItem, delivery: Delivery, report: RunReport) -> PostResult:
+        now = self._now()
+        if delivery.status is DeliveryStatus.SENT:
+            if item.kind == PostKind.FOLLOWUP:
+                report.followups += 1
+            else:
+                report.posted += 1
+            return PostResult(item.id, OutboxState.SENT, now, message_id=delivery.message_id)
+        reason = delivery.reason or delivery.status.value
+        uncertain = delivery.status is DeliveryStatus.UNCERTAIN
+        if delivery.status in (DeliveryStatus.RETRY, DeliveryStatus.UNCERTAIN):
+            wait = backoff(item.tries + 1, self._jitter())
+            if delivery.retry_after is not None:
+                wait = max(timedelta(seconds=delivery.retry_after), FIRST_RETRY / 10)
+            at = now + wait
+            if at <= item.deadline:
+                report.retrying += 1
+                log.info("The %s for %s didn't go out (%s); trying again at %s.", item.kind,
+                         item.community.key, reason, at.strftime("%H:%M:%S"))
+                return PostResult(item.id, OutboxState.DUE, now, reason, at, uncertain)
+        self._missed(item, reason, report, tried=True)
+        return PostResult(item.id, OutboxState.MISSED, now, reason, uncertain=uncertain)
+
+    def _missed(self, item: OutboxItem, reason: str, report: RunReport, tried: bool) -> None:
+        if tried:
+            report.failed += 1
+            report.failures.append(item.community.key)
+        else:
+            report.skipped += 1
+        log.warning("Gave up on the %s of %s for %s: %s.", item.kind, item.community.key,
+                    item.subject, reason)
+
+
+def local_date(item: OutboxItem) -> date:
+    """The local date a check-in or recap is for (its ``subject``)."""
+    return date.fromisoformat(item.subject)
+
+
+def _really_cancelled() -> bool:
+    """Is this task being cancelled (shutdown), rather than a poster leaking a CancelledError
+    of its own (a timeout inside a client library, say)?"""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,217 @@
+"""The outbox's statements on SQLite: units of work that run on the repository's connection
+(each inside one transaction of ``storage.sqlite``'s group commit).
+
+Lease times are the caller's ``now`` plus the lease: on SQLite every process sharing the file
+runs on one machine, so they share its clock (a server database would take its own ``now()``).
+Claims are one ``UPDATE … RETURNING`` over the ready rows; SQLite serialises writers, so two
+processes can never claim the same row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from bot.ids import CommunityRef, MemberRef
+from bot.models import (
+    CRASHED_WHILE_SENDING,
+    OFFLINE,
+    FollowUp,
+    MemberInfo,
+    NewPost,
+    OutboxItem,
+    OutboxState,
+    PostKind,
+    PostResult,
+)
+from storage.rows import commitment, community_ref, from_ts, ts
+
+FINAL = (OutboxState.SENT, OutboxState.MISSED)
+
+
+def _maybe(value: str | None) -> datetime | None:
+    return None if value is None else from_ts(value)
+
+
+def scope(platforms: Collection[str] | None, communities: Collection[CommunityRef] | None,
+          column: str = "community_id") -> tuple[str, list[str]]:
+    """A WHERE fragment for the platforms and communities a process serves."""
+    where, args = [], []
+    if platforms is not None:
+        wanted = sorted({str(p) for p in platforms}) or ["-"]
+        where.append("(" + " OR ".join(f"{column} LIKE ?" for _ in wanted) + ")")
+        args += [f"{p}:%" for p in wanted]
+    if communities is not None:
+        keys = sorted({k.key for k in communities}) or ["-"]
+        where.append(f"{column} IN ({','.join('?' * len(keys))})")
+        args += keys
+    return (" AND ".join(where) or "1"), args
+
+
+def item(row: sqlite3.Row, followup: FollowUp | None = None, zone: str | None = None
+         ) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"], community=community_ref(row["community_id"]),
+        kind=PostKind(row["kind"]), subject=row["subject"], target=row["target"],
+        due_at=from_ts(row["due_at"]),
+        deadline=from_ts(row["deadline"]), state=OutboxState(row["state"]),
+        tries=row["tries"], sent_since=_maybe(row["sent_since"]), reason=row["reason"],
+        next_try_at=_maybe(row["next_try_at"]), finished_at=_maybe(row["finished_at"]),
+        followup=followup, zone=zone)
+
+
+ROWS_PER_INSERT = 2500  # 11 values each: under SQLite's 32,766 bound values
+
+
+def enqueue(c: sqlite3.Connection, posts: Sequence[NewPost], at: datetime) -> list[bool]:
+    """Insert the posts not in the outbox yet, a few thousand per statement; True for those."""
+    now = ts(at)
+    added: set[tuple[str, str, str]] = set()
+    for start in range(0, len(posts), ROWS_PER_INSERT):
+        chunk = posts[start:start + ROWS_PER_INSERT]
+        values = [v for p in chunk for v in (
+            p.community.key, str(p.kind), p.subject, p.target, ts(p.due_at), ts(p.deadline),
+            OutboxState.MISSED if p.missed else OutboxState.DUE, now, p.missed, now,
+            now if p.missed else None)]
+        added.update((r[0], r[1], r[2]) for r in c.execute(
+            "INSERT INTO outbox (community_id, kind, subject, target, due_at, deadline, state, "
+            "next_try_at, reason, created_at, finished_at) VALUES "
+            + ",".join("(?,?,?,?,?,?,?,?,?,?,?)" for _ in chunk)
+            + " ON CONFLICT DO NOTHING RETURNING community_id, kind, subject", values))
+    return [(p.community.key, str(p.kind), p.subject) in added for p in posts]
+
+
+def enqueue_followups(c: sqlite3.Connection, now: datetime, deadline: datetime,
+                      max_age: timedelta, platforms: Collection[str] | None,
+                      communities: Collection[CommunityRef] | None) -> tuple[int, int]:
+    """Promises due by ``now`` and not yet followed up: each marked followed up and, if its
+    owner wants reminders and it isn't older than ``max_age``, queued as a follow-up DM."""
+    where, args = scope(platforms, communities, "k.community_id")
+    rows = c.execute(
+        "SELECT k.id, k.community_id, k.member_id, k.due_at, m.reminders FROM commitments k "
+        "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
+        "WHERE k.status = 'open' AND k.followed_up_at IS NULL AND k.due_at <= ? AND " + where
+        + " ORDER BY k.due_at, k.id LIMIT 5000", [ts(now), *args]).fetchall()
+    stamp = ts(now)
+    c.executemany("UPDATE commitments SET followed_up_at = ? WHERE id = ?",
+                  [(stamp, r["id"]) for r in rows])
+    oldest = now - max_age
+    send = [r for r in rows if r["reminders"] and from_ts(r["due_at"]) >= oldest]
+    enqueue(c, [NewPost(community_ref(r["community_id"]), PostKind.FOLLOWUP,
+                        str(r["id"]), MemberRef.from_key(r["member_id"]).id,
+                        from_ts(r["due_at"]), deadline) for r in send], now)
+    return len(send), len(rows) - len(send)
+
+
+HELD = "state IN ('claimed', 'sending')"  # as the partial index outbox_held says it
+
+
+def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, limit: int,
+          platforms: Collection[str] | None, communities: Collection[CommunityRef] | None
+          ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+    """Give up what can no longer go out in time, then claim up to ``limit`` ready posts: ones
+    whose lease lapsed (their process died or hung) first, then due ones whose time has come,
+    in the order they came due. A lapsed *sending* one may have reached the platform: it
+    carries ``sent_since``. Returns (claimed, newly missed). Each statement walks a partial
+    index, so the cost follows what is ready, not the outbox's history."""
+    where, args = scope(platforms, communities)
+    at = ts(now)
+    missed = c.execute(
+        "UPDATE outbox SET state = 'missed', finished_at = ?, reason = COALESCE(reason, ?) "
+        f"WHERE state = 'due' AND deadline < ? AND {where} RETURNING *",
+        [at, OFFLINE, at, *args]).fetchall()
+    missed += c.execute(
+        "UPDATE outbox SET state = 'missed', owner = NULL, lease_until = NULL, finished_at = ?, "
+        "reason = CASE WHEN state = 'sending' THEN ? ELSE COALESCE(reason, ?) END "
+        f"WHERE {HELD} AND lease_until <= ? AND deadline < ? AND {where} RETURNING *",
+        [at, CRASHED_WHILE_SENDING, OFFLINE, at, at, *args]).fetchall()
+    take = ("UPDATE outbox SET state = 'claimed', owner = ?, lease_until = ?, "
+            "sent_since = CASE WHEN state = 'sending' THEN COALESCE(sent_since, try_at) "
+            "ELSE sent_since END WHERE id IN (SELECT id FROM outbox WHERE {ready} AND "
+            + where + " ORDER BY {order} LIMIT ?) RETURNING *")
+    until = ts(now + lease)
+    rows = c.execute(take.format(ready=f"{HELD} AND lease_until <= ?", order="lease_until"),
+                     [owner, until, at, *args, limit]).fetchall()
+    if len(rows) < limit:
+        rows += c.execute(take.format(ready="state = 'due' AND next_try_at <= ?",
+                                      order="next_try_at"),
+                          [owner, until, at, *args, limit - len(rows)]).fetchall()
+    rows.sort(key=lambda r: (r["due_at"], r["id"]))
+    follow = _followups(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.FOLLOWUP])
+    claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
+               if r["kind"] == PostKind.FOLLOWUP else item(r) for r in rows]
+    return claimed, [item(r) for r in missed]
+
+
+def _followups(c: sqlite3.Connection, ids: list[int]
+               ) -> dict[int, tuple[FollowUp | None, str | None]]:
+    """What each follow-up is about: the promise, still open, and its owner (with the
+    community's check-in zone for the wording). A closed or removed one is left out."""
+    if not ids:
+        return {}
+    found: dict[int, tuple[FollowUp | None, str | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in c.execute(
+                "SELECT k.*, m.display_name, m.timezone AS member_zone, m.reminders, "
+                "s.timezone AS community_zone FROM commitments k JOIN members m ON "
+                "m.community_id = k.community_id AND m.member_id = k.member_id "
+                "LEFT JOIN schedules s ON s.community_id = k.community_id "
+                f"WHERE k.id IN ({','.join('?' * len(chunk))}) AND k.status = 'open'", chunk):
+            promise = commitment(r)
+            info = MemberInfo(promise.member, r["display_name"], r["member_zone"],
+                              bool(r["reminders"]))
+            found[r["id"]] = (FollowUp(community_ref(r["community_id"]), promise,
+                                       info), r["community_zone"])
+    return found
+
+
+def start_sending(c: sqlite3.Connection, owner: str, ids: Sequence[int], now: datetime,
+                  lease: timedelta) -> set[int]:
+    """Mark claimed posts as being sent (a try starts now), renewing their lease; returns the
+    ids still held by ``owner`` (a lease that lapsed meanwhile belongs to someone else now)."""
+    mine: set[int] = set()
+    at, until = ts(now), ts(now + lease)
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        mine.update(r[0] for r in c.execute(
+            "UPDATE outbox SET state = 'sending', tries = tries + 1, try_at = ?, lease_until = ? "
+            f"WHERE id IN ({','.join('?' * len(chunk))}) AND owner = ? AND state = 'claimed' "
+            "RETURNING id", [at, until, *chunk, owner]))
+    return mine
+
+
+def finish(c: sqlite3.Connection, owner: str, results: Sequence[PostResult]) -> None:
+    c.executemany(
+        "UPDATE outbox SET state = ?, reason = ?, next_try_at = COALESCE(?, next_try_at), "
+        "message_id = COALESCE(?, message_id), finished_at = ?, owner = NULL, lease_until = NULL, "
+        "sent_since = CASE WHEN ? THEN COALESCE(sent_since, try_at) ELSE sent_since END "
+        "WHERE id = ? AND owner = ? AND state = 'sending'",
+        [(r.state, r.reason, None if r.next_try_at is None else ts(r.next_try_at),
+          r.message_id, ts(r.at) if r.state in FINAL else None, int(r.uncertain), r.item_id,
+          owner) for r in results])
+
+
+def renew(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta) -> int:
+    return c.execute("UPDATE outbox SET lease_until = ? WHERE owner = ? "
+                     "AND state IN ('claimed', 'sending')", (ts(now + lease), owner)).rowcount
+
+
+def release(c: sqlite3.Connection, owner: str) -> int:
+    """Hand back what ``owner`` claimed but hasn't started sending (a clean stop): due again at
+    once, for whoever claims next. Posts being sent keep their lease until it lapses."""
+    return c.execute("UPDATE outbox SET state = 'due', owner = NULL, lease_until = NULL "
+                     "WHERE owner = ? AND state = 'claimed'", (owner,)).rowcount
+
+
+def latest(c: sqlite3.Connection, community: CommunityRef, kinds: Sequence[PostKind]
+           ) -> list[OutboxItem]:
+    """The most recent post of each kind in the community (for /checkin show)."""
+    out = []
+    for kind in kinds:
+        row = c.execute("SELECT * FROM outbox WHERE community_id = ? AND kind = ? "
+                        "ORDER BY due_at DESC, id DESC LIMIT 1", (community.key, kind)).fetchone()
+        if row is not None:
+            out.append(item(row))
+    return out

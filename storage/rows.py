@@ -1,0 +1,43 @@
+"""Rows to values and back, shared by the repository's modules: one timestamp format (sortable
+UTC text) and the mappings of the rows several of them read."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from bot.ids import CommunityRef, MemberRef, Platform
+from bot.models import Attempt, Commitment, CommitmentStatus, Outcome
+
+
+def ts(value: datetime) -> str:
+    """A UTC timestamp as sortable text."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)  # 'Z' is UTC; ~25x faster than strptime
+
+
+def member_ref(key: str) -> MemberRef:
+    return MemberRef.from_key(key)
+
+
+def attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(id=row["id"], member=member_ref(row["member_id"]), outcome=Outcome(row["outcome"]),
+                   ask=row["ask"], created_at=from_ts(row["created_at"]),
+                   private=bool(row["private"]), who=row["who"], area=row["area"],
+                   fear=row["fear"], lesson=row["lesson"])
+
+
+def commitment(row: sqlite3.Row) -> Commitment:
+    return Commitment(id=row["id"], member=member_ref(row["member_id"]), ask=row["ask"],
+                      due_at=from_ts(row["due_at"]), created_at=from_ts(row["created_at"]),
+                      status=CommitmentStatus(row["status"]))
+
+
+def community_ref(key: str) -> CommunityRef:
+    platform, _, ident = key.partition(":")
+    return CommunityRef(Platform(platform), ident)
