@@ -181,18 +181,28 @@ class Outbox:
                 log.exception("renewing the outbox's leases failed")
 
     async def _drain(self, platform: Platform) -> RunReport:
+        """Claim and prepare the next batch while the current one goes out, so the database's
+        work and the posting overlap."""
         report = RunReport()
+        upcoming = asyncio.create_task(self._next_batch(platform, report))
+        try:
+            while (groups := await upcoming) is not None:
+                upcoming = asyncio.create_task(self._next_batch(platform, report))
+                await self._send(platform, groups, report)
+        finally:
+            if not upcoming.done():  # stopping: what it claims lapses back, or is released
+                upcoming.cancel()
+        return report
+
+    async def _next_batch(self, platform: Platform, report: RunReport
+                          ) -> list[list[Prepared]] | None:
         limits = self.limits[platform]
-        batch = max(16, min(500, limits.concurrency * 8))
-        while True:
-            claimed, missed = await self.repo.claim_posts(
-                self.owner, self._now(), self.lease, batch, [platform.value],
-                self.communities)
-            for item in missed:
-                self._missed(item, item.reason or "", report, tried=item.tries > 0)
-            if not claimed:
-                return report
-            await self._send(platform, await self._prepare(claimed, report), report)
+        claimed, missed = await self.repo.claim_posts(
+            self.owner, self._now(), self.lease, max(16, min(500, limits.concurrency * 8)),
+            [platform.value], self.communities)
+        for item in missed:
+            self._missed(item, item.reason or "", report, tried=item.tries > 0)
+        return await self._prepare(claimed, report) if claimed else None
 
     # -- building what to send -------------------------------------------------------------------
 
@@ -272,8 +282,9 @@ class Outbox:
                                 self._send_group(platform, group, results, report)))
                     continue
                 _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                if len(results) >= window:
-                    flush, results = results, []
+                if len(results) >= window:  # emptied in place: the tasks append to this list
+                    flush = results[:]
+                    results.clear()
                     await self.repo.finish_posts(self.owner, flush)
         finally:
             for task in inflight:
@@ -339,6 +350,9 @@ class Outbox:
                 log.info("The %s for %s didn't go out (%s); trying again at %s.", item.kind,
                          item.community.key, reason, at.strftime("%H:%M:%S"))
                 return PostResult(item.id, OutboxState.DUE, now, reason, at, uncertain)
+            # The window closes before the next try: recorded with the try it would have been.
+            self._missed(item, reason, report, tried=True)
+            return PostResult(item.id, OutboxState.MISSED, now, reason, at, uncertain)
         self._missed(item, reason, report, tried=True)
         return PostResult(item.id, OutboxState.MISSED, now, reason, uncertain=uncertain)
 

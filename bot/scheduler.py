@@ -157,7 +157,7 @@ class Scheduler:
         self.deps.hooks.schedule_changed.append(self.reschedule)
         log.info("Scheduler started: %d check-in schedule(s).", len(self._schedules))
         if catch_up:
-            return await self.run_due(now)
+            return await self.run_due()
         return None
 
     async def stop(self, timeout: float = 10.0) -> None:
@@ -259,7 +259,7 @@ class Scheduler:
         with self._running():
             try:
                 await self.sync(now)
-                await self.run_followups(now)
+                await self.run_followups()
             except Exception:
                 log.exception("scheduler tick failed")
 
@@ -299,15 +299,19 @@ class Scheduler:
                         and occ.local_date.weekday() in weekdays_of(schedule, PostKind.CHECKIN)):
                     continue  # the check-in job of that day brings it
                 occurrences.append(occ)
-        return await self.run_occurrences(occurrences, now)
+        report = await self.queue(occurrences, now)
+        report.add(await self.outbox.drain())
+        return report
 
     # -- the work ------------------------------------------------------------------------------
 
     async def run_due(self, now: datetime | None = None) -> RunReport:
         """Everything due at ``now``: each schedule's latest occurrence not yet queued (sent if
         within the grace window, else recorded as missed), due follow-ups, and whatever else
-        the outbox holds that is ready (retries, posts a dead process left behind)."""
-        now = now or self.clock.now()
+        the outbox holds that is ready (retries, posts a dead process left behind). A ``now``
+        given (tests, the benchmark) holds the outbox's clock there for this run; without one,
+        the clock runs on while the posts go out, as leases need."""
+        held, now = now, now or self.clock.now()
         schedules = [s for s in await self.repo.list_schedules(self.platforms) if self.serves(s)]
         for s in schedules:  # what another process changed since the last sync, too
             if self._schedules.get(s.community.key) != s:
@@ -315,14 +319,7 @@ class Scheduler:
         occurrences = [occ for s in schedules for kind in KINDS
                        if (occ := latest_occurrence(s, kind, now, self.lookback_days))]
         report = await self.queue(occurrences, now)
-        report.add(await self.run_followups(now))
-        return report
-
-    async def run_occurrences(self, occurrences: Iterable[Occurrence], now: datetime
-                              ) -> RunReport:
-        """Queue these occurrences, then send what's ready."""
-        report = await self.queue(occurrences, now)
-        report.add(await self.outbox.drain(now))
+        report.add(await self.run_followups(held))
         return report
 
     async def queue(self, occurrences: Iterable[Occurrence], now: datetime) -> RunReport:
@@ -353,10 +350,10 @@ class Scheduler:
     async def run_followups(self, now: datetime | None = None) -> RunReport:
         """Queue a DM for each promise that just came due (if its owner wants reminders), once:
         the queueing marks it followed up in the same transaction that finds it. Then send
-        what's ready."""
-        now = now or self.clock.now()
+        what's ready (``now``: as for ``run_due``)."""
+        held, now = now, now or self.clock.now()
         report = RunReport()
         _, report.quiet_followups = await self.repo.enqueue_followups(
             now, now + self.grace, FOLLOWUP_MAX_AGE, self.platforms, self.communities)
-        report.add(await self.outbox.drain(now))
+        report.add(await self.outbox.drain(held))
         return report

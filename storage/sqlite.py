@@ -311,25 +311,34 @@ def activities_unit(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) ->
 
 
 def _values(rows: Sequence[tuple[Any, ...]]) -> tuple[str, list[Any]]:
-    width = len(rows[0])
-    marks = ",".join("(" + ",".join("?" * width) + ")" for _ in rows)
-    return marks, [v for row in rows for v in row]
+    row = "(" + ",".join("?" * len(rows[0])) + ")"
+    return ",".join([row] * len(rows)), [v for values in rows for v in values]
 
 
 def _activities(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> list[Activity]:
     if not windows:
         return []
-    marks, args = _values([(i, w.community.key, ts(w.start), ts(w.end)) for i, w in
-                           enumerate(windows)])
+    stamps: dict[datetime, str] = {}  # a minute's windows share a few dozen distinct bounds
+
+    def stamp(at: datetime) -> str:
+        text = stamps.get(at)
+        if text is None:
+            text = stamps[at] = ts(at)
+        return text
+
+    keys = [w.community.key for w in windows]
+    marks, args = _values([(i, keys[i], stamp(w.start), stamp(w.end))
+                           for i, w in enumerate(windows)])
     attempts: list[list[Attempt]] = [[] for _ in windows]
     for r in c.execute(
             f"WITH w(i, community_id, lo, hi) AS (VALUES {marks}) SELECT w.i, a.* FROM w "
             "JOIN attempts a ON a.community_id = w.community_id AND a.created_at >= w.lo "
             "AND a.created_at < w.hi ORDER BY w.i, a.created_at, a.id", args):
         attempts[r["i"]].append(_attempt(r))
-    prior: list[dict[str, dict[str, int]]] = [{} for _ in windows]
-    active = [(i, windows[i].community.key, a.member.key, ts(windows[i].start))
-              for i in range(len(windows)) for a in {a.member: a for a in attempts[i]}.values()]
+    busy = [i for i in range(len(windows)) if attempts[i]]
+    prior: dict[int, dict[str, dict[str, int]]] = {i: {} for i in busy}
+    active = [(i, keys[i], member, stamp(windows[i].start)) for i in busy
+              for member in {a.member.key for a in attempts[i]}]
     for chunk in range(0, len(active), 2000):
         marks, args = _values(active[chunk:chunk + 2000])
         for r in c.execute(
@@ -338,7 +347,7 @@ def _activities(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> lis
                 "ON a.community_id = w.community_id AND a.member_id = w.member_id "
                 "AND a.created_at < w.lo GROUP BY w.i, a.member_id, a.outcome", args):
             prior[r["i"]].setdefault(r["member_id"], {})[r["outcome"]] = r["n"]
-    marks, args = _values([(i, w.community.key, ts(w.due_from), ts(w.due_until))
+    marks, args = _values([(i, keys[i], stamp(w.due_from), stamp(w.due_until))
                            for i, w in enumerate(windows) if w.due_from < w.due_until] or
                           [(-1, "", "", "")])
     commitments: list[list[Commitment]] = [[] for _ in windows]
@@ -347,7 +356,8 @@ def _activities(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> lis
             "JOIN commitments k ON k.community_id = w.community_id AND k.status = 'open' "
             "AND k.due_at >= w.lo AND k.due_at < w.hi ORDER BY w.i, k.due_at, k.id", args):
         commitments[r["i"]].append(_commitment(r))
-    wanted = sorted({(w.community.key, m.key) for i, w in enumerate(windows)
+    named = [i for i in range(len(windows)) if attempts[i] or commitments[i]]
+    wanted = sorted({(keys[i], m.key) for i in named
                      for m in [a.member for a in attempts[i]] + [k.member for k in commitments[i]]})
     names: dict[tuple[str, str], str] = {}
     for chunk in range(0, len(wanted), 5000):
@@ -356,15 +366,16 @@ def _activities(c: sqlite3.Connection, windows: Sequence[ActivityWindow]) -> lis
             f"WITH w(community_id, member_id) AS (VALUES {marks}) SELECT m.community_id, "
             "m.member_id, m.display_name FROM w JOIN members m ON m.community_id = w.community_id "
             "AND m.member_id = w.member_id", args))
-    out = []
-    for i, w in enumerate(windows):
-        key = w.community.key
+    quiet = Activity((), {}, {}, ())
+    out = [quiet] * len(windows)
+    for i in named:
+        key = keys[i]
         members = {a.member.key for a in attempts[i]} | {k.member.key for k in commitments[i]}
-        out.append(Activity(tuple(attempts[i]),
-                            {m: names[(key, m)] for m in members if (key, m) in names},
-                            {m: _as_totals(prior[i].get(m, {}))
-                             for m in {a.member.key for a in attempts[i]}},
-                            tuple(commitments[i])))
+        out[i] = Activity(tuple(attempts[i]),
+                          {m: names[(key, m)] for m in members if (key, m) in names},
+                          {m: _as_totals(prior[i].get(m, {}))
+                           for m in {a.member.key for a in attempts[i]}},
+                          tuple(commitments[i]))
     return out
 
 

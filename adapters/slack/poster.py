@@ -320,6 +320,7 @@ class SlackPoster:
         self.history_page = history_page
         self.history_pages = history_pages
         self._me: tuple[str, str] | None = None  # the bot's (user id, bot id), from auth.test
+        self._asking = asyncio.Lock()  # many first checks at once ask auth.test once
 
     @staticmethod
     def _ours(community: CommunityRef) -> Delivery | None:
@@ -397,9 +398,10 @@ class SlackPoster:
         return Delivery.sent(ts)
 
     async def _whoami(self) -> tuple[str, str]:
-        if self._me is None:
-            response = await self.client.auth_test()
-            self._me = (str(response.get("user_id") or ""), str(response.get("bot_id") or ""))
+        async with self._asking:
+            if self._me is None:
+                response = await self.client.auth_test()
+                self._me = (str(response.get("user_id") or ""), str(response.get("bot_id") or ""))
         return self._me
 
     async def _find(self, channel: str, key: str, sent_since: datetime) -> str | None:

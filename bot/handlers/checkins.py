@@ -144,8 +144,16 @@ def last_post_lines(posts: list[OutboxItem], schedule: Schedule) -> list[str]:
             lines.append(f"Last {what} ({of}) went out at "
                          f"{describe_when(post.finished_at, zone)}.")
         elif post.state == OutboxState.MISSED:
-            lines.append(f"The {what} of {of} didn't go out: {post.reason or 'no reason given'}."
-                         + (" I tried until the grace window closed." if post.tries > 1 else ""))
+            reason = post.reason or "no reason given"
+            if post.sent_since is not None:  # a try may have landed: say so, don't claim either
+                line = f"I couldn't confirm that the {what} of {of} went out: {reason}."
+            else:
+                line = f"The {what} of {of} didn't go out: {reason}."
+            closed = ((post.finished_at is not None and post.finished_at >= post.deadline)
+                      or (post.next_try_at is not None and post.next_try_at > post.deadline))
+            if post.tries > 1 and closed:  # failing for now, every time, until the window shut
+                line += " I kept trying until the grace window closed."
+            lines.append(line)
         elif post.state == OutboxState.DUE and post.tries and post.next_try_at is not None:
             lines.append(f"The {what} of {of} is on its way: {post.reason or 'a hiccup'}. I'll "
                          f"try again at {post.next_try_at.astimezone(zone).strftime('%H:%M')}.")

@@ -89,7 +89,7 @@ async def test_a_fault_that_never_clears_is_missed_with_its_reason(app, repo, cl
     assert item.state == OutboxState.MISSED
     text = await show(app)
     assert ("The check-in of Thu 26 Nov didn't go out: the platform is down (HTTP 503). "
-            "I tried until the grace window closed.") in text
+            "I kept trying until the grace window closed.") in text
 
 
 async def test_a_refusal_retrying_cant_fix_is_recorded_at_once(app, repo, clock):
@@ -324,3 +324,24 @@ def test_0006_keeps_what_the_claims_said(tmp_path, monkeypatch):
     assert got[3][4] == "the bot stopped while posting it, so it may have gone out"
     assert "claims" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
+
+
+async def test_every_try_is_recorded_however_the_posts_finish(app, repo, clock):
+    """Posts finishing out of order, around the moments results are written: each one still
+    ends recorded as sent after its one try (none left 'sending' to be tried again)."""
+    for i in range(50):
+        await repo.save_schedule(schedule(f"c{i:02d}", recap=None), SET_AT)
+
+    class Uneven(RecordingPoster):
+        async def post(self, community, channel_id, reply, **kw):
+            for _ in range(int(community.id[1:]) % 7 * 3):
+                await asyncio.sleep(0)
+            return await super().post(community, channel_id, reply, **kw)
+
+    poster = Uneven(limits=PostingLimits(4))
+    sched = make_scheduler(repo, app, poster, clock, concurrency=4)
+    clock.set(NINE)
+    assert (await sched.run_due(NINE)).posted == 50
+    for i in range(50):
+        item = await state(repo, f"c{i:02d}")
+        assert (item.state, item.tries) == (OutboxState.SENT, 1), item
