@@ -120,7 +120,7 @@ class Outbox:
                  limits: Mapping[Platform, PostingLimits], clock: Clock,
                  schedule_of: Callable[[CommunityRef], Schedule | None],
                  communities: Collection[CommunityRef] | None = None,
-                 lease: timedelta = LEASE, post_timeout: float = 30.0,
+                 lease: timedelta = LEASE, post_timeout: float = 45.0,
                  owner: str | None = None, jitter: Callable[[], float] = random.random):
         """``schedule_of``: the live schedule the scheduler knows for a community (None: ask
         the database). ``post_timeout``: how long one try may take before it counts as

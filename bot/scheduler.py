@@ -89,7 +89,7 @@ class Scheduler:
     def __init__(self, repo: Repository, app: App, posters: Mapping[Platform, Poster],
                  clock: Clock | None = None, grace_minutes: int = 120,
                  limits: Mapping[Platform, PostingLimits] | None = None,
-                 post_timeout: float = 30.0, tick_seconds: float = 60.0,
+                 post_timeout: float = 45.0, tick_seconds: float = 60.0,
                  communities: Iterable[CommunityRef] | None = None,
                  lease: timedelta = LEASE, outbox_seconds: float = 5.0,
                  owner: str | None = None):

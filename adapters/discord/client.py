@@ -64,7 +64,11 @@ class WhosNextClient(discord.Client):
     def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float = 2.0):
         intents = discord.Intents.none()
         intents.guilds = True  # no privileged intents: slash commands need none
-        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
+        # A 429 asking more than 30 s (discord.py's least) raises RateLimited instead of being
+        # slept out inside one send: the outbox decides when to try again (the poster's own
+        # timeout, SEND_TIMEOUT, leaves room for the 30 s discord.py may still wait).
+        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout,
+                         max_ratelimit_timeout=30.0)
         self.adapter = adapter
         self.tree: app_commands.CommandTree = app_commands.CommandTree(self)
 

@@ -77,8 +77,9 @@ LIMITS = PostingLimits(concurrency=10, per_second=40.0)
 # says "a few minutes" and documents no number: 120 s stays well inside any reading of it.
 NONCE_WINDOW = timedelta(seconds=120)
 # How long one try may take, discord.py's own waits (rate limits, 5xx repeats) included; under
-# the outbox's own 30 s, so that the poster's finer reading of a slow try is the one reported.
-SEND_TIMEOUT = 25.0
+# the outbox's own 45 s, so that the poster's finer reading of a slow try is the one reported,
+# and above the 30 s discord.py may wait out a 429 (max_ratelimit_timeout, adapters/discord/client.py).
+SEND_TIMEOUT = 40.0
 NONCE_LIMIT = 25  # docs "Create Message": a nonce string is at most 25 characters
 NOT_CONNECTED = "Discord isn't connected right now"
 BUG = "that's a bug in the bot, please report it"
@@ -196,7 +197,7 @@ async def _open_dm(client: discord.Client, member_id: str, deadline: float
                    ) -> discord.DMChannel | Delivery:
     """The member's DM channel (discord.py keeps those it has opened), or why not. Opening a DM
     posts nothing, so a failure here is never UNCERTAIN."""
-    who = f"<@{member_id}>"
+    who = "that member"  # plain words: an admin reads this as text
     try:
         async with asyncio.timeout_at(deadline):
             return await client.create_dm(discord.Object(id=int(member_id)))
@@ -258,7 +259,7 @@ def _refused(err: discord.HTTPException, rendered: Rendered, key: str | None,
     if err.status == 401:
         return Delivery.failed(_bad_token())
     if target.is_dm:
-        who = f"<@{target.member_id}>"
+        who = "that member"  # plain words: an admin reads this as text, where markup shows raw
         if err.code == CANNOT_DM:
             return Delivery.failed(f"{who} doesn't take DMs from the bot: they can allow "
                                    "direct messages from server members in the server's "
@@ -266,7 +267,7 @@ def _refused(err: discord.HTTPException, rendered: Rendered, key: str | None,
         if err.status in (403, 404):
             return Delivery.failed(f"Discord won't let the bot DM {who} ({_said(err)})")
     else:
-        where = f"<#{target.channel_id}>"
+        where = "the check-in channel"  # plain words, as above
         if err.code == MISSING_PERMISSIONS:
             needed = "Send Messages and Attach Files" if rendered.files else "Send Messages"
             return Delivery.failed(f"the bot can't post in {where} (missing permission: give "
@@ -298,7 +299,7 @@ def _passing(err: discord.HTTPException) -> Delivery:
     if err.status == 429:
         after = _retry_after(err)
         return Delivery.retry(_slow_down(after), after)
-    return Delivery.retry(f"Discord had a server error ({err.status}); the bot will try again")
+    return Delivery.retry(f"Discord had a server error ({err.status})")
 
 
 def _retry_after(err: discord.HTTPException) -> float | None:
@@ -317,8 +318,8 @@ def _retry_after(err: discord.HTTPException) -> float | None:
 
 def _slow_down(after: float | None) -> str:
     if after is None:
-        return "Discord asked the bot to slow down (429); it will try again"
-    return f"Discord asked the bot to slow down (429) for {after:g} s; it will try again"
+        return "Discord asked the bot to slow down (429)"
+    return f"Discord asked the bot to slow down (429) for {after:g} s"
 
 
 def _bad_token() -> str:
