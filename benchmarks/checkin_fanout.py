@@ -4,7 +4,8 @@ Three runs in one process, on one real SQLite file:
 
   baseline   loop over the communities and call the Poster directly with a ready-made post:
              the floor any scheduler pays (no claims, no content, no database).
-  run_due    ``Scheduler.run_due(minute)``: queue every occurrence in the outbox (a few
+  run_due    ``Scheduler.run_due(minute)`` on a started scheduler (its schedules loaded, as
+             at start-up, untimed): queue every occurrence in the outbox (a few
              statements), claim them a batch at a time (one statement per batch), read the
              batch's activity set-based, record each window of tries before and after they go
              out, post with bounded concurrency per platform.
@@ -136,9 +137,13 @@ async def run_due(path: Path, refs: list[CommunityRef], minute: datetime
         clock = Clock(minute)
         sched = Scheduler(repo, App(repo, clock), {p: poster for p in PLATFORMS}, clock,
                           limits=limits())
-        start = time.perf_counter()
-        report = await sched.run_due(minute)
-        return poster.last - start, poster, report
+        await sched.start(catch_up=False, paused=True)  # start-up loads the schedules: untimed
+        try:
+            start = time.perf_counter()
+            report = await sched.run_due(minute)
+            return poster.last - start, poster, report
+        finally:
+            await sched.stop()
     finally:
         await repo.close()
 

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # How long a process holds a scheduled post it claimed before another may take it over
     # (renewed every third of it while the process works). Short, so a crash costs little; at
     # most 90 s, so a takeover's retry stays inside a platform's few-minute de-duplication.
-    outbox_lease_seconds: int = Field(30, ge=5, le=90)
+    outbox_lease_seconds: int = Field(60, ge=5, le=90)
     max_logs_per_hour: int = Field(20, ge=1, le=10_000)
 
     @field_validator("log_level", mode="before")

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import math
 import os
 import random
 import socket
@@ -54,9 +55,11 @@ from bot.schedules import previous_day
 log = logging.getLogger(__name__)
 
 _AS_OF: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("as_of", default=None)
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=60)
 FIRST_RETRY = timedelta(seconds=10)  # then 20, 40, 80 … seconds
 LONGEST_RETRY = timedelta(minutes=5)
+MAX_RETRY_AFTER = 24 * 3600.0  # a Retry-After beyond a day is nonsense: past any grace window
+LEASE_MARGIN = 5.0  # seconds a try stops before its lease could lapse
 TURNED_OFF = "check-ins were turned off before it went out"
 PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
@@ -140,6 +143,8 @@ class Outbox:
         self._pace = {p: Pace(lim.per_second) for p, lim in self.limits.items()}
         self._draining = 0
         self._renewer: asyncio.Task[None] | None = None
+        self._renewed_until: datetime | None = None  # every lease we hold lasts at least this
+        self.stopping = False  # set by ``stop``: nothing new is claimed or started
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -153,8 +158,8 @@ class Outbox:
         token = _AS_OF.set(now) if now is not None else None  # for this drain's tasks too
         report = RunReport()
         self._draining += 1
-        if self._renewer is None or self._renewer.done():
-            self._renewer = asyncio.create_task(self._renew())
+        if self._renewer is None or self._renewer.done():  # on the live clock, not a held one
+            self._renewer = asyncio.create_task(self._renew(), context=contextvars.Context())
         try:
             for sub in await asyncio.gather(*(self._drain(p) for p in self.posters)):
                 report.add(sub)
@@ -167,6 +172,10 @@ class Outbox:
                 self._renewer = None
         return report
 
+    def stop(self) -> None:
+        """Claim and start nothing more; the tries under way run out (``release`` after)."""
+        self.stopping = True
+
     async def release(self) -> None:
         """A clean stop: what this process claimed but hasn't started goes back to due."""
         with contextlib.suppress(Exception):
@@ -175,23 +184,39 @@ class Outbox:
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
+            now = self._now()
             try:
-                await self.repo.renew_leases(self.owner, self._now(), self.lease)
+                await self.repo.renew_leases(self.owner, now, self.lease)
+                self._renewed_until = now + self.lease
             except Exception:
                 log.exception("renewing the outbox's leases failed")
 
     async def _drain(self, platform: Platform) -> RunReport:
-        """Claim and prepare the next batch while the current one goes out, so the database's
-        work and the posting overlap."""
+        """Claim a batch, start a task per community (each waits for one of the platform's
+        slots, then marks its tries as started and makes them), and claim the next batch as
+        soon as fewer tasks than slots are left: a slow post holds its slot, never the rest.
+        Outcomes are recorded a slot's worth at a time."""
         report = RunReport()
-        upcoming = asyncio.create_task(self._next_batch(platform, report))
+        room = self.limits[platform].concurrency
+        inflight: set[asyncio.Task[None]] = set()
+        results: list[PostResult] = []
+        more = True
         try:
-            while (groups := await upcoming) is not None:
-                upcoming = asyncio.create_task(self._next_batch(platform, report))
-                await self._send(platform, groups, report)
+            while (more and not self.stopping) or inflight:
+                if more and not self.stopping and len(inflight) < room:
+                    groups = await self._next_batch(platform, report)
+                    more = groups is not None
+                    for group in groups or ():
+                        inflight.add(asyncio.create_task(
+                            self._send_group(platform, group, results, report)))
+                    continue
+                _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                if len(results) >= room or not inflight:
+                    await self._flush(results)
         finally:
-            if not upcoming.done():  # stopping: what it claims lapses back, or is released
-                upcoming.cancel()
+            for task in inflight:  # only when this drain itself is cancelled (shutdown)
+                task.cancel()
+            await self._flush(results)  # what we know; the rest lapses to "may have gone out"
         return report
 
     async def _next_batch(self, platform: Platform, report: RunReport
@@ -203,6 +228,22 @@ class Outbox:
         for item in missed:
             self._missed(item, item.reason or "", report, tried=item.tries > 0)
         return await self._prepare(claimed, report) if claimed else None
+
+    async def _flush(self, results: list[PostResult]) -> None:
+        """Record outcomes: written first, forgotten after (shielded, so a cancel can't lose a
+        write under way); a failed write keeps them for the next flush."""
+        if not results:
+            return
+        batch = results[:]
+        try:
+            await asyncio.shield(self.repo.finish_posts(self.owner, batch))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("recording %d outbox result(s) failed; trying again with the next",
+                          len(batch))
+            return
+        del results[:len(batch)]
 
     # -- building what to send -------------------------------------------------------------------
 
@@ -245,71 +286,68 @@ class Outbox:
             acts = await self.repo.activities([daily_window(s, local_date(i))
                                                for i, s in checkins])
             built = {i.id: daily_reply(s, local_date(i), previous_day(s, local_date(i)),
-                                       act, late=now - i.due_at > timedelta(minutes=1))
+                                       act, late=not i.tries and now - i.due_at > timedelta(minutes=1))
                      for (i, s), act in zip(checkins, acts, strict=True)}
             for group in groups.values():
                 group[:] = [(i, built.get(i.id, r)) for i, r in group]
         return list(groups.values())
 
     async def _record_unsent(self, results: list[PostResult]) -> None:
-        """Close claimed posts that won't be tried (their try never starts, so mark it)."""
-        ids = [r.item_id for r in results]
-        mine = await self.repo.start_sending(self.owner, ids, self._now(), self.lease)
-        await self.repo.finish_posts(self.owner, [r for r in results if r.item_id in mine])
+        """Close claimed posts that won't be tried (turned off, promise closed)."""
+        await self.repo.finish_posts(self.owner, results)
 
     # -- sending ---------------------------------------------------------------------------------
 
-    async def _send(self, platform: Platform, groups: list[list[Prepared]],
-                    report: RunReport) -> None:
-        """Start the groups a window at a time (each window's tries recorded as started in one
-        statement), keep at most two windows in flight, and record outcomes as they pile up."""
-        window = self.limits[platform].concurrency
-        inflight: set[asyncio.Task[None]] = set()
-        results: list[PostResult] = []
-        started = 0
-        try:
-            while started < len(groups) or inflight:
-                if started < len(groups) and len(inflight) < window:
-                    take = groups[started:started + window]
-                    started += len(take)
-                    ids = [item.id for group in take for item, _ in group]
-                    mine = await self.repo.start_sending(self.owner, ids, self._now(),
-                                                         self.lease)
-                    for group in take:
-                        group = [(i, r) for i, r in group if i.id in mine]
-                        if group:
-                            inflight.add(asyncio.create_task(
-                                self._send_group(platform, group, results, report)))
-                    continue
-                _, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                if len(results) >= window:  # emptied in place: the tasks append to this list
-                    flush = results[:]
-                    results.clear()
-                    await self.repo.finish_posts(self.owner, flush)
-        finally:
-            for task in inflight:
-                task.cancel()
-            if results:  # what we know, even when stopping: the rest lapses to "uncertain"
-                await asyncio.shield(self.repo.finish_posts(self.owner, results))
-
     async def _send_group(self, platform: Platform, group: list[Prepared],
                           results: list[PostResult], report: RunReport) -> None:
+        """One community's posts in order, in one slot. Their tries are recorded as started
+        once the slot is ours, just before the first reaches the platform."""
         async with self._slots[platform]:
+            if self.stopping:
+                return  # still only claimed: released to whoever comes next
+            try:
+                started = self._now()
+                mine = await self.repo.start_sending(self.owner, [i.id for i, _ in group],
+                                                     started, self.lease)
+            except Exception:
+                log.exception("starting %d outbox post(s) failed; their leases will lapse",
+                              len(group))
+                return
             for item, reply in group:
-                results.append(self._result(item, await self._try(platform, item, reply),
-                                            report))
+                if item.id not in mine:
+                    continue  # our lease lapsed and someone else holds it now
+                held = started + self.lease
+                if self._renewed_until is not None:
+                    held = max(held, self._renewed_until)
+                try:
+                    delivery = await self._try(platform, item, reply, held)
+                    results.append(self._result(item, delivery, report))
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a bug of ours: the row lapses to "may have gone out"
+                    log.exception("The %s %d for %s failed unexpectedly.", item.kind, item.id,
+                                  item.community.key)
 
-    async def _try(self, platform: Platform, item: OutboxItem, reply: Reply | None) -> Delivery:
+    async def _try(self, platform: Platform, item: OutboxItem, reply: Reply | None,
+                   held: datetime) -> Delivery:
+        """One try, cut off before our lease on it (``held``) could lapse: a try never runs
+        on while another process may take the post over."""
         poster = self.posters[platform]
-        try:
-            if reply is None:  # a recap: its chart is drawn now, off the event loop
+        if reply is None:  # a recap: read and drawn now (the chart off the event loop)
+            try:
                 schedule = await self._schedule(item.community)
                 if schedule is None:
                     return Delivery.failed(TURNED_OFF)
                 reply = await weekly_recap(self.repo, schedule, local_date(item),
                                            self.deps.charts)
+            except Exception as err:  # nothing was sent: a plain retry
+                log.exception("Building the recap %d for %s failed.", item.id, item.community.key)
+                return Delivery.retry(f"the recap couldn't be put together ({type(err).__name__})")
+        left = (held - self._now()).total_seconds() - LEASE_MARGIN
+        timeout = min(self.post_timeout, max(1.0, left))
+        try:
             await self._pace[platform].wait()
-            async with asyncio.timeout(self.post_timeout):
+            async with asyncio.timeout(timeout):
                 send: Awaitable[Delivery]
                 if item.kind == PostKind.FOLLOWUP:
                     assert item.followup is not None
@@ -321,7 +359,7 @@ class Outbox:
                 return await send
         except TimeoutError:
             return Delivery.uncertain(f"{platform.value.capitalize()} didn't answer within "
-                                      f"{self.post_timeout:g} s")
+                                      f"{timeout:g} s")
         except asyncio.CancelledError:
             if _really_cancelled():
                 raise
@@ -342,8 +380,10 @@ class Outbox:
         uncertain = delivery.status is DeliveryStatus.UNCERTAIN
         if delivery.status in (DeliveryStatus.RETRY, DeliveryStatus.UNCERTAIN):
             wait = backoff(item.tries + 1, self._jitter())
-            if delivery.retry_after is not None:
-                wait = max(timedelta(seconds=delivery.retry_after), FIRST_RETRY / 10)
+            if delivery.retry_after is not None and math.isfinite(delivery.retry_after):
+                # As long as asked, at least a second, and no later than the window allows.
+                asked = min(max(delivery.retry_after, 1.0), MAX_RETRY_AFTER)
+                wait = timedelta(seconds=asked)
             at = now + wait
             if at <= item.deadline:
                 report.retrying += 1

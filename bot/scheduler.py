@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 # A follow-up for a promise that fell due longer ago than this (the bot was down for days) is
 # marked done quietly instead of sent.
 FOLLOWUP_MAX_AGE = timedelta(days=3)
+# A follow-up DM may go out (retries included) this long after it is queued, at least: even
+# with CHECKIN_GRACE_MINUTES=0 a promise coming due gets its DM.
+FOLLOWUP_WINDOW = timedelta(hours=1)
 # How long after its minute a job may still find "its" occurrence: covers clock jitter between
 # APScheduler's wake-up and our clock.
 FIRE_TOLERANCE = timedelta(seconds=5)
@@ -142,6 +145,7 @@ class Scheduler:
         """Build the jobs from the database, start APScheduler, and (by default) post what was
         missed within the grace window while the bot was down."""
         grace = max(1, int(self.grace.total_seconds()))
+        self.outbox.stopping = False
         self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
         self.aps.start(paused=paused)
@@ -165,6 +169,7 @@ class Scheduler:
         APScheduler down (which cancels whatever is still running)."""
         with contextlib.suppress(ValueError):
             self.deps.hooks.schedule_changed.remove(self.reschedule)
+        self.outbox.stop()  # nothing new claimed or started; what's under way runs out
         if self.aps is not None and self.aps.running:
             self.aps.pause()
             late = await finish_within(self._busy, timeout)
@@ -354,6 +359,7 @@ class Scheduler:
         held, now = now, now or self.clock.now()
         report = RunReport()
         _, report.quiet_followups = await self.repo.enqueue_followups(
-            now, now + self.grace, FOLLOWUP_MAX_AGE, self.platforms, self.communities)
+            now, now + max(self.grace, FOLLOWUP_WINDOW), FOLLOWUP_MAX_AGE, self.platforms,
+            self.communities)
         report.add(await self.outbox.drain(held))
         return report

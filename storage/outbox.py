@@ -28,6 +28,7 @@ from bot.models import (
 from storage.rows import commitment, community_ref, from_ts, ts
 
 FINAL = (OutboxState.SENT, OutboxState.MISSED)
+HELD = "state IN ('claimed', 'sending')"  # as the partial index outbox_held says it
 
 
 def _maybe(value: str | None) -> datetime | None:
@@ -49,13 +50,17 @@ def scope(platforms: Collection[str] | None, communities: Collection[CommunityRe
     return (" AND ".join(where) or "1"), args
 
 
+_KINDS = {k.value: k for k in PostKind}  # dict lookups: a minute's claims map thousands
+_STATES = {s.value: s for s in OutboxState}
+
+
 def item(row: sqlite3.Row, followup: FollowUp | None = None, zone: str | None = None
          ) -> OutboxItem:
     return OutboxItem(
         id=row["id"], community=community_ref(row["community_id"]),
-        kind=PostKind(row["kind"]), subject=row["subject"], target=row["target"],
+        kind=_KINDS[row["kind"]], subject=row["subject"], target=row["target"],
         due_at=from_ts(row["due_at"]),
-        deadline=from_ts(row["deadline"]), state=OutboxState(row["state"]),
+        deadline=from_ts(row["deadline"]), state=_STATES[row["state"]],
         tries=row["tries"], sent_since=_maybe(row["sent_since"]), reason=row["reason"],
         next_try_at=_maybe(row["next_try_at"]), finished_at=_maybe(row["finished_at"]),
         followup=followup, zone=zone)
@@ -104,9 +109,6 @@ def enqueue_followups(c: sqlite3.Connection, now: datetime, deadline: datetime,
     return len(send), len(rows) - len(send)
 
 
-HELD = "state IN ('claimed', 'sending')"  # as the partial index outbox_held says it
-
-
 def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, limit: int,
           platforms: Collection[str] | None, communities: Collection[CommunityRef] | None
           ) -> tuple[list[OutboxItem], list[OutboxItem]]:
@@ -123,7 +125,9 @@ def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, li
         [at, OFFLINE, at, *args]).fetchall()
     missed += c.execute(
         "UPDATE outbox SET state = 'missed', owner = NULL, lease_until = NULL, finished_at = ?, "
-        "reason = CASE WHEN state = 'sending' THEN ? ELSE COALESCE(reason, ?) END "
+        "reason = CASE WHEN state = 'sending' THEN ? ELSE COALESCE(reason, ?) END, "
+        "sent_since = CASE WHEN state = 'sending' THEN COALESCE(sent_since, try_at) "
+        "ELSE sent_since END "
         f"WHERE {HELD} AND lease_until <= ? AND deadline < ? AND {where} RETURNING *",
         [at, CRASHED_WHILE_SENDING, OFFLINE, at, at, *args]).fetchall()
     take = ("UPDATE outbox SET state = 'claimed', owner = ?, lease_until = ?, "
@@ -187,31 +191,32 @@ def finish(c: sqlite3.Connection, owner: str, results: Sequence[PostResult]) -> 
         "UPDATE outbox SET state = ?, reason = ?, next_try_at = COALESCE(?, next_try_at), "
         "message_id = COALESCE(?, message_id), finished_at = ?, owner = NULL, lease_until = NULL, "
         "sent_since = CASE WHEN ? THEN COALESCE(sent_since, try_at) ELSE sent_since END "
-        "WHERE id = ? AND owner = ? AND state = 'sending'",
+        f"WHERE id = ? AND owner = ? AND {HELD}",
         [(r.state, r.reason, None if r.next_try_at is None else ts(r.next_try_at),
           r.message_id, ts(r.at) if r.state in FINAL else None, int(r.uncertain), r.item_id,
           owner) for r in results])
 
 
 def renew(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta) -> int:
-    return c.execute("UPDATE outbox SET lease_until = ? WHERE owner = ? "
-                     "AND state IN ('claimed', 'sending')", (ts(now + lease), owner)).rowcount
+    return c.execute(f"UPDATE outbox SET lease_until = ? WHERE {HELD} AND owner = ?",
+                     (ts(now + lease), owner)).rowcount
 
 
 def release(c: sqlite3.Connection, owner: str) -> int:
     """Hand back what ``owner`` claimed but hasn't started sending (a clean stop): due again at
     once, for whoever claims next. Posts being sent keep their lease until it lapses."""
     return c.execute("UPDATE outbox SET state = 'due', owner = NULL, lease_until = NULL "
-                     "WHERE owner = ? AND state = 'claimed'", (owner,)).rowcount
+                     f"WHERE {HELD} AND state = 'claimed' AND owner = ?", (owner,)).rowcount
 
 
 def latest(c: sqlite3.Connection, community: CommunityRef, kinds: Sequence[PostKind]
            ) -> list[OutboxItem]:
-    """The most recent post of each kind in the community (for /checkin show)."""
+    """The most recent post of each kind in the community (for /checkin show): check-ins and
+    recaps, whose subject is their local date, so the unique key finds the latest."""
     out = []
     for kind in kinds:
         row = c.execute("SELECT * FROM outbox WHERE community_id = ? AND kind = ? "
-                        "ORDER BY due_at DESC, id DESC LIMIT 1", (community.key, kind)).fetchone()
+                        "ORDER BY subject DESC LIMIT 1", (community.key, kind)).fetchone()
         if row is not None:
             out.append(item(row))
     return out

@@ -39,6 +39,9 @@ def commitment(row: sqlite3.Row) -> Commitment:
                       status=CommitmentStatus(row["status"]))
 
 
+_PLATFORMS = {p.value: p for p in Platform}  # a dict lookup: a tenth of Platform(value)
+
+
 def community_ref(key: str) -> CommunityRef:
     platform, _, ident = key.partition(":")
-    return CommunityRef(Platform(platform), ident)
+    return CommunityRef(_PLATFORMS.get(platform) or Platform(platform), ident)

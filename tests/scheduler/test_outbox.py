@@ -345,3 +345,97 @@ async def test_every_try_is_recorded_however_the_posts_finish(app, repo, clock):
     for i in range(50):
         item = await state(repo, f"c{i:02d}")
         assert (item.state, item.tries) == (OutboxState.SENT, 1), item
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def sending_rows(repo_path) -> int:
+    with sqlite3.connect(repo_path) as conn:
+        return conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'sending'").fetchone()[0]
+
+
+async def test_only_posts_holding_a_slot_are_marked_sending(tmp_path, clock):
+    """A post waiting for one of the platform's slots is still only claimed: a crash then
+    leaves it plainly due, not 'may have gone out'."""
+    path = tmp_path / "x.db"
+    repo = await SqliteRepository.open(path)
+    for i in range(8):
+        await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
+    release = asyncio.Event()
+    poster = RecordingPoster(hold=release, limits=PostingLimits(2))
+    sched = make_scheduler(repo, App(repo, clock), poster, clock, concurrency=2)
+    clock.set(NINE)
+    run = asyncio.create_task(sched.run_due(NINE))
+    await until(lambda: poster.in_flight == 2)
+    await asyncio.sleep(0.05)  # the group commit lands
+    assert poster.in_flight == 2 and await sending_rows(path) == 2
+    release.set()
+    assert (await run).posted == 8
+    await repo.close()
+
+
+async def test_a_nonsense_retry_after_is_clamped_not_fatal(app, repo, clock):
+    await repo.save_schedule(schedule(), SET_AT)  # a Monday-recap community: check-in only today
+    poster = RecordingPoster(fail={"test": [Delivery.retry("slow down", retry_after=float("inf")),
+                                            Delivery.retry("slow down", retry_after=-5)]})
+    sched = make_scheduler(repo, app, poster, clock)
+    clock.set(NINE)
+    assert (await sched.run_due(NINE)).retrying == 1  # inf: ignored, the backoff decides
+    clock.advance(seconds=15)
+    assert (await sched.drain()).retrying == 1  # negative: at least a second
+    clock.advance(seconds=1)
+    assert (await sched.drain()).posted == 1 and len(poster.posts) == 1
+
+
+async def test_a_follow_up_goes_out_even_with_no_grace_window(app, repo, clock):
+    due = utc(2026, 11, 26, 10)
+    member = MemberRef(Platform.CONSOLE, "ana")
+    await repo.add_commitment(NewCommitment(community(), member, "ana", "ask for a raise", due,
+                                            utc(2026, 11, 25, 10)))
+    poster = RecordingPoster()
+    sched = make_scheduler(repo, app, poster, clock, grace_minutes=0)
+    clock.set(due + timedelta(seconds=30))
+    assert (await sched.run_followups()).followups == 1 and len(poster.dms) == 1
+
+
+async def test_stopping_starts_nothing_new(app, repo, clock):
+    for i in range(6):
+        await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
+    release = asyncio.Event()
+    poster = RecordingPoster(hold=release, limits=PostingLimits(2))
+    sched = make_scheduler(repo, app, poster, clock, concurrency=2)
+    await sched.start(catch_up=False, paused=True)
+    clock.set(NINE)
+    run = asyncio.create_task(sched.run_due(NINE))
+    await until(lambda: poster.in_flight == 2)
+    stopping = asyncio.create_task(sched.stop(timeout=5))
+    await asyncio.sleep(0)
+    release.set()
+    await stopping
+    await run
+    assert len(poster.tries) == 2  # the two under way finished; the four waiting never started
+    states = [(await state(repo, f"c{i}")).state for i in range(6)]
+    assert states.count(OutboxState.SENT) == 2 and states.count(OutboxState.DUE) == 4
+
+
+async def test_a_try_is_cut_before_its_lease_could_lapse(app, repo, clock):
+    """With a lease shorter than the post timeout, a hanging try stops while the lease still
+    holds (then counts as uncertain), so no other process can take the post over mid-try."""
+    await repo.save_schedule(schedule(recap=None), SET_AT)
+
+    class Hangs(RecordingPoster):
+        async def post(self, community, channel_id, reply, **kw):
+            await asyncio.Event().wait()
+
+    sched = Scheduler(repo, app, {Platform.CONSOLE: Hangs()}, clock, post_timeout=45,
+                      lease=timedelta(seconds=6))
+    clock.set(NINE)
+    report = await sched.run_due(NINE)  # cut after max(1, 6 - 5) s of real time
+    assert report.retrying == 1
+    item = await state(repo)
+    assert item.state == OutboxState.DUE and item.sent_since == NINE
+    assert "didn't answer within 1 s" in item.reason
