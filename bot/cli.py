@@ -213,7 +213,7 @@ async def _console(settings: Settings, user: str, db: str | None, community: str
     scheduler = _scheduler(settings, repo, app, {Platform.CONSOLE: ConsolePoster(console)},
                            communities=[console.community])
     try:
-        await scheduler.start()
+        await scheduler.start()  # one community: its missed post shows before the prompt
         shutdown.running()
         await run_console(console, stop=shutdown.requested)
     finally:
@@ -238,7 +238,7 @@ async def _run_platforms(config: Configuration) -> None:
             await adapter.start()
         # Check-ins, recaps and follow-ups for the platforms this process serves.
         scheduler = _scheduler(settings, repo, app, posters)
-        await scheduler.start()
+        await scheduler.start(wait=False)  # what was missed goes out while commands are served
         shutdown.running()
         log.info("Who's Next is running on %s. Ctrl-C (or SIGTERM) stops it.",
                  " and ".join(type(a).__name__.removesuffix("Adapter") for a in adapters))

@@ -122,6 +122,7 @@ class Scheduler:
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
         self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
+        self._catch_up: asyncio.Task[None] | None = None
         self.outbox = Outbox(repo, deps, self.posters, self._limits, self.clock,
                              lambda c: self._schedules.get(c.key), self.communities, lease,
                              post_timeout, owner)
@@ -141,9 +142,12 @@ class Scheduler:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self, catch_up: bool = True, paused: bool = False) -> RunReport | None:
+    async def start(self, catch_up: bool = True, paused: bool = False,
+                    wait: bool = True) -> RunReport | None:
         """Build the jobs from the database, start APScheduler, and (by default) post what was
-        missed within the grace window while the bot was down."""
+        missed within the grace window while the bot was down: awaited, or (``wait=False``, the
+        running bot) in the background, so a long catch-up never holds up start-up and a stop
+        can cut it short like any other run."""
         grace = max(1, int(self.grace.total_seconds()))
         self.outbox.stopping = False
         self.aps = AsyncIOScheduler(timezone=UTC, job_defaults={
@@ -160,9 +164,18 @@ class Scheduler:
                          id="outbox", replace_existing=True, misfire_grace_time=None)
         self.deps.hooks.schedule_changed.append(self.reschedule)
         log.info("Scheduler started: %d check-in schedule(s).", len(self._schedules))
-        if catch_up:
+        if catch_up and wait:
             return await self.run_due()
+        if catch_up:
+            self._catch_up = asyncio.create_task(self._catch_up_run())
         return None
+
+    async def _catch_up_run(self) -> None:
+        with self._running():
+            try:
+                await self.run_due()
+            except Exception:
+                log.exception("the start-up catch-up of missed posts failed")
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Fire nothing new, give the posts under way ``timeout`` seconds to finish, then shut

@@ -439,3 +439,25 @@ async def test_a_try_is_cut_before_its_lease_could_lapse(app, repo, clock):
     item = await state(repo)
     assert item.state == OutboxState.DUE and item.sent_since == NINE
     assert "didn't answer within 1 s" in item.reason
+
+
+async def test_the_running_bot_catches_up_in_the_background(app, repo, clock):
+    """Start-up doesn't wait for the missed posts (commands are served meanwhile); a stop in
+    the middle leaves the unstarted ones due for the next start."""
+    for i in range(6):
+        await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
+    release = asyncio.Event()
+    poster = RecordingPoster(hold=release, limits=PostingLimits(2))
+    sched = make_scheduler(repo, app, poster, clock, concurrency=2)
+    clock.set(NINE + timedelta(minutes=30))  # back half an hour late
+    assert await sched.start(paused=True, wait=False) is None
+    await until(lambda: poster.in_flight == 2)
+    stopping = asyncio.create_task(sched.stop(timeout=5))
+    await asyncio.sleep(0)
+    release.set()
+    await stopping
+    states = [(await state(repo, f"c{i}")).state for i in range(6)]
+    assert states.count(OutboxState.SENT) == 2 and states.count(OutboxState.DUE) == 4
+    again = make_scheduler(repo, app, RecordingPoster(), clock)
+    assert (await again.start(paused=True)).posted == 4
+    await again.stop()
