@@ -14,18 +14,19 @@ claims next (the same bot restarted, or another process on the database) takes t
 lapsed *sending* row, and a try that timed out or lost its connection after sending, may have
 reached the platform: the next try passes the Poster ``sent_since``, and the Poster checks
 before posting again (in the channel's history, by the message metadata carrying the row's
-key; or by sending the same key as a nonce the platform de-duplicates). Retries back off exponentially
-(or as long as a 429's ``Retry-After`` asks) until the post's deadline, the end of the grace
-window; then it is recorded as missed, with the last reason. A refusal retrying can't fix
-(channel gone, bot removed, no permission) is recorded as missed at once. ``/checkin show``
-reads the latest row of each kind.
+key; or by sending the same key as a nonce the platform de-duplicates). A try is cut off before
+its lease could lapse, so nobody takes a post over while a try of it is still running. Retries
+back off exponentially (or as long as a 429's ``Retry-After`` asks) until the post's deadline,
+the end of the grace window; then it is recorded as missed, with the last reason. A refusal
+retrying can't fix (channel gone, bot removed, no permission) is recorded as missed at once.
+``/checkin show`` reads the latest row of each kind.
 
 Fan-out is set-based: a platform's ready posts are claimed a batch at a time in one statement,
-their check-ins' activity read in a few statements for the whole batch, and each batch's tries
-are started (``start_sending``) a window at a time and recorded a window at a time, so a
-minute of 10,000 check-ins costs a few dozen statements, not tens of thousands. Posts go out
-side by side under each platform's ``PostingLimits``; a slow post holds one slot, never the
-batch.
+the batch's check-ins read their activity in a few statements, and the next batch is claimed
+as soon as fewer posts than the platform's slots are left. A community's tries are recorded as
+started once it holds a slot (concurrent ones share a commit) and outcomes are recorded a
+slot's worth at a time. Posts go out side by side under each platform's ``PostingLimits``; a
+slow post holds its slot, never the rest.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ FIRST_RETRY = timedelta(seconds=10)  # then 20, 40, 80 … seconds
 LONGEST_RETRY = timedelta(minutes=5)
 MAX_RETRY_AFTER = 24 * 3600.0  # a Retry-After beyond a day is nonsense: past any grace window
 LEASE_MARGIN = 5.0  # seconds a try stops before its lease could lapse
+LATE = timedelta(minutes=1)  # a first try this long after its time says it was posted late
 TURNED_OFF = "check-ins were turned off before it went out"
 PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
@@ -286,7 +288,7 @@ class Outbox:
             acts = await self.repo.activities([daily_window(s, local_date(i))
                                                for i, s in checkins])
             built = {i.id: daily_reply(s, local_date(i), previous_day(s, local_date(i)),
-                                       act, late=not i.tries and now - i.due_at > timedelta(minutes=1))
+                                       act, late=not i.tries and now - i.due_at > LATE)
                      for (i, s), act in zip(checkins, acts, strict=True)}
             for group in groups.values():
                 group[:] = [(i, built.get(i.id, r)) for i, r in group]
