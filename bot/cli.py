@@ -123,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--request-url", help="for HTTP mode: https://your.host/slack/events "
                    "(default: a Socket Mode manifest)")
     sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
+    d = sub.add_parser("db", help="the database's schema: where it is, and bring it up to date")
+    d.add_argument("action", choices=("status", "upgrade"),
+                   help="status: its version and what's pending (changes nothing); upgrade: "
+                   "apply what's pending (starting the bot does too)")
+    d.add_argument("--db", help="the SQLite file (default: from DATABASE_URL, whosnext.db)")
     return p
 
 
@@ -310,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "discord-invite":
             return _discord_invite(config.discord)
+        if command == "db":
+            return _database(settings, args.action, args.db)
         if command == "console":
             user = getattr(args, "user", None) or _default_user()
             _run_until_stopped(_console(settings, user, getattr(args, "db", None),
@@ -328,6 +335,56 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
     normal end."""
     with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
         asyncio.run(main)
+
+
+def _database(settings: Settings, action: str, db: str | None) -> int:
+    """``whosnext db status`` reads the schema version without changing anything (nor creating
+    the file); ``whosnext db upgrade`` applies the pending migrations, each in one transaction."""
+    from storage import migrate
+
+    path = Path(db) if db else settings.database_path
+    known = len(migrate.migrations())
+    current = _schema_version(path, "--db" if db else "DATABASE_URL")
+    if current is not None and current > known:
+        print(f"{path}: schema version {current}, newer than this Who's Next knows ({known}). "
+              "Upgrade the bot before running it on this database.", file=sys.stderr)
+        return 1
+    todo = migrate.pending(current or 0)
+    names = ", ".join(m.name.removesuffix(".sql") for m in todo)
+    if action == "upgrade":
+        if todo or current is None:
+            repo, _ = asyncio.run(_open_app(settings, db))  # migrates, as a start does
+            asyncio.run(repo.close())
+        print(f"{path}: applied {names}; now at schema version {known}." if todo
+              else f"{path}: already up to date (schema version {known}).")
+    elif current is None:
+        print(f"{path}: no database here yet. `whosnext db upgrade` creates it (so does "
+              "starting the bot).")
+    elif todo:
+        print(f"{path}: schema version {current} of {known}; {len(todo)} to apply: {names}. "
+              "Run `whosnext db upgrade` (starting the bot applies them too).")
+    else:
+        print(f"{path}: schema version {current} of {known}, up to date.")
+    return 0
+
+
+def _schema_version(path: Path, variable: str) -> int | None:
+    """The file's schema version, read only (None: no file yet)."""
+    import sqlite3
+
+    from storage import migrate
+
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise ConfigError(f"{variable}: {path} is a folder; name a database file in it, like "
+                          f"{path / 'whosnext.db'}")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            return migrate.version(conn)
+    except sqlite3.Error as err:
+        raise ConfigError(f"{variable}: {path} can't be read as a SQLite database "
+                          f"({err})") from None
 
 
 def _discord_invite(settings: DiscordSettings) -> int:

@@ -43,7 +43,7 @@ def _statements(sql: str) -> list[str]:
 def apply(conn: sqlite3.Connection) -> int:
     """Bring the database up to date; returns the new version. ``conn`` must be in autocommit
     mode (isolation_level=None) so each migration's BEGIN/COMMIT is ours."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = version(conn)
     known = migrations()
     if current > len(known):
         raise RuntimeError(f"the database is at version {current}, newer than this Who's Next "
@@ -59,3 +59,13 @@ def apply(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
     return len(known)
+
+
+def version(conn: sqlite3.Connection) -> int:
+    """The schema version a database is at (0: empty, or not one of ours yet)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def pending(current: int) -> list[Migration]:
+    """The migrations a database at version ``current`` still needs, in order."""
+    return migrations()[current:]
