@@ -122,7 +122,7 @@ class Scheduler:
         self.communities = None if communities is None else frozenset(communities)
         self.aps: AsyncIOScheduler | None = None
         self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
-        self._catch_up: asyncio.Task[None] | None = None
+        self._catch_up: asyncio.Task[None] | None = None  # held, so the task isn't collected
         self.outbox = Outbox(repo, deps, self.posters, self._limits, self.clock,
                              lambda c: self._schedules.get(c.key), self.communities, lease,
                              post_timeout, owner)
