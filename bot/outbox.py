@@ -282,8 +282,8 @@ class Outbox:
                     checkins.append((item, schedule))
             key = item.community.key if item.kind != PostKind.FOLLOWUP else f"dm:{item.id}"
             groups.setdefault(key, []).append((item, reply))
-        if dropped:
-            await self._record_unsent(dropped)
+        if dropped:  # closed without a try (turned off, promise closed)
+            await self.repo.finish_posts(self.owner, dropped)
         if checkins:
             acts = await self.repo.activities([daily_window(s, local_date(i))
                                                for i, s in checkins])
@@ -293,10 +293,6 @@ class Outbox:
             for group in groups.values():
                 group[:] = [(i, built.get(i.id, r)) for i, r in group]
         return list(groups.values())
-
-    async def _record_unsent(self, results: list[PostResult]) -> None:
-        """Close claimed posts that won't be tried (turned off, promise closed)."""
-        await self.repo.finish_posts(self.owner, results)
 
     # -- sending ---------------------------------------------------------------------------------
 

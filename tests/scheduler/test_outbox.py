@@ -17,7 +17,9 @@ from bot.models import NewCommitment, OutboxState, PostKind
 from bot.outbox import LEASE
 from bot.ports import Delivery, PostingLimits
 from bot.scheduler import Scheduler
+from bot.schedules import KINDS, latest_occurrence
 from storage import migrate
+from storage.rows import ts
 from storage.sqlite import SqliteRepository
 from tests.helpers import FakeClock, caller
 from tests.scheduler.helpers import RecordingPoster, community, make_scheduler, schedule, utc
@@ -132,44 +134,41 @@ async def test_an_uncertain_try_that_never_landed_goes_out_once(app, repo, clock
     assert (await sched.drain()).posted == 1 and len(poster.posts) == 1
 
 
-def dead_process_claims(path, owner="dead:1", sending=False, landed: RecordingPoster | None = None,
-                        at=NINE):
-    """What a SIGKILL leaves: rows claimed (and maybe marked sending, and maybe posted) by a
-    process that never records anything again."""
+def dead_process_claims(path, owner="dead:1", sending=False, at=NINE):
+    """What a SIGKILL leaves: rows claimed (and maybe marked sending) by a process that never
+    records anything again."""
     conn = sqlite3.connect(path)
-    until = (at + LEASE).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    now = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     conn.execute("UPDATE outbox SET state = ?, owner = ?, lease_until = ?, try_at = ?, "
                  "tries = tries + ? WHERE state = 'due'",
-                 ("sending" if sending else "claimed", owner, until, now, int(sending)))
+                 ("sending" if sending else "claimed", owner, ts(at + LEASE), ts(at),
+                  int(sending)))
     ids = [r[0] for r in conn.execute("SELECT id FROM outbox WHERE owner = ?", (owner,))]
     conn.commit()
     conn.close()
-    if landed is not None:
-        landed.keys.update(f"whosnext-{i}" for i in ids)
     return ids
 
 
 async def queued(sched, now):
-    report = await sched.queue([o for o in await occurrences(sched, now)], now)
-    return report
+    """Put the occurrences due at ``now`` in the outbox, sending nothing yet."""
+    return await sched.queue([o for s in await sched.repo.list_schedules() for k in KINDS
+                              if (o := latest_occurrence(s, k, now))], now)
 
 
-async def occurrences(sched, now):
-    from bot.schedules import KINDS, latest_occurrence
-    return [o for s in await sched.repo.list_schedules() for k in KINDS
-            if (o := latest_occurrence(s, k, now))]
-
-
-async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(tmp_path, clock):
+async def due_on_a_shared_file(tmp_path, clock, communities):
+    """A database file with ``communities`` check-ins queued at 09:00, and a scheduler on it."""
     path = tmp_path / "shared.db"
     repo = await SqliteRepository.open(path)
-    for i in range(5):
+    for i in range(communities):
         await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
     poster = RecordingPoster()
     sched = make_scheduler(repo, App(repo, clock), poster, clock)
     clock.set(NINE)
     await queued(sched, NINE)
+    return path, repo, poster, sched
+
+
+async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(tmp_path, clock):
+    path, repo, poster, sched = await due_on_a_shared_file(tmp_path, clock, 5)
     dead_process_claims(path)
     assert (await sched.run_due(NINE)).posted == 0  # leased to the dead one
     clock.advance(seconds=LEASE.total_seconds() - 1)
@@ -185,14 +184,7 @@ async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(t
 async def test_a_process_that_dies_mid_send_leaves_no_double_post(tmp_path, clock):
     """Killed during the send (it never landed) or after it (it landed, never recorded): the
     next process sees a lapsed *sending* lease, so it checks before posting. Either way, once."""
-    path = tmp_path / "shared.db"
-    repo = await SqliteRepository.open(path)
-    for i in range(6):
-        await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
-    poster = RecordingPoster()
-    sched = make_scheduler(repo, App(repo, clock), poster, clock)
-    clock.set(NINE)
-    await queued(sched, NINE)
+    path, repo, poster, sched = await due_on_a_shared_file(tmp_path, clock, 6)
     ids = dead_process_claims(path, sending=True)
     # Three of the six reached the platform before the kill (they have their keys there).
     poster.keys.update(f"whosnext-{i}" for i in ids[:3])
