@@ -30,7 +30,8 @@ from bot.app import App  # noqa: E402
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.invocation import Caller, Invocation  # noqa: E402
 from storage import migrate  # noqa: E402
-from storage.sqlite import SqliteRepository, ts  # noqa: E402
+from storage.rows import ts  # noqa: E402
+from storage.sqlite import SqliteRepository  # noqa: E402
 
 COMMUNITY = CommunityRef(Platform.SLACK, "TBENCH")
 MEMBERS = 10_000

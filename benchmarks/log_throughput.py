@@ -26,7 +26,10 @@ from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.invocation import Caller, Invocation  # noqa: E402
 from bot.models import NewAttempt  # noqa: E402
 from storage import migrate  # noqa: E402
-from storage.sqlite import PRAGMAS, SqliteRepository, log_attempt_unit, zones_unit  # noqa: E402
+from storage.attempts import log_attempt_unit  # noqa: E402
+from storage.db import SqliteTx  # noqa: E402
+from storage.members import zones_unit  # noqa: E402
+from storage.sqlite import PRAGMAS, SqliteRepository  # noqa: E402
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "bench")
 MEMBERS = 50
@@ -51,14 +54,15 @@ def baseline(path: Path, n: int) -> float:
     for pragma in PRAGMAS:
         conn.execute(pragma)
     migrate.apply(conn)
+    tx = SqliteTx(conn)
     start = time.perf_counter()
     for i in range(n):
         who = caller(i)
         now = datetime.now(UTC)
         midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
-        zones_unit(conn, COMMUNITY, who.member)
+        zones_unit(tx, COMMUNITY, who.member)
         conn.execute("BEGIN IMMEDIATE")
-        log_attempt_unit(conn, NewAttempt(
+        log_attempt_unit(tx, NewAttempt(
             community=COMMUNITY, member=who.member, member_name=who.name, outcome="rejected",
             ask=f"asked for thing {i}", at=now, who="boss", area="work", fear=5,
             request_id=f"b{i}", max_per_hour=10**9,

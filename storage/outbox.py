@@ -1,15 +1,14 @@
-"""The outbox's statements on SQLite: units of work that run on the repository's connection
-(each inside one transaction of ``storage.sqlite``'s group commit).
+"""The outbox's statements: units of work that run in one transaction of either backend.
 
-Lease times are the caller's ``now`` plus the lease: on SQLite every process sharing the file
-runs on one machine, so they share its clock (a server database would take its own ``now()``).
-Claims are one ``UPDATE … RETURNING`` over the ready rows; SQLite serialises writers, so two
-processes can never claim the same row.
+Lease times are ``Tx.now`` plus the lease: the database's clock on PostgreSQL, so processes on
+several machines agree on when a lease lapses; on SQLite every process sharing the file runs on
+one machine and shares its clock (the caller's ``now``). Claims are one ``UPDATE … RETURNING``
+over the ready rows; SQLite serialises writers, and on PostgreSQL the rows are picked ``FOR
+UPDATE SKIP LOCKED``, so two processes never claim the same row, nor wait on each other's.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
@@ -25,7 +24,8 @@ from bot.models import (
     PostKind,
     PostResult,
 )
-from storage.rows import commitment, community_ref, from_ts, ts
+from storage.db import Row, Store, Tx
+from storage.rows import commitment_row, community_ref, from_ts, ts
 
 FINAL = (OutboxState.SENT, OutboxState.MISSED)
 HELD = "state IN ('claimed', 'sending')"  # as the partial index outbox_held says it
@@ -47,14 +47,14 @@ def scope(platforms: Collection[str] | None, communities: Collection[CommunityRe
         keys = sorted({k.key for k in communities}) or ["-"]
         where.append(f"{column} IN ({','.join('?' * len(keys))})")
         args += keys
-    return (" AND ".join(where) or "1"), args
+    return (" AND ".join(where) or "TRUE"), args
 
 
 _KINDS = {k.value: k for k in PostKind}  # dict lookups: a minute's claims map thousands
 _STATES = {s.value: s for s in OutboxState}
 
 
-def item(row: sqlite3.Row, followup: FollowUp | None = None, zone: str | None = None
+def item(row: Row, followup: FollowUp | None = None, zone: str | None = None
          ) -> OutboxItem:
     return OutboxItem(
         id=row["id"], community=community_ref(row["community_id"]),
@@ -69,7 +69,7 @@ def item(row: sqlite3.Row, followup: FollowUp | None = None, zone: str | None = 
 ROWS_PER_INSERT = 2500  # 11 values each: under SQLite's 32,766 bound values
 
 
-def enqueue(c: sqlite3.Connection, posts: Sequence[NewPost], at: datetime) -> list[bool]:
+def enqueue(c: Tx, posts: Sequence[NewPost], at: datetime) -> list[bool]:
     """Insert the posts not in the outbox yet, a few thousand per statement; True for those."""
     now = ts(at)
     added: set[tuple[str, str, str]] = set()
@@ -87,7 +87,7 @@ def enqueue(c: sqlite3.Connection, posts: Sequence[NewPost], at: datetime) -> li
     return [(p.community.key, str(p.kind), p.subject) in added for p in posts]
 
 
-def enqueue_followups(c: sqlite3.Connection, now: datetime, deadline: datetime,
+def enqueue_followups(c: Tx, now: datetime, deadline: datetime,
                       max_age: timedelta, platforms: Collection[str] | None,
                       communities: Collection[CommunityRef] | None) -> tuple[int, int]:
     """Promises due by ``now`` and not yet followed up: each marked followed up and, if its
@@ -109,7 +109,7 @@ def enqueue_followups(c: sqlite3.Connection, now: datetime, deadline: datetime,
     return len(send), len(rows) - len(send)
 
 
-def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, limit: int,
+def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
           platforms: Collection[str] | None, communities: Collection[CommunityRef] | None
           ) -> tuple[list[OutboxItem], list[OutboxItem]]:
     """Give up what can no longer go out in time, then claim up to ``limit`` ready posts: ones
@@ -118,6 +118,7 @@ def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, li
     carries ``sent_since``. Returns (claimed, newly missed). Each statement walks a partial
     index, so the cost follows what is ready, not the outbox's history."""
     where, args = scope(platforms, communities)
+    now = c.now(now)
     at = ts(now)
     missed = c.execute(
         "UPDATE outbox SET state = 'missed', finished_at = ?, reason = COALESCE(reason, ?) "
@@ -133,7 +134,7 @@ def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, li
     take = ("UPDATE outbox SET state = 'claimed', owner = ?, lease_until = ?, "
             "sent_since = CASE WHEN state = 'sending' THEN COALESCE(sent_since, try_at) "
             "ELSE sent_since END WHERE id IN (SELECT id FROM outbox WHERE {ready} AND "
-            + where + " ORDER BY {order} LIMIT ?) RETURNING *")
+            + where + " ORDER BY {order} LIMIT ?" + c.skip_locked + ") RETURNING *")
     until = ts(now + lease)
     rows = c.execute(take.format(ready=f"{HELD} AND lease_until <= ?", order="lease_until"),
                      [owner, until, at, *args, limit]).fetchall()
@@ -148,7 +149,7 @@ def claim(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta, li
     return claimed, [item(r) for r in missed]
 
 
-def _followups(c: sqlite3.Connection, ids: list[int]
+def _followups(c: Tx, ids: list[int]
                ) -> dict[int, tuple[FollowUp | None, str | None]]:
     """What each follow-up is about: the promise, still open, and its owner (with the
     community's check-in zone for the wording). A closed or removed one is left out."""
@@ -163,7 +164,7 @@ def _followups(c: sqlite3.Connection, ids: list[int]
                 "m.community_id = k.community_id AND m.member_id = k.member_id "
                 "LEFT JOIN schedules s ON s.community_id = k.community_id "
                 f"WHERE k.id IN ({','.join('?' * len(chunk))}) AND k.status = 'open'", chunk):
-            promise = commitment(r)
+            promise = commitment_row(r)
             info = MemberInfo(promise.member, r["display_name"], r["member_zone"],
                               bool(r["reminders"]))
             found[r["id"]] = (FollowUp(community_ref(r["community_id"]), promise,
@@ -171,11 +172,12 @@ def _followups(c: sqlite3.Connection, ids: list[int]
     return found
 
 
-def start_sending(c: sqlite3.Connection, owner: str, ids: Sequence[int], now: datetime,
+def start_sending(c: Tx, owner: str, ids: Sequence[int], now: datetime,
                   lease: timedelta) -> set[int]:
     """Mark claimed posts as being sent (a try starts now), renewing their lease; returns the
     ids still held by ``owner`` (a lease that lapsed meanwhile belongs to someone else now)."""
     mine: set[int] = set()
+    now = c.now(now)
     at, until = ts(now), ts(now + lease)
     for start in range(0, len(ids), 500):
         chunk = list(ids[start:start + 500])
@@ -186,30 +188,30 @@ def start_sending(c: sqlite3.Connection, owner: str, ids: Sequence[int], now: da
     return mine
 
 
-def finish(c: sqlite3.Connection, owner: str, results: Sequence[PostResult]) -> None:
+def finish(c: Tx, owner: str, results: Sequence[PostResult]) -> None:
     c.executemany(
         "UPDATE outbox SET state = ?, reason = ?, next_try_at = COALESCE(?, next_try_at), "
         "message_id = COALESCE(?, message_id), finished_at = ?, owner = NULL, lease_until = NULL, "
-        "sent_since = CASE WHEN ? THEN COALESCE(sent_since, try_at) ELSE sent_since END "
+        "sent_since = CASE WHEN ? = 1 THEN COALESCE(sent_since, try_at) ELSE sent_since END "
         f"WHERE id = ? AND owner = ? AND {HELD}",
         [(r.state, r.reason, None if r.next_try_at is None else ts(r.next_try_at),
           r.message_id, ts(r.at) if r.state in FINAL else None, int(r.uncertain), r.item_id,
           owner) for r in results])
 
 
-def renew(c: sqlite3.Connection, owner: str, now: datetime, lease: timedelta) -> int:
+def renew(c: Tx, owner: str, now: datetime, lease: timedelta) -> int:
     return c.execute(f"UPDATE outbox SET lease_until = ? WHERE {HELD} AND owner = ?",
-                     (ts(now + lease), owner)).rowcount
+                     (ts(c.now(now) + lease), owner)).rowcount
 
 
-def release(c: sqlite3.Connection, owner: str) -> int:
+def release(c: Tx, owner: str) -> int:
     """Hand back what ``owner`` claimed but hasn't started sending (a clean stop): due again at
     once, for whoever claims next. Posts being sent keep their lease until it lapses."""
     return c.execute("UPDATE outbox SET state = 'due', owner = NULL, lease_until = NULL "
                      f"WHERE {HELD} AND state = 'claimed' AND owner = ?", (owner,)).rowcount
 
 
-def latest(c: sqlite3.Connection, community: CommunityRef, kinds: Sequence[PostKind]
+def latest(c: Tx, community: CommunityRef, kinds: Sequence[PostKind]
            ) -> list[OutboxItem]:
     """The most recent post of each kind in the community (for /checkin show): check-ins and
     recaps, whose subject is their local date, so the unique key finds the latest."""
@@ -220,3 +222,41 @@ def latest(c: sqlite3.Connection, community: CommunityRef, kinds: Sequence[PostK
         if row is not None:
             out.append(item(row))
     return out
+
+
+class OutboxStore(Store):
+    """The outbox half of the repository."""
+
+    async def enqueue_posts(self, posts: Sequence[NewPost], at: datetime) -> list[bool]:
+        return await self._write(lambda c: enqueue(c, posts, at))
+
+    async def enqueue_followups(self, now: datetime, deadline: datetime, max_age: timedelta,
+                                platforms: Collection[str] | None = None,
+                                communities: Collection[CommunityRef] | None = None
+                                ) -> tuple[int, int]:
+        return await self._write(lambda c: enqueue_followups(
+            c, now, deadline, max_age, platforms, communities))
+
+    async def claim_posts(self, owner: str, now: datetime, lease: timedelta, limit: int,
+                          platforms: Collection[str] | None = None,
+                          communities: Collection[CommunityRef] | None = None
+                          ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+        return await self._write(lambda c: claim(c, owner, now, lease, limit, platforms,
+                                                        communities))
+
+    async def start_sending(self, owner: str, ids: Sequence[int], now: datetime,
+                            lease: timedelta) -> set[int]:
+        return await self._write(lambda c: start_sending(c, owner, ids, now, lease))
+
+    async def finish_posts(self, owner: str, results: Sequence[PostResult]) -> None:
+        await self._write(lambda c: finish(c, owner, results))
+
+    async def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
+        return await self._write(lambda c: renew(c, owner, now, lease))
+
+    async def release_posts(self, owner: str) -> int:
+        return await self._write(lambda c: release(c, owner))
+
+    async def last_posts(self, community: CommunityRef) -> list[OutboxItem]:
+        return await self._read(lambda c: latest(c, community,
+                                                        (PostKind.CHECKIN, PostKind.RECAP)))

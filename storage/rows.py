@@ -3,11 +3,11 @@ UTC text) and the mappings of the rows several of them read."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from bot.ids import CommunityRef, MemberRef, Platform
-from bot.models import Attempt, Commitment, CommitmentStatus, Outcome
+from bot.models import Attempt, Commitment, CommitmentStatus, MemberInfo, Outcome, Schedule
+from storage.db import Row
 
 
 def ts(value: datetime) -> str:
@@ -26,14 +26,14 @@ def member_ref(key: str) -> MemberRef:
     return MemberRef.from_key(key)
 
 
-def attempt(row: sqlite3.Row) -> Attempt:
+def attempt_row(row: Row) -> Attempt:
     return Attempt(id=row["id"], member=member_ref(row["member_id"]), outcome=Outcome(row["outcome"]),
                    ask=row["ask"], created_at=from_ts(row["created_at"]),
                    private=bool(row["private"]), who=row["who"], area=row["area"],
                    fear=row["fear"], lesson=row["lesson"])
 
 
-def commitment(row: sqlite3.Row) -> Commitment:
+def commitment_row(row: Row) -> Commitment:
     return Commitment(id=row["id"], member=member_ref(row["member_id"]), ask=row["ask"],
                       due_at=from_ts(row["due_at"]), created_at=from_ts(row["created_at"]),
                       status=CommitmentStatus(row["status"]))
@@ -45,3 +45,15 @@ _PLATFORMS = {p.value: p for p in Platform}  # a dict lookup: a tenth of Platfor
 def community_ref(key: str) -> CommunityRef:
     platform, _, ident = key.partition(":")
     return CommunityRef(_PLATFORMS.get(platform) or Platform(platform), ident)
+
+
+def member_info(row: Row) -> MemberInfo:
+    return MemberInfo(member_ref(row["member_id"]), row["display_name"], row["timezone"],
+                      bool(row["reminders"]))
+
+
+def schedule_row(row: Row) -> Schedule:
+    return Schedule(community=community_ref(row["community_id"]), channel_id=row["channel_id"],
+                    timezone=row["timezone"], time=row["local_time"], days=row["days"],
+                    recap_day=row["recap_day"], enabled=bool(row["enabled"]),
+                    updated_at=from_ts(row["updated_at"]))

@@ -49,7 +49,8 @@ async def repo(tmp_path):
 
 
 async def test_units_run_on_one_thread_of_their_own_with_the_pragmas(repo):
-    def where(c: sqlite3.Connection):
+    def where(tx):
+        c = tx.conn
         return (threading.get_ident(), id(c), type(c.execute("SELECT 1 AS x").fetchone()),
                 c.execute("PRAGMA journal_mode").fetchone()[0],
                 c.execute("PRAGMA synchronous").fetchone()[0],
@@ -124,7 +125,7 @@ async def test_a_caller_cancelled_mid_unit_leaves_no_open_transaction(repo):
     with pytest.raises(asyncio.CancelledError):
         await task
     # The unit ran to its end on the thread and its batch committed; nothing is left open.
-    assert await repo._read(lambda c: c.in_transaction) is False
+    assert await repo._read(lambda c: c.conn.in_transaction) is False
     assert await repo._read(count) == 2
     await repo.set_value("after", "x")
     assert await repo.get_value("after") == "x"
@@ -178,7 +179,7 @@ async def test_a_read_that_leaves_a_transaction_open_is_rolled_back(repo):
 
     with pytest.raises(ValueError):
         await repo._read(sloppy)
-    assert await repo._read(lambda c: c.in_transaction) is False
+    assert await repo._read(lambda c: c.conn.in_transaction) is False
     assert await repo.get_value("k") is None
     await repo.set_value("k", "w")  # the writer's BEGIN IMMEDIATE works
     assert await repo.get_value("k") == "w"

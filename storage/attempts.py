@@ -1,0 +1,322 @@
+"""Attempts: logging one (once per platform request), resolving a pending one, undo, cheers,
+goals and the leaderboard.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from bot.ids import CommunityRef, MemberRef
+from bot.models import (
+    CheerStatus,
+    EntryKind,
+    Goal,
+    Leaderboard,
+    LogResult,
+    NewAttempt,
+    Outcome,
+    Period,
+    RankBy,
+    Removed,
+    Resolution,
+    ResolutionStatus,
+    Totals,
+)
+from storage.counters import (
+    Counts,
+    as_totals,
+    board,
+    bump,
+    community_day,
+    period_key,
+    recount_periods,
+    totals,
+    touch_member,
+)
+from storage.db import Row, Store, Tx
+from storage.rows import from_ts, ts
+
+T = TypeVar("T")
+
+
+def request_key(community: CommunityRef, request_id: str | None) -> str | None:
+    return f"{community.key}/{request_id}" if request_id else None
+
+
+def over_limit(c: Tx, community: str, member: str, at: datetime,
+                limit: int | None) -> bool:
+    """Fair play: has the member already made ``limit`` entries in the hour before ``at``?"""
+    if limit is None:
+        return False
+    since = ts(at - timedelta(hours=1))
+    args = (community, member, since)
+    n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                  "AND created_at > ?) + (SELECT COUNT(*) FROM commitments WHERE community_id = ? "
+                  "AND member_id = ? AND created_at > ?)", args + args).fetchone()[0]
+    return int(n) >= limit
+
+
+def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
+                    ) -> LogResult:
+    community, member = new.community.key, new.member.key
+    if over_limit(c, community, member, new.at, new.max_per_hour):
+        return LogResult(0, False, totals(c, community, member), 0, limited=True)
+    rejected = 1 if new.outcome == Outcome.REJECTED else 0
+    seq = touch_member(c, community, member, new.member_name, new.at, rejected)
+    day = community_day(c, community, new.at, new.default_zone)
+    attempt_id: int = c.execute(
+        "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
+        "private, created_at, commitment_id, request_id, local_day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (community, member, new.outcome, new.ask, new.who, new.area, new.fear, new.lesson,
+         int(new.private), ts(new.at), commitment_id,
+         request_key(new.community, new.request_id), day)).fetchone()[0]
+    bump(c, community, member, day, 1, rejected)
+    goal = check_goal(c, community, member, new.at) if rejected else None
+    # Totals by outcome, and how many since the member's midnight and Monday, in one pass.
+    never = "9999"  # sorts after every timestamp: counts nothing
+    counts: dict[str, int] = {}
+    today = week = 0
+    for outcome, n, since_day, since_week in c.execute(
+            "SELECT outcome, COUNT(*), SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) FROM attempts "
+            "WHERE community_id = ? AND member_id = ? GROUP BY outcome",
+            (ts(new.day_start) if new.day_start else never,
+             ts(new.week_start) if new.week_start else never, community, member)):
+        counts[outcome] = n
+        today, week = today + since_day, week + since_week
+    history = (times_since(c, community, member, new.history_since)
+               if today == 1 and new.history_since else ())
+    return LogResult(attempt_id, False, as_totals(counts), seq, goal_reached=goal,
+                     today_count=today, week_count=week, history=history)
+
+
+def times_since(c: Tx, community: str, member: str, since: datetime | None
+                 ) -> tuple[datetime, ...]:
+    """When the member's attempts were logged (all of them if ``since`` is None), oldest first."""
+    return tuple(from_ts(r[0]) for r in c.execute(
+        "SELECT created_at FROM attempts WHERE community_id = ? AND member_id = ? "
+        "AND created_at >= ? ORDER BY created_at",
+        (community, member, ts(since) if since else "")))
+
+
+def goal_progress(c: Tx, community: str, member: str, set_at: str) -> int:
+    return int(c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                         "AND outcome = 'rejected' AND created_at >= ?",
+                         (community, member, set_at)).fetchone()[0])
+
+
+def check_goal(c: Tx, community: str, member: str, at: datetime) -> int | None:
+    """Mark the member's goal reached (once) if this rejection got there; returns its target."""
+    goal = c.execute("SELECT target, set_at FROM goals WHERE community_id = ? AND member_id = ? "
+                     "AND reached_at IS NULL", (community, member)).fetchone()
+    if goal is None or goal_progress(c, community, member, goal["set_at"]) < goal["target"]:
+        return None
+    c.execute("UPDATE goals SET reached_at = ? WHERE community_id = ? AND member_id = ?",
+              (ts(at), community, member))
+    return int(goal["target"])
+
+
+def goal_of(c: Tx, community: str, member: str) -> Goal | None:
+    row = c.execute("SELECT * FROM goals WHERE community_id = ? AND member_id = ?",
+                    (community, member)).fetchone()
+    if row is None:
+        return None
+    return Goal(row["target"], date.fromisoformat(row["by_date"]) if row["by_date"] else None,
+                from_ts(row["set_at"]), from_ts(row["reached_at"]) if row["reached_at"] else None,
+                goal_progress(c, community, member, row["set_at"]))
+
+
+def once(c: Tx, community: CommunityRef, member: MemberRef, kind: str,
+          request_id: str | None, at: datetime, compute: Callable[[], T],
+          to_json: Callable[[T], Any], from_json: Callable[[Any], T]) -> T:
+    """Run ``compute`` once per platform request id: a retry gets the first answer back and
+    changes nothing. Answers are kept a day."""
+    if request_id is None:
+        return compute()
+    key = f"{community.key}/{kind}/{request_id}"
+    row = c.execute("SELECT result FROM processed_requests WHERE key = ?", (key,)).fetchone()
+    if row is not None:
+        return from_json(json.loads(row[0]))
+    value = compute()
+    c.execute("DELETE FROM processed_requests WHERE created_at < ?", (ts(at - timedelta(days=1)),))
+    c.execute("INSERT INTO processed_requests (key, community_id, member_id, result, created_at) "
+              "VALUES (?, ?, ?, ?, ?)", (key, community.key, member.key, json.dumps(to_json(value)),
+                                         ts(at)))
+    return value
+
+
+def owned_open_item(c: Tx, table: str, item_id: int, community: CommunityRef,
+                     member: MemberRef, is_open: Callable[[Row], bool]
+                     ) -> Row | Resolution:
+    """The row of an attempt or commitment being resolved, or why it can't be."""
+    row: Row | None = c.execute(f"SELECT * FROM {table} WHERE id = ? AND community_id = ?",
+                                        (item_id, community.key)).fetchone()
+    if row is None:
+        return Resolution(ResolutionStatus.NOT_FOUND)
+    if row["member_id"] != member.key:
+        return Resolution(ResolutionStatus.NOT_OWNER, ask=row["ask"])
+    if not is_open(row):
+        return Resolution(ResolutionStatus.ALREADY, ask=row["ask"])
+    return row
+
+
+def log_attempt_unit(c: Tx, new: NewAttempt) -> LogResult:
+    """Everything one logged attempt writes and reads, as one unit (the benchmark's baseline
+    runs this same function straight on sqlite3)."""
+    key = request_key(new.community, new.request_id)
+    if key is not None:
+        row = c.execute("SELECT id, member_id FROM attempts WHERE request_id = ?", (key,)).fetchone()
+        if row is not None:
+            seq = c.execute("SELECT rejection_seq FROM members WHERE community_id = ? "
+                            "AND member_id = ?", (new.community.key, row["member_id"])).fetchone()[0]
+            return LogResult(row["id"], True, totals(c, new.community.key, row["member_id"]), seq)
+    return insert_attempt(c, new)
+
+
+def removed_from_json(j: Any) -> Removed | None:
+    """What an earlier /undo answered, back from its stored JSON."""
+    if not j:
+        return None
+    kind, ask, outcome = j
+    return Removed(EntryKind(kind), ask, Outcome(outcome) if outcome else None)
+
+
+class AttemptStore(Store):
+    """The attempts half of the repository."""
+
+    async def log_attempt(self, new: NewAttempt) -> LogResult:
+        return await self._write(lambda c: log_attempt_unit(c, new))
+
+    async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
+                              outcome: Outcome, at: datetime) -> Resolution:
+        def unit(c: Tx) -> Resolution:
+            row = owned_open_item(c, "attempts", attempt_id, community, member,
+                                   lambda r: r["outcome"] == Outcome.PENDING)
+            if isinstance(row, Resolution):
+                return row
+            seq = c.execute("UPDATE members SET rejection_seq = rejection_seq + ? WHERE "
+                            "community_id = ? AND member_id = ? RETURNING rejection_seq",
+                            (1 if outcome == Outcome.REJECTED else 0, community.key, member.key)
+                            ).fetchone()[0]
+            c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
+                      (outcome, ts(at), attempt_id))
+            goal = None
+            if outcome == Outcome.REJECTED:
+                bump(c, community.key, member.key, row["local_day"], 0, 1)
+                goal = check_goal(c, community.key, member.key, at)
+            result = LogResult(attempt_id, False, totals(c, community.key, member.key), seq,
+                               goal_reached=goal)
+            return Resolution(ResolutionStatus.DONE, result, row["ask"])
+        return await self._write(unit)
+
+    async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
+                        request_id: str | None = None) -> Removed | None:
+        def remove(c: Tx) -> Removed | None:
+            args = (community.key, member.key)
+            a = c.execute("SELECT id, ask, outcome, created_at, commitment_id, local_day FROM attempts "
+                          "WHERE community_id = ? AND member_id = ? "
+                          "ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
+            k = c.execute("SELECT id, ask, created_at FROM commitments WHERE community_id = ? "
+                          "AND member_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                          args).fetchone()
+            if a is None and k is None:
+                return None
+            if a is not None and (k is None or a["created_at"] >= k["created_at"]):
+                c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
+                bump(c, community.key, member.key, a["local_day"], -1,
+                      -1 if a["outcome"] == Outcome.REJECTED else 0)
+                if a["commitment_id"] is not None:  # the promise it kept is open again
+                    c.execute("UPDATE commitments SET status = 'open', closed_at = NULL "
+                              "WHERE id = ?", (a["commitment_id"],))
+                return Removed(EntryKind.ATTEMPT, a["ask"], Outcome(a["outcome"]))
+            c.execute("DELETE FROM commitments WHERE id = ?", (k["id"],))
+            return Removed(EntryKind.COMMITMENT, k["ask"], None)
+
+        def unit(c: Tx) -> Removed | None:
+            return once(c, community, member, "undo", request_id, at, lambda: remove(c),
+                         lambda r: None if r is None else [r.kind, r.ask, r.outcome], removed_from_json)
+        return await self._write(unit)
+
+    async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
+        return await self._read(lambda c: totals(c, community.key, member.key))
+
+    async def leaderboard(self, community: CommunityRef, since: date | None, by: RankBy,
+                          caller: MemberRef, limit: int = 10, period: Period = Period.ALL
+                          ) -> Leaderboard:
+        """From the maintained aggregates, never the attempts: the top rows come off a count
+        index, and each rank is a count of the members above (ties share it)."""
+        if by not in tuple(RankBy) or period not in tuple(Period):  # names a column below
+            raise ValueError(f"no leaderboard by {by!r} for {period!r}")
+        if since is None:
+            source = Counts("members", f"{by}_count", (("community_id", community.key),))
+        else:
+            source = Counts("member_periods", by, (("community_id", community.key),
+                                                   ("period", period_key(period, since))))
+        return await self._read(lambda c: board(c, source, caller, limit))
+
+    async def toggle_cheer(self, community: CommunityRef, attempt_id: int, member: MemberRef,
+                           member_name: str, at: datetime, request_id: str | None = None
+                           ) -> tuple[CheerStatus, int]:
+        def unit(c: Tx) -> tuple[CheerStatus, int]:
+            return once(c, community, member, "cheer", request_id, at, lambda: toggle(c),
+                         list, lambda j: (CheerStatus(j[0]), int(j[1])))
+
+        def toggle(c: Tx) -> tuple[CheerStatus, int]:
+            row = c.execute("SELECT member_id FROM attempts WHERE id = ? AND community_id = ?",
+                            (attempt_id, community.key)).fetchone()
+            if row is None:
+                return CheerStatus.NOT_FOUND, 0
+            if row["member_id"] == member.key:
+                return CheerStatus.OWN, self._cheer_count(c, attempt_id)
+            touch_member(c, community.key, member.key, member_name, at)
+            gone = c.execute("DELETE FROM cheers WHERE attempt_id = ? AND member_id = ?",
+                             (attempt_id, member.key)).rowcount
+            if not gone:
+                c.execute("INSERT INTO cheers (attempt_id, community_id, member_id, created_at) "
+                          "VALUES (?, ?, ?, ?)", (attempt_id, community.key, member.key, ts(at)))
+            return (CheerStatus.REMOVED if gone else CheerStatus.ADDED), self._cheer_count(c, attempt_id)
+        return await self._write(unit)
+
+    @staticmethod
+    def _cheer_count(c: Tx, attempt_id: int) -> int:
+        return int(c.execute("SELECT COUNT(*) FROM cheers WHERE attempt_id = ?",
+                             (attempt_id,)).fetchone()[0])
+
+    async def attempt_times(self, community: CommunityRef, member: MemberRef,
+                            since: datetime) -> tuple[datetime, ...]:
+        return await self._read(lambda c: times_since(c, community.key, member.key, since))
+
+    async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
+                       by_date: date | None, at: datetime) -> Goal:
+        """Set or change the goal. Changing an open goal keeps its progress (it counts from when
+        it was first set); after a reached one, the new goal starts from zero."""
+        def unit(c: Tx) -> Goal:
+            touch_member(c, community.key, member.key, name, at)
+            c.execute("INSERT INTO goals (community_id, member_id, target, by_date, set_at) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
+                      "target = excluded.target, by_date = excluded.by_date, "
+                      "set_at = CASE WHEN goals.reached_at IS NULL THEN goals.set_at "
+                      "ELSE excluded.set_at END, reached_at = NULL",
+                      (community.key, member.key, target,
+                       by_date.isoformat() if by_date else None, ts(at)))
+            check_goal(c, community.key, member.key, at)  # a lower target may be met already
+            goal = goal_of(c, community.key, member.key)
+            if goal is None:  # never: it was just written
+                raise RuntimeError("the goal was not saved")
+            return goal
+        return await self._write(unit)
+
+    async def goal(self, community: CommunityRef, member: MemberRef) -> Goal | None:
+        return await self._read(lambda c: goal_of(c, community.key, member.key))
+
+    async def clear_goal(self, community: CommunityRef, member: MemberRef) -> bool:
+        def unit(c: Tx) -> bool:
+            return c.execute("DELETE FROM goals WHERE community_id = ? AND member_id = ?",
+                             (community.key, member.key)).rowcount > 0
+        return await self._write(unit)
+
+    async def recount_periods(self, community: CommunityRef) -> None:
+        await self._write(lambda c: recount_periods(c, community.key))

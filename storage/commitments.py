@@ -1,0 +1,83 @@
+"""Commitments (/who-next promises): making one, listing what's open, keeping or skipping one.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from bot.ids import CommunityRef, MemberRef
+from bot.models import (
+    Attempt,
+    Commitment,
+    CommitmentStatus,
+    NewAttempt,
+    NewCommitment,
+    Outcome,
+    PromiseEnd,
+    Resolution,
+    ResolutionStatus,
+)
+from storage.attempts import insert_attempt, over_limit, owned_open_item, request_key
+from storage.counters import touch_member
+from storage.db import Store, Tx
+from storage.rows import attempt_row, commitment_row, ts
+
+T = TypeVar("T")
+
+
+class CommitmentStore(Store):
+    """Promises."""
+
+    async def add_commitment(self, new: NewCommitment) -> tuple[Commitment | None, bool]:
+        def unit(c: Tx) -> tuple[Commitment | None, bool]:
+            key = request_key(new.community, new.request_id)
+            if key is not None:
+                row = c.execute("SELECT * FROM commitments WHERE request_id = ?",
+                                (key,)).fetchone()
+                if row is not None:
+                    return commitment_row(row), True
+            if over_limit(c, new.community.key, new.member.key, new.at, new.max_per_hour):
+                return None, False
+            touch_member(c, new.community.key, new.member.key, new.member_name, new.at)
+            row = c.execute(
+                "INSERT INTO commitments (community_id, member_id, ask, due_at, created_at, "
+                "request_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (new.community.key, new.member.key, new.ask, ts(new.due_at), ts(new.at), key)
+            ).fetchone()
+            return commitment_row(row), False
+        return await self._write(unit)
+
+    async def open_items(self, community: CommunityRef, member: MemberRef
+                         ) -> tuple[list[Commitment], list[Attempt]]:
+        def unit(c: Tx) -> tuple[list[Commitment], list[Attempt]]:
+            args = (community.key, member.key)
+            commitments = [commitment_row(r) for r in c.execute(
+                "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
+                "AND status = 'open' ORDER BY due_at, id", args)]
+            pending = [attempt_row(r) for r in c.execute(
+                "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
+                "AND outcome = 'pending' ORDER BY id", args)]
+            return commitments, pending
+        return await self._read(unit)
+
+    async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
+                                 commitment_id: int, outcome: PromiseEnd, at: datetime,
+                                 default_zone: str = "UTC") -> Resolution:
+        def unit(c: Tx) -> Resolution:
+            row = owned_open_item(c, "commitments", commitment_id, community, member,
+                                   lambda r: r["status"] == CommitmentStatus.OPEN)
+            if isinstance(row, Resolution):
+                return row
+            skipped = outcome == CommitmentStatus.SKIPPED
+            status = CommitmentStatus.SKIPPED if skipped else CommitmentStatus.DONE
+            c.execute("UPDATE commitments SET status = ?, closed_at = ? WHERE id = ?",
+                      (status, ts(at), commitment_id))
+            if skipped:
+                return Resolution(ResolutionStatus.DONE, None, row["ask"])
+            name = c.execute("SELECT display_name FROM members WHERE community_id = ? AND "
+                             "member_id = ?", (community.key, member.key)).fetchone()[0]
+            result = insert_attempt(c, NewAttempt(
+                community=community, member=member, member_name=name, outcome=Outcome(outcome),
+                ask=row["ask"], at=at, default_zone=default_zone), commitment_id=commitment_id)
+            return Resolution(ResolutionStatus.DONE, result, row["ask"])
+        return await self._write(unit)

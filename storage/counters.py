@@ -1,0 +1,158 @@
+"""Counters kept in step with the attempts: each member's totals, the all-time and per-week and
+per-month aggregates the leaderboard reads, and each attempt's community-local day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.ids import MemberRef
+from bot.models import (
+    Leaderboard,
+    LeaderRow,
+    Outcome,
+    Period,
+    Totals,
+)
+from storage.db import Tx
+from storage.rows import from_ts, member_ref, ts
+
+T = TypeVar("T")
+
+
+def as_totals(counts: dict[str, int]) -> Totals:
+    """Totals from counts by outcome (the outcomes' stored text)."""
+    r, a, p = (counts.get(Outcome.REJECTED, 0), counts.get(Outcome.ACCEPTED, 0),
+               counts.get(Outcome.PENDING, 0))
+    return Totals(attempts=r + a + p, rejected=r, accepted=a, pending=p)
+
+
+def totals(c: Tx, community: str, member: str) -> Totals:
+    return as_totals(dict(c.execute(
+        "SELECT outcome, COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+        "GROUP BY outcome", (community, member)).fetchall()))
+
+
+def touch_member(c: Tx, community: str, member: str, name: str, at: datetime,
+                  rejections: int = 0) -> int:
+    """Create or rename the member; returns their rejection sequence after adding ``rejections``."""
+    row = c.execute(
+        "INSERT INTO members (community_id, member_id, display_name, created_at, rejection_seq) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
+        "display_name = excluded.display_name, "
+        "rejection_seq = members.rejection_seq + excluded.rejection_seq "
+        "RETURNING rejection_seq",
+        (community, member, name, ts(at), rejections)).fetchone()
+    return int(row[0])
+
+
+def zone_lock(community: str) -> str:
+    """The lock a community's days and period counts are written under: shared by every write
+    that adds to them, exclusive for one that moves them all (a new time zone, a recount)."""
+    return f"days:{community}"
+
+
+def bump(c: Tx, community: str, member: str, day: str, attempts: int,
+          rejections: int) -> None:
+    """Keep the leaderboard aggregates in step with the attempts table."""
+    c.lock(zone_lock(community), shared=True)
+    c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
+              "rejections_count = rejections_count + ? WHERE community_id = ? AND member_id = ?",
+              (attempts, rejections, community, member))
+    local = date.fromisoformat(day)
+    c.executemany(
+        "INSERT INTO member_periods (community_id, period, member_id, attempts, rejections) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, period, member_id) DO UPDATE SET "
+        "attempts = member_periods.attempts + excluded.attempts, "
+        "rejections = member_periods.rejections + excluded.rejections",
+        [(community, key, member, attempts, rejections)
+         for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local))])
+
+
+def community_day(c: Tx, community: str, at: datetime, default_zone: str) -> str:
+    """The community-local day of ``at`` ('YYYY-MM-DD'), by its check-in zone if it has one.
+    Read inside the writing transaction, so a zone change can't slip in between."""
+    c.lock(zone_lock(community), shared=True)
+    row = c.execute("SELECT timezone FROM schedules WHERE community_id = ?", (community,)).fetchone()
+    return at.astimezone(ZoneInfo(row[0] if row else default_zone)).date().isoformat()
+
+
+def move_to_zone(c: Tx, community: str, zone: ZoneInfo) -> None:
+    """The community's days now end at another midnight: put every attempt on its local day
+    there and recount the week and month boards."""
+    c.lock(zone_lock(community))
+    c.executemany("UPDATE attempts SET local_day = ? WHERE id = ?",
+                  [(from_ts(at).astimezone(zone).date().isoformat(), ident) for ident, at in
+                   c.execute("SELECT id, created_at FROM attempts WHERE community_id = ?",
+                             (community,)).fetchall()])
+    recount_periods(c, community)
+
+
+def recount_periods(c: Tx, community: str) -> None:
+    """Rebuild a community's week and month counts from its attempts' local days."""
+    c.lock(zone_lock(community))
+    totals: dict[tuple[str, str], list[int]] = {}
+    for member, day, attempts, rejections in c.execute(
+            "SELECT member_id, local_day, COUNT(*), SUM(CASE WHEN outcome = 'rejected' THEN 1 "
+            "ELSE 0 END) FROM attempts WHERE community_id = ? GROUP BY member_id, local_day",
+            (community,)):
+        local = date.fromisoformat(day)
+        for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local)):
+            counts = totals.setdefault((key, member), [0, 0])
+            counts[0] += attempts
+            counts[1] += rejections
+    c.execute("DELETE FROM member_periods WHERE community_id = ?", (community,))
+    c.executemany("INSERT INTO member_periods (community_id, period, member_id, attempts, "
+                  "rejections) VALUES (?, ?, ?, ?, ?)",
+                  [(community, key, member, a, r) for (key, member), (a, r) in totals.items()])
+
+
+def period_key(period: Period, day: date) -> str:
+    """The member_periods key of the week (from Monday) or month that ``day`` falls in."""
+    if period == Period.WEEK:
+        return "W" + (day - timedelta(days=day.weekday())).isoformat()
+    return "M" + day.isoformat()[:7]
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Where a leaderboard's counts live: a table, its count column, and the key columns that
+    pick the rows (community, and period for member_periods)."""
+
+    table: str
+    column: str
+    keys: tuple[tuple[str, str], ...]
+
+
+def board(c: Tx, src: Counts, caller: MemberRef, limit: int) -> Leaderboard:
+    """Each query below reads one range of the count index (one range condition each, so
+    SQLite can use it): the cut-off, the named top rows, the caller's rank, the total."""
+    n = f"t.{src.column}"
+    where = " AND ".join(f"t.{k} = ?" for k, _ in src.keys)
+    args = tuple(v for _, v in src.keys)
+    named = (f"SELECT t.member_id, m.display_name, {n} AS n FROM {src.table} t JOIN members m "
+             f"ON m.community_id = t.community_id AND m.member_id = t.member_id WHERE {where}")
+
+    # The limit-th largest count: only rows at or above it are named and sorted (ties broken
+    # by name), however many members there are.
+    cut = c.execute(f"SELECT {n} FROM {src.table} t WHERE {where} AND {n} > 0 "
+                    f"ORDER BY {n} DESC LIMIT 1 OFFSET ?", (*args, limit - 1)).fetchone()
+    top: list[LeaderRow] = []
+    for place, r in enumerate(c.execute(
+            f"{named} AND {n} >= ? ORDER BY {n} DESC, m.display_name, t.member_id LIMIT ?",
+            (*args, cut[0] if cut else 1, limit)), start=1):
+        # these are the very top rows, in order: a rank is the place of the first with that count
+        rank = top[-1].rank if top and top[-1].count == r["n"] else place
+        top.append(LeaderRow(rank, member_ref(r["member_id"]), r["display_name"], r["n"]))
+    mine = next((r for r in top if r.member == caller), None)
+    if mine is None:
+        me = c.execute(f"{named} AND {n} > 0 AND t.member_id = ?", (*args, caller.key)).fetchone()
+        if me is not None:  # ties share a rank: 1 + how many have more
+            above = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > ?",
+                              (*args, me["n"])).fetchone()[0]
+            mine = LeaderRow(1 + above, caller, me["display_name"], me["n"])
+    total = c.execute(f"SELECT COUNT(*) FROM {src.table} t WHERE {where} AND {n} > 0",
+                      args).fetchone()[0]
+    return Leaderboard(tuple(top), mine, total)

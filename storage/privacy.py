@@ -1,0 +1,47 @@
+"""Privacy: everything of a member, exported or forgotten.
+"""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from bot.ids import CommunityRef, MemberRef
+from bot.models import (
+    Attempt,
+    Commitment,
+    Goal,
+)
+from storage.attempts import goal_of
+from storage.db import Store, Tx
+from storage.rows import attempt_row, commitment_row
+
+T = TypeVar("T")
+
+
+class PrivacyStore(Store):
+    """Export and forget."""
+
+    async def export_rows(self, community: CommunityRef, member: MemberRef
+                          ) -> tuple[list[Attempt], list[Commitment], Goal | None]:
+        def unit(c: Tx) -> tuple[list[Attempt], list[Commitment], Goal | None]:
+            args = (community.key, member.key)
+            attempts = [attempt_row(r) for r in c.execute(
+                "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at, id", args)]
+            commitments = [commitment_row(r) for r in c.execute(
+                "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at, id", args)]
+            return attempts, commitments, goal_of(c, *args)
+        return await self._read(unit)
+
+    async def forget_member(self, community: CommunityRef, member: MemberRef) -> int:
+        """Every table with a member column is listed here; a test checks none is missed."""
+        def unit(c: Tx) -> int:
+            args = (community.key, member.key)
+            gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
+                             "WHERE community_id = ? AND member_id = ?)", args).rowcount
+            for table in ("cheers", "attempts", "commitments", "goals", "member_periods",
+                          "processed_requests", "members"):
+                gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
+                                  args).rowcount
+            return gone
+        return await self._write(unit)

@@ -1,0 +1,16 @@
+"""The core's Repository, whole: its parts by concern, on whichever backend runs the units
+(``storage.sqlite.SqliteRepository``, ``storage.postgres.PostgresRepository``)."""
+
+from __future__ import annotations
+
+from storage.attempts import AttemptStore
+from storage.commitments import CommitmentStore
+from storage.members import MemberStore
+from storage.outbox import OutboxStore
+from storage.privacy import PrivacyStore
+from storage.schedules import ScheduleStore
+
+
+class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
+                 OutboxStore):
+    """Every statement of the repository; a subclass says how a unit runs."""
