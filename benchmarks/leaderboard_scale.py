@@ -47,7 +47,7 @@ class Clock:
 def backfill_statements() -> list[str]:
     """The aggregate backfill from migration 0004 (its UPDATE and INSERT ... SELECT)."""
     mig = next(m for m in migrate.migrations() if m.name.startswith("0004"))
-    return [s for s in migrate._statements(mig.sql)
+    return [s for s in migrate.statements(mig.sql)
             if s.startswith(("UPDATE members", "INSERT INTO member_periods"))]
 
 

@@ -33,7 +33,7 @@ from bot.scheduler import Scheduler
 if TYPE_CHECKING:
     from adapters.discord.settings import DiscordSettings
     from adapters.slack.config import SlackSettings
-    from storage.sqlite import SqliteRepository
+    from storage.repository import Repository as Storage
 
 log = logging.getLogger("whosnext")
 T = TypeVar("T")
@@ -117,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run on Slack and/or Discord (the terminal if no token is set)")
     c = sub.add_parser("console", help="try the bot in your terminal")
     c.add_argument("--user", help="who you are (default: your login name)")
-    c.add_argument("--db", help="the SQLite file (default: from DATABASE_URL, whosnext.db)")
+    c.add_argument("--db", help="a SQLite file or a database URL (default: DATABASE_URL, "
+                   "sqlite:///whosnext.db)")
     c.add_argument("--community", default="local", help="which terminal community (default: local)")
     m = sub.add_parser("slack-manifest", help="print a Slack app manifest for this bot")
     m.add_argument("--request-url", help="for HTTP mode: https://your.host/slack/events "
@@ -127,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("action", choices=("status", "upgrade"),
                    help="status: its version and what's pending (changes nothing); upgrade: "
                    "apply what's pending (starting the bot does too)")
-    d.add_argument("--db", help="the SQLite file (default: from DATABASE_URL, whosnext.db)")
+    d.add_argument("--db", help="a SQLite file or a database URL (default: DATABASE_URL, "
+                   "sqlite:///whosnext.db)")
     return p
 
 
@@ -171,14 +173,28 @@ class Shutdown:
         self.requested.set()
 
 
-async def _open_app(settings: Settings, db: str | None = None) -> tuple[SqliteRepository, App]:
-    from storage.sqlite import DatabaseUnusable, SqliteRepository
+def _database_url(settings: Settings, db: str | None) -> tuple[str, str]:
+    """The database to use (``--db``, a file or a URL, over ``DATABASE_URL``) and the name of
+    where it came from, for messages."""
+    from storage.connect import as_url, backend
 
-    path = Path(db) if db else settings.database_path
+    url, variable = (as_url(db), "--db") if db else (settings.database_url, "DATABASE_URL")
     try:
-        repo = await SqliteRepository.open(path)
+        backend(url)
+    except ValueError as err:
+        raise ConfigError(f"{variable}: {err}") from None
+    return url, variable
+
+
+async def _open_app(settings: Settings, db: str | None = None) -> tuple[Storage, App]:
+    from storage.connect import open_repository
+    from storage.db import DatabaseUnusable
+
+    url, variable = _database_url(settings, db)
+    try:
+        repo = await open_repository(url)
     except DatabaseUnusable as err:
-        raise ConfigError(f"{'--db' if db else 'DATABASE_URL'}: {err}") from None
+        raise ConfigError(f"{variable}: {err}") from None
     from bot.chart import MatplotlibCharts
 
     return repo, App(repo, default_timezone=settings.default_timezone,
@@ -191,7 +207,7 @@ def _scheduler(settings: Settings, repo: Repository, app: App, posters: dict[Pla
                      lease=timedelta(seconds=settings.outbox_lease_seconds), **kwargs)
 
 
-def _adapters(config: Configuration, app: App, repo: SqliteRepository
+def _adapters(config: Configuration, app: App, repo: Storage
               ) -> list[tuple[Platform, Adapter]]:
     """The adapters of the platforms that run, each built from its own settings (and imported
     only then)."""
@@ -339,33 +355,50 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
 
 def _database(settings: Settings, action: str, db: str | None) -> int:
     """``whosnext db status`` reads the schema version without changing anything (nor creating
-    the file); ``whosnext db upgrade`` applies the pending migrations, each in one transaction."""
+    the file); ``whosnext db upgrade`` applies the pending migrations, each in one transaction.
+    Either backend."""
     from storage import migrate
+    from storage.connect import SQLITE, backend, describe, sqlite_path
 
-    path = Path(db) if db else settings.database_path
-    known = len(migrate.migrations())
-    current = _schema_version(path, "--db" if db else "DATABASE_URL")
+    url, variable = _database_url(settings, db)
+    kind = backend(url)
+    where = describe(url)
+    known = migrate.latest()
+    if kind == SQLITE:
+        current = _schema_version(sqlite_path(url), variable)
+    else:
+        current = asyncio.run(_pg_schema_version(url, variable)) or None
     if current is not None and current > known:
-        print(f"{path}: schema version {current}, newer than this Who's Next knows ({known}). "
+        print(f"{where}: schema version {current}, newer than this Who's Next knows ({known}). "
               "Upgrade the bot before running it on this database.", file=sys.stderr)
         return 1
-    todo = migrate.pending(current or 0)
+    todo = migrate.pending(current or 0, kind)
     names = ", ".join(m.name.removesuffix(".sql") for m in todo)
     if action == "upgrade":
         if todo or current is None:
             repo, _ = asyncio.run(_open_app(settings, db))  # migrates, as a start does
             asyncio.run(repo.close())
-        print(f"{path}: applied {names}; now at schema version {known}." if todo
-              else f"{path}: already up to date (schema version {known}).")
+        print(f"{where}: applied {names}; now at schema version {known}." if todo
+              else f"{where}: already up to date (schema version {known}).")
     elif current is None:
-        print(f"{path}: no database here yet. `whosnext db upgrade` creates it (so does "
-              "starting the bot).")
+        print(f"{where}: no Who's Next database here yet. `whosnext db upgrade` creates it "
+              "(so does starting the bot).")
     elif todo:
-        print(f"{path}: schema version {current} of {known}; {len(todo)} to apply: {names}. "
+        print(f"{where}: schema version {current} of {known}; {len(todo)} to apply: {names}. "
               "Run `whosnext db upgrade` (starting the bot applies them too).")
     else:
-        print(f"{path}: schema version {current} of {known}, up to date.")
+        print(f"{where}: schema version {current} of {known}, up to date.")
     return 0
+
+
+async def _pg_schema_version(url: str, variable: str) -> int:
+    from storage.db import DatabaseUnusable
+    from storage.postgres import schema_version
+
+    try:
+        return await schema_version(url)
+    except DatabaseUnusable as err:
+        raise ConfigError(f"{variable}: {err}") from None
 
 
 def _schema_version(path: Path, variable: str) -> int | None:

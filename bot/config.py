@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -96,13 +95,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _db(cls, v: str) -> str:
-        if not v.startswith("sqlite:///") or len(v) == len("sqlite:///"):
-            raise ValueError("use sqlite:///path/to/file.db (a relative path is fine)")
+        if not v.startswith(("sqlite:///", "postgresql://", "postgres://")) or v == "sqlite:///":
+            raise ValueError("use sqlite:///path/to/file.db (a relative path is fine) or "
+                             "postgresql://user@host:5432/database")
         return v
-
-    @property
-    def database_path(self) -> Path:
-        return Path(self.database_url.removeprefix("sqlite:///"))
 
 
 def load_settings(**overrides: Any) -> Settings:

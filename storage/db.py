@@ -55,6 +55,10 @@ class Tx(Protocol):
     def now(self, given: datetime) -> datetime: ...
 
 
+class DatabaseUnusable(Exception):
+    """The database can't be opened for writing: the reason, in a sentence for an operator."""
+
+
 class SqliteTx:
     """``sqlite3``'s own methods, bound: no layer between a unit and the driver."""
 
@@ -191,7 +195,7 @@ class _NoRows:
         return iter(())
 
 
-_NO_ROWS: Any = _NoRows()
+_NO_ROWS: Cursor = _NoRows()
 
 
 T = TypeVar("T")

@@ -1,7 +1,15 @@
-"""Numbered SQL migrations, recorded in ``PRAGMA user_version``, each in one transaction.
+"""Numbered SQL migrations, one series for both backends, each applied in one transaction.
 
 Migrations live in ``storage/migrations/NNNN_name.sql``; the number is the version a database
 has after applying it. Applying is idempotent: a database at version N only runs N+1 onwards.
+
+- SQLite records the version in ``PRAGMA user_version``.
+- PostgreSQL records it in the one-row table ``whosnext_schema``. PostgreSQL support began at
+  version 7: a new PostgreSQL database takes ``migrations/postgresql/0007_baseline.sql`` (the
+  whole schema at version 7) and then 0008 onwards like SQLite. A later migration whose SQL
+  must differ on PostgreSQL has its twin of the same name in ``migrations/postgresql/``. Each
+  migration's transaction first takes an advisory lock and reads the version again, so
+  processes starting together apply each migration once, one after another.
 """
 
 from __future__ import annotations
@@ -10,8 +18,12 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+PG_BASELINE = 7
+PG_LOCK = 0x5748_4F53_4E45_5854  # "WHOSNEXT": the advisory lock migrations take
+PG_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS whosnext_schema (version INTEGER NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -21,37 +33,57 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
-    found = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+def _files(folder: Any) -> dict[int, Migration]:
+    found = {}
+    for entry in folder.iterdir():
         m = _NAME.match(entry.name)
         if m:
-            found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda mig: mig.version)
-    for expected, mig in enumerate(found, start=1):
-        if mig.version != expected:
-            raise RuntimeError(f"migration numbers must run 1, 2, 3…; found {mig.name}")
+            found[int(m.group(1))] = Migration(int(m.group(1)), entry.name,
+                                               entry.read_text("utf-8"))
     return found
 
 
-def _statements(sql: str) -> list[str]:
+def migrations(backend: str = "sqlite") -> list[Migration]:
+    """The migrations a new database of ``backend`` takes, in order (on PostgreSQL the first
+    is the baseline, which brings it to version 7 at once)."""
+    folder = resources.files("storage").joinpath("migrations")
+    common = _files(folder)
+    numbers = sorted(common)
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migration numbers must run 1, 2, 3…; found {numbers}")
+    if backend == "sqlite":
+        return [common[n] for n in numbers]
+    twins = _files(folder.joinpath("postgresql"))
+    return [twins[PG_BASELINE]] + [twins.get(n, common[n]) for n in numbers if n > PG_BASELINE]
+
+
+def latest() -> int:
+    """The version this Who's Next brings a database to (the same on both backends)."""
+    return len(migrations())
+
+
+def statements(sql: str) -> list[str]:
     """Split a migration into statements (our migrations hold no triggers or string semicolons)."""
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+def _newer(current: int) -> RuntimeError:
+    return RuntimeError(f"the database is at version {current}, newer than this Who's Next "
+                        f"(which knows {latest()}). Upgrade the bot.")
+
+
 def apply(conn: sqlite3.Connection) -> int:
-    """Bring the database up to date; returns the new version. ``conn`` must be in autocommit
-    mode (isolation_level=None) so each migration's BEGIN/COMMIT is ours."""
+    """Bring a SQLite database up to date; returns the new version. ``conn`` must be in
+    autocommit mode (isolation_level=None) so each migration's BEGIN/COMMIT is ours."""
     current = version(conn)
     known = migrations()
     if current > len(known):
-        raise RuntimeError(f"the database is at version {current}, newer than this Who's Next "
-                           f"(which knows {len(known)}). Upgrade the bot.")
+        raise _newer(current)
     for mig in known[current:]:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for stmt in _statements(mig.sql):
+            for stmt in statements(mig.sql):
                 conn.execute(stmt)
             conn.execute(f"PRAGMA user_version = {mig.version:d}")
             conn.execute("COMMIT")
@@ -62,10 +94,51 @@ def apply(conn: sqlite3.Connection) -> int:
 
 
 def version(conn: sqlite3.Connection) -> int:
-    """The schema version a database is at (0: empty, or not one of ours yet)."""
+    """The schema version a SQLite database is at (0: empty, or not one of ours yet)."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def pending(current: int) -> list[Migration]:
+def pending(current: int, backend: str = "sqlite") -> list[Migration]:
     """The migrations a database at version ``current`` still needs, in order."""
-    return migrations()[current:]
+    return [m for m in migrations(backend) if m.version > current]
+
+
+def apply_postgresql(conn: Any) -> list[Migration]:
+    """Bring a PostgreSQL database up to date, one migration per transaction; returns the ones
+    this call applied. ``conn`` is a SQLAlchemy ``Connection`` (inside ``run_sync``), not in a
+    transaction yet."""
+    applied: list[Migration] = []
+    while True:
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock($1)", (PG_LOCK,))
+        current = version_postgresql(conn, create=True)
+        todo = pending(current, "postgresql")
+        if current > latest():
+            conn.rollback()
+            raise _newer(current)
+        if not todo:
+            conn.commit()
+            return applied
+        mig = todo[0]
+        try:
+            for stmt in statements(mig.sql):
+                conn.exec_driver_sql(stmt)
+            conn.exec_driver_sql("UPDATE whosnext_schema SET version = $1", (mig.version,))
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        applied.append(mig)
+
+
+def version_postgresql(conn: Any, create: bool = False) -> int:
+    """The schema version a PostgreSQL database is at (0: none of ours yet). With ``create``
+    (inside the migration lock), makes the version table if it isn't there."""
+    if create:
+        conn.exec_driver_sql(PG_VERSION_TABLE)
+    elif conn.exec_driver_sql("SELECT to_regclass('whosnext_schema')").scalar() is None:
+        return 0
+    row = conn.exec_driver_sql("SELECT version FROM whosnext_schema").fetchone()
+    if row is None:
+        conn.exec_driver_sql("INSERT INTO whosnext_schema (version) VALUES (0)")
+        return 0
+    return int(row[0])

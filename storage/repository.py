@@ -14,3 +14,7 @@ from storage.schedules import ScheduleStore
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
                  OutboxStore):
     """Every statement of the repository; a subclass says how a unit runs."""
+
+    async def close(self) -> None:
+        """Let the writes in flight finish, then close the database."""
+        raise NotImplementedError

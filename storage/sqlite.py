@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from storage import migrate
-from storage.db import SqliteTx, Tx
+from storage.db import DatabaseUnusable, SqliteTx, Tx
 from storage.repository import Repository
 
 T = TypeVar("T")
@@ -39,10 +39,6 @@ PRAGMAS = (
     "PRAGMA busy_timeout = 5000",
     "PRAGMA foreign_keys = ON",
 )
-
-
-class DatabaseUnusable(Exception):
-    """The database can't be opened for writing: the reason, in a sentence for an operator."""
 
 
 def _check_usable(path: str | Path) -> None:

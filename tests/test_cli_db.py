@@ -13,7 +13,7 @@ KNOWN = len(migrate.migrations())
 def test_status_then_upgrade_then_status(tmp_path):
     db = tmp_path / "team.db"
     out = whosnext(["db", "status", "--db", str(db)], "", tmp_path)
-    assert out.returncode == 0 and "no database here yet" in out.stdout, out.stderr
+    assert out.returncode == 0 and "no Who's Next database here yet" in out.stdout, out.stderr
     assert not db.exists()  # status never creates it
     out = whosnext(["db", "upgrade", "--db", str(db)], "", tmp_path)
     assert out.returncode == 0, out.stderr

@@ -58,3 +58,9 @@ async def start_bot(fake: FakeDiscord, app: App, repo) -> AsyncIterator[StartBot
 @pytest.fixture
 async def bot(start_bot: StartBot) -> DiscordAdapter:
     return await start_bot()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The platform's suite runs on SQLite alone: the core's suite covers both databases."""
+    return "sqlite"

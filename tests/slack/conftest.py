@@ -59,3 +59,9 @@ async def socket_adapter(app, fake, sleeps) -> AsyncIterator[SlackAdapter]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+def backend() -> str:
+    """The platform's suite runs on SQLite alone: the core's suite covers both databases."""
+    return "sqlite"

@@ -1,0 +1,92 @@
+"""The PostgreSQL half of the suite: a fresh database per test run on the server at
+``WHOSNEXT_TEST_POSTGRES`` (default: the local one), emptied between tests. Without a server the
+PostgreSQL tests are skipped with one line saying so, unless ``WHOSNEXT_REQUIRE_POSTGRES`` is
+set (``.ci/run`` sets it), in which case they fail."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+SERVER = os.environ.get("WHOSNEXT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+T = TypeVar("T")
+REQUIRED = bool(os.environ.get("WHOSNEXT_REQUIRE_POSTGRES"))
+TABLES = ("cheers", "attempts", "commitments", "goals", "member_periods", "processed_requests",
+          "members", "kv", "schedules", "outbox")
+
+
+def database_url(name: str) -> str:
+    """The server's URL with another database."""
+    parts = urlsplit(SERVER)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, even inside a running loop (a session
+    fixture first asked for by an async one): on a thread of its own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _admin() -> asyncpg.Connection:
+    return await asyncpg.connect(SERVER, timeout=3)
+
+
+def server_or_skip() -> None:
+    """Skip (or, when required, fail) when no PostgreSQL server answers."""
+    async def probe() -> str | None:
+        try:
+            conn = await _admin()
+        except (OSError, asyncpg.PostgresError) as err:  # a timeout is an OSError
+            return f"{type(err).__name__}: {err}"
+        await conn.close()
+        return None
+
+    problem = run(probe())
+    if problem is None:
+        return
+    message = f"no PostgreSQL server at {urlsplit(SERVER).netloc} ({problem})"
+    if REQUIRED:
+        pytest.fail(f"{message}, and WHOSNEXT_REQUIRE_POSTGRES is set", pytrace=False)
+    pytest.skip(f"{message}: the PostgreSQL half is skipped")
+
+
+async def create_database(prefix: str = "whosnext_test") -> str:
+    """A new, empty database; returns its URL."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    conn = await _admin()
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return database_url(name)
+
+
+async def drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = await _admin()
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def empty(url: str) -> None:
+    """Every table of ours emptied, ids from 1 again: a fresh database in all but the schema."""
+    conn = await asyncpg.connect(url, timeout=3)
+    try:
+        present = {r[0] for r in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        tables = [t for t in TABLES if t in present]
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
