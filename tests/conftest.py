@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, a fake clock, the real core. Helpers that are
+"""Shared fixtures: a real database per test (a SQLite file, and again on PostgreSQL), a fake
+clock, the real core. Helpers that are
 not fixtures (``FakeClock``, ``caller``, ``run``, ``press``, ``COMMUNITY``) are in
 ``tests/helpers.py``."""
 
@@ -8,8 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.chart import MatplotlibCharts
-from storage.postgres import PostgresRepository
-from storage.sqlite import SqliteRepository
+from storage.connect import open_repository
 from tests import postgres
 from tests.helpers import FakeClock
 
@@ -36,16 +36,36 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-async def repo(request, backend, tmp_path):
+def database(request, backend, tmp_path) -> str:
+    """This test's database, empty, as a URL: a SQLite file, or the run's PostgreSQL database
+    emptied."""
     if backend == "sqlite":
-        repository = await SqliteRepository.open(tmp_path / "test.db")
-    else:
-        url = request.getfixturevalue("postgres_database")
-        await postgres.empty(url)
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("postgres_database")
+    postgres.run(postgres.empty(url))
+    return url
+
+
+@pytest.fixture
+async def reopen(database):
+    """Opens another repository on this test's database: another process, or a restart. What
+    a test leaves open is closed at its end."""
+    opened = []
+
+    async def open_another():
         # Tests run on a fake clock: leases follow it, not the server's.
-        repository = await PostgresRepository.open(url, db_clock=False)
-    yield repository
-    await repository.close()
+        repository = await open_repository(database, db_clock=False)
+        opened.append(repository)
+        return repository
+
+    yield open_another
+    for repository in opened:
+        await repository.close()
+
+
+@pytest.fixture
+async def repo(reopen):
+    return await reopen()
 
 
 @pytest.fixture

@@ -36,8 +36,13 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
+async def connect(url: str = SERVER) -> asyncpg.Connection:
+    """A plain asyncpg connection (for looking at a database from outside the bot)."""
+    return await asyncpg.connect(url, timeout=3)
+
+
 async def _admin() -> asyncpg.Connection:
-    return await asyncpg.connect(SERVER, timeout=3)
+    return await connect(SERVER)
 
 
 def server_or_skip() -> None:
@@ -81,7 +86,7 @@ async def drop_database(url: str) -> None:
 
 async def empty(url: str) -> None:
     """Every table of ours emptied, ids from 1 again: a fresh database in all but the schema."""
-    conn = await asyncpg.connect(url, timeout=3)
+    conn = await connect(url)
     try:
         present = {r[0] for r in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}

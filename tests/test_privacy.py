@@ -3,11 +3,9 @@ data, /forget-me leaves nothing of them behind."""
 
 import csv
 import io
-import sqlite3
 
 from bot.app import App
 from bot.reply import Attachment
-from storage.sqlite import SqliteRepository
 from tests.helpers import COMMUNITY, caller, press, run
 
 
@@ -48,20 +46,24 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     assert all("not mine" not in v for r in rows for v in r.values())
 
 
-def rows_mentioning(path, needle: str) -> list[tuple[str, tuple]]:
-    found = []
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for row in conn.execute(f"SELECT * FROM {table}"):
+TABLES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+          "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"}
+
+
+async def rows_mentioning(repo, needle: str) -> list[tuple[str, tuple]]:
+    """Every row of every table (whatever the backend has) with ``needle`` in a text column."""
+    def unit(tx):
+        found = []
+        for (table,) in tx.execute(TABLES[tx.backend]).fetchall():
+            for row in tx.execute(f"SELECT * FROM {table}").fetchall():
                 if any(isinstance(v, str) and needle in v for v in row):
-                    found.append((table, row))
-    return found
+                    found.append((table, tuple(row)))
+        return found
+    return await repo._read(unit)
 
 
-async def test_forget_me_leaves_nothing_behind(tmp_path, clock):
-    path = tmp_path / "forget.db"
-    repo = await SqliteRepository.open(path)
+async def test_forget_me_leaves_nothing_behind(reopen, clock):
+    repo = await reopen()
     app = App(repo, clock, max_logs_per_hour=1000)
     mine = (await run(app, "/rejected my ask")).buttons()[0].action
     theirs = (await run(app, "/rejected their ask", who="sam")).buttons()[0].action
@@ -70,18 +72,17 @@ async def test_forget_me_leaves_nothing_behind(tmp_path, clock):
     await run(app, "/who-next ask Lee")
     await run(app, "/pending waiting on it")
     await run(app, "/goal 10")
-    assert rows_mentioning(path, "console:ana")
+    assert await rows_mentioning(repo, "console:ana")
     confirm = (await run(app, "/forget-me")).buttons()[0].action
     assert (await press(app, confirm, who="sam")).error  # nobody else can confirm
-    assert rows_mentioning(path, "console:ana")
+    assert await rows_mentioning(repo, "console:ana")
     done = await press(app, confirm)
     assert not done.error
     await repo.close()
-    assert rows_mentioning(path, "console:ana") == []
-    assert rows_mentioning(path, "my ask") == []
-    assert rows_mentioning(path, "their ask")  # sam's data is untouched
-    repo = await SqliteRepository.open(path)
+    repo = await reopen()
+    assert await rows_mentioning(repo, "console:ana") == []
+    assert await rows_mentioning(repo, "my ask") == []
+    assert await rows_mentioning(repo, "their ask")  # sam's data is untouched
     assert (await repo.totals(COMMUNITY, caller("sam").member)).attempts == 1
     board = await repo.leaderboard(COMMUNITY, None, "attempts", caller("sam").member)
     assert [r.name for r in board.top] == ["sam"]
-    await repo.close()

@@ -1,4 +1,4 @@
-"""Exactly once: a job fired twice, a restart mid-day, two schedulers on one database file,
+"""Exactly once: a job fired twice, a restart mid-day, two schedulers on one database,
 a fall-back day whose 02:30 happens twice; and the grace window for missed check-ins."""
 
 import asyncio
@@ -6,7 +6,6 @@ import logging
 
 from bot.app import App
 from bot.ids import Platform
-from storage.sqlite import SqliteRepository
 from tests.helpers import FakeClock, caller
 from tests.scheduler.helpers import RecordingPoster, community, make_scheduler, schedule, utc
 
@@ -39,10 +38,9 @@ async def test_a_job_fired_twice_posts_once(app, repo, clock):
     assert len(poster.posts) == 1
 
 
-async def test_restart_mid_day_does_not_post_again(tmp_path):
-    path = tmp_path / "shared.db"
+async def test_restart_mid_day_does_not_post_again(reopen):
     clock = FakeClock(NINE_BERLIN)
-    repo = await SqliteRepository.open(path)
+    repo = await reopen()
     await repo.save_schedule(schedule(), SET_AT)
     poster = RecordingPoster()
     sched = make_scheduler(repo, App(repo, clock), poster, clock)
@@ -51,7 +49,7 @@ async def test_restart_mid_day_does_not_post_again(tmp_path):
     await repo.close()
 
     clock.set(utc(2026, 11, 26, 9, 30))  # back up at 10:30 Berlin, well within the grace window
-    repo = await SqliteRepository.open(path)
+    repo = await reopen()
     again = make_scheduler(repo, App(repo, clock), poster, clock)
     report = await again.start()
     assert report.posted == 0 and report.taken == 1
@@ -63,11 +61,10 @@ async def test_restart_mid_day_does_not_post_again(tmp_path):
     assert len(poster.posts) == 2
 
 
-async def test_two_schedulers_on_one_database_file_post_each_check_in_once(tmp_path):
-    path = tmp_path / "shared.db"
+async def test_two_schedulers_on_one_database_post_each_check_in_once(reopen):
     clock = FakeClock(NINE_BERLIN)
-    repo_a = await SqliteRepository.open(path)
-    repo_b = await SqliteRepository.open(path)
+    repo_a = await reopen()
+    repo_b = await reopen()
     try:
         for i in range(30):
             await repo_a.save_schedule(schedule(f"c{i}"), SET_AT)
@@ -146,11 +143,10 @@ async def test_schedules_on_platforms_without_a_poster_are_left_alone(app, repo,
     assert report.posted == report.taken == report.skipped == 0
 
 
-async def test_a_schedule_changed_by_another_process_is_picked_up(tmp_path):
-    path = tmp_path / "shared.db"
+async def test_a_schedule_changed_by_another_process_is_picked_up(reopen):
     clock = FakeClock(utc(2026, 11, 26, 12))
-    repo_a = await SqliteRepository.open(path)
-    repo_b = await SqliteRepository.open(path)
+    repo_a = await reopen()
+    repo_b = await reopen()
     app_a = App(repo_a, clock)
     sched_b = make_scheduler(repo_b, App(repo_b, clock), RecordingPoster(), clock)
     try:

@@ -20,7 +20,6 @@ from bot.scheduler import Scheduler
 from bot.schedules import KINDS, latest_occurrence
 from storage import migrate
 from storage.rows import ts
-from storage.sqlite import SqliteRepository
 from tests.helpers import FakeClock, caller
 from tests.scheduler.helpers import RecordingPoster, community, make_scheduler, schedule, utc
 
@@ -134,18 +133,17 @@ async def test_an_uncertain_try_that_never_landed_goes_out_once(app, repo, clock
     assert (await sched.drain()).posted == 1 and len(poster.posts) == 1
 
 
-def dead_process_claims(path, owner="dead:1", sending=False, at=NINE):
+async def dead_process_claims(repo, owner="dead:1", sending=False, at=NINE):
     """What a SIGKILL leaves: rows claimed (and maybe marked sending) by a process that never
     records anything again."""
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE outbox SET state = ?, owner = ?, lease_until = ?, try_at = ?, "
-                 "tries = tries + ? WHERE state = 'due'",
-                 ("sending" if sending else "claimed", owner, ts(at + LEASE), ts(at),
-                  int(sending)))
-    ids = [r[0] for r in conn.execute("SELECT id FROM outbox WHERE owner = ?", (owner,))]
-    conn.commit()
-    conn.close()
-    return ids
+    def unit(tx):
+        tx.execute("UPDATE outbox SET state = ?, owner = ?, lease_until = ?, try_at = ?, "
+                   "tries = tries + ? WHERE state = 'due'",
+                   ("sending" if sending else "claimed", owner, ts(at + LEASE), ts(at),
+                    int(sending)))
+        return [r[0] for r in tx.execute("SELECT id FROM outbox WHERE owner = ? ORDER BY id",
+                                         (owner,))]
+    return await repo._write(unit)
 
 
 async def queued(sched, now):
@@ -154,22 +152,20 @@ async def queued(sched, now):
                               if (o := latest_occurrence(s, k, now))], now)
 
 
-async def due_on_a_shared_file(tmp_path, clock, communities):
-    """A database file with ``communities`` check-ins queued at 09:00, and a scheduler on it."""
-    path = tmp_path / "shared.db"
-    repo = await SqliteRepository.open(path)
+async def due_on_a_shared_database(repo, clock, communities):
+    """A database with ``communities`` check-ins queued at 09:00, and a scheduler on it."""
     for i in range(communities):
         await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
     poster = RecordingPoster()
     sched = make_scheduler(repo, App(repo, clock), poster, clock)
     clock.set(NINE)
     await queued(sched, NINE)
-    return path, repo, poster, sched
+    return poster, sched
 
 
-async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(tmp_path, clock):
-    path, repo, poster, sched = await due_on_a_shared_file(tmp_path, clock, 5)
-    dead_process_claims(path)
+async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(repo, clock):
+    poster, sched = await due_on_a_shared_database(repo, clock, 5)
+    await dead_process_claims(repo)
     assert (await sched.run_due(NINE)).posted == 0  # leased to the dead one
     clock.advance(seconds=LEASE.total_seconds() - 1)
     assert (await sched.drain()).posted == 0
@@ -181,11 +177,11 @@ async def test_a_process_that_dies_after_its_claim_leaves_the_post_to_the_next(t
     await repo.close()
 
 
-async def test_a_process_that_dies_mid_send_leaves_no_double_post(tmp_path, clock):
+async def test_a_process_that_dies_mid_send_leaves_no_double_post(repo, clock):
     """Killed during the send (it never landed) or after it (it landed, never recorded): the
     next process sees a lapsed *sending* lease, so it checks before posting. Either way, once."""
-    path, repo, poster, sched = await due_on_a_shared_file(tmp_path, clock, 6)
-    ids = dead_process_claims(path, sending=True)
+    poster, sched = await due_on_a_shared_database(repo, clock, 6)
+    ids = await dead_process_claims(repo, sending=True)
     # Three of the six reached the platform before the kill (they have their keys there).
     poster.keys.update(f"whosnext-{i}" for i in ids[:3])
     clock.advance(seconds=LEASE.total_seconds() + 1)
@@ -198,12 +194,11 @@ async def test_a_process_that_dies_mid_send_leaves_no_double_post(tmp_path, cloc
     await repo.close()
 
 
-async def test_two_processes_one_killed_mid_posting_every_post_once(tmp_path):
+async def test_two_processes_one_killed_mid_posting_every_post_once(reopen):
     """Process A claims a minute's posts and dies mid-way (its task killed, nothing released);
-    process B, on the same file, takes over what A left once A's leases lapse."""
-    path = tmp_path / "shared.db"
+    process B, on the same database, takes over what A left once A's leases lapse."""
     clock = FakeClock(NINE)
-    repo_a, repo_b = await SqliteRepository.open(path), await SqliteRepository.open(path)
+    repo_a, repo_b = await reopen(), await reopen()
     for i in range(30):
         await repo_a.save_schedule(schedule(f"c{i:02d}", recap=None), SET_AT)
     platform = RecordingPoster(limits=PostingLimits(4))  # what the channels show, for both
@@ -345,16 +340,14 @@ async def until(condition, timeout: float = 5.0) -> None:
             await asyncio.sleep(0.005)
 
 
-async def sending_rows(repo_path) -> int:
-    with sqlite3.connect(repo_path) as conn:
-        return conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'sending'").fetchone()[0]
+async def sending_rows(repo) -> int:
+    return await repo._read(lambda tx: tx.execute(
+        "SELECT COUNT(*) FROM outbox WHERE state = 'sending'").fetchone()[0])
 
 
-async def test_only_posts_holding_a_slot_are_marked_sending(tmp_path, clock):
+async def test_only_posts_holding_a_slot_are_marked_sending(repo, clock):
     """A post waiting for one of the platform's slots is still only claimed: a crash then
     leaves it plainly due, not 'may have gone out'."""
-    path = tmp_path / "x.db"
-    repo = await SqliteRepository.open(path)
     for i in range(8):
         await repo.save_schedule(schedule(f"c{i}", recap=None), SET_AT)
     release = asyncio.Event()
@@ -364,7 +357,7 @@ async def test_only_posts_holding_a_slot_are_marked_sending(tmp_path, clock):
     run = asyncio.create_task(sched.run_due(NINE))
     await until(lambda: poster.in_flight == 2)
     await asyncio.sleep(0.05)  # the group commit lands
-    assert poster.in_flight == 2 and await sending_rows(path) == 2
+    assert poster.in_flight == 2 and await sending_rows(repo) == 2
     release.set()
     assert (await run).posted == 8
     await repo.close()
