@@ -85,13 +85,19 @@ async def drop_database(url: str) -> None:
 
 
 async def empty(url: str) -> None:
-    """Every table of ours emptied, ids from 1 again: a fresh database in all but the schema."""
+    """Every table of ours emptied, ids from 1 again: a fresh database in all but the schema.
+    DELETE, not TRUNCATE: on a test's few rows it is a tenth of the time (TRUNCATE makes new
+    files for every table and index)."""
     conn = await connect(url)
     try:
         present = {r[0] for r in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
-        tables = [t for t in TABLES if t in present]
-        if tables:
-            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        async with conn.transaction():
+            for table in TABLES:  # children first: the foreign keys allow it
+                if table in present:
+                    await conn.execute(f"DELETE FROM {table}")
+            for (sequence,) in await conn.fetch(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()"):
+                await conn.execute(f'ALTER SEQUENCE "{sequence}" RESTART')
     finally:
         await conn.close()

@@ -1,7 +1,6 @@
 """Bad input never crashes the bot and never writes anything unexpected."""
 
 import asyncio
-import sqlite3
 import unicodedata
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 from bot.app import App
 from bot.commands import available_commands
 from bot.reply import Mention, Reply
-from storage.sqlite import SqliteRepository
+from storage.connect import open_repository
 from tests.helpers import COMMUNITY, FakeClock, caller
 
 COMMANDS = [c.name for c in available_commands()]
@@ -23,34 +22,35 @@ NASTY = ["", " ", '"', "who:", "fear:", 'who:"', "fear:11", "fear:-3", "fear:1e9
          "ask:\"\"", "\n\n", "'single", "“curly", "»", "sql'); DROP TABLE attempts;--"]
 
 
-def counts(path) -> dict[str, int]:
-    with sqlite3.connect(path) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+def counts(loop, repo) -> dict[str, int]:
+    return loop.run_until_complete(repo._read(lambda tx: {
+        t: tx.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}))
 
 
-def stored_texts(path) -> list[str]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT ask, who, lesson FROM attempts UNION ALL "
-                            "SELECT ask, NULL, NULL FROM commitments").fetchall()
+def stored_texts(loop, repo) -> list[str]:
+    rows = loop.run_until_complete(repo._read(lambda tx: tx.execute(
+        "SELECT ask, who, lesson FROM attempts UNION ALL "
+        "SELECT ask, NULL, NULL FROM commitments").fetchall()))
     return [v for row in rows for v in row if v is not None]
 
 
 @pytest.fixture
-def harness(tmp_path):
+def harness(database):
+    """The real core on this test's database (both backends), on a loop of its own so that
+    hypothesis can drive it from a plain function."""
     loop = asyncio.new_event_loop()
-    path = tmp_path / "fuzz.db"
-    repo = loop.run_until_complete(SqliteRepository.open(path))
+    repo = loop.run_until_complete(open_repository(database, db_clock=False))
     app = App(repo, FakeClock())
-    yield loop, app, path
+    yield loop, app, repo
     loop.run_until_complete(repo.close())
     loop.close()
 
 
-def check(loop, app, path, command: str, text: str) -> Reply:
-    before = counts(path)
+def check(loop, app, repo, command: str, text: str) -> Reply:
+    before = counts(loop, repo)
     reply = loop.run_until_complete(app.run_text(command, text, caller()))
     assert isinstance(reply, Reply)
-    after = counts(path)
+    after = counts(loop, repo)
     if reply.error:
         assert after == before, (command, text, reply.plain_text())
     else:
@@ -62,7 +62,7 @@ def check(loop, app, path, command: str, text: str) -> Reply:
             assert after["commitments"] == before["commitments"]
     # The core pings nobody but the caller, whatever was typed.
     assert reply.mentions() <= {caller().member} or command == "leaderboard"
-    for value in stored_texts(path):
+    for value in stored_texts(loop, repo):
         assert value == value.strip() and value
         assert not any(unicodedata.category(ch) == "Cc" for ch in value)
         assert not any(ch in value for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
