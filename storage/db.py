@@ -153,15 +153,20 @@ class PgTx:
         self._conn = conn
         self._db_clock = db_clock
         self._locked: dict[str, bool] = {}  # key: held shared
+        self.statements = 0  # run to their end so far (none: the connection did nothing)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
-        return PgCursor(self._conn.exec_driver_sql(dollar(sql), tuple(params)))
+        cursor = PgCursor(self._conn.exec_driver_sql(dollar(sql), tuple(params)))
+        self.statements += 1
+        return cursor
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> Cursor:
         rows = [tuple(p) for p in params]
         if not rows:
             return _NO_ROWS
-        return PgCursor(self._conn.exec_driver_sql(dollar(sql), rows))
+        cursor = PgCursor(self._conn.exec_driver_sql(dollar(sql), rows))
+        self.statements += 1
+        return cursor
 
     def lock(self, key: str, *, shared: bool = False) -> None:
         """An advisory lock held to the end of the transaction: shared ones side by side, an
@@ -173,6 +178,7 @@ class PgTx:
             return
         fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         self._conn.exec_driver_sql(f"SELECT {fn}($1)", (lock_id(key),))
+        self.statements += 1
         self._locked[key] = shared
 
     def now(self, given: datetime) -> datetime:

@@ -97,28 +97,47 @@ class PostgresRepository(Repository):
     async def _read(self, fn: Callable[[Tx], T]) -> T:
         if self._closed:
             raise RuntimeError("the database is closed")
-        async with self._engine.connect() as conn:
-            return await conn.run_sync(lambda c: fn(PgTx(c, self._db_clock)))
+        return await self._run(fn, write=False)
 
     async def _write(self, fn: Callable[[Tx], T]) -> T:
         if self._closed:
             raise RuntimeError("the database is closed")
-        task = asyncio.ensure_future(self._transaction(fn))
+        task = asyncio.ensure_future(self._run(fn, write=True))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
         return await asyncio.shield(task)
 
-    async def _transaction(self, fn: Callable[[Tx], T]) -> T:
+    async def _run(self, fn: Callable[[Tx], T], write: bool) -> T:
+        """``fn`` in one transaction (committed if ``write``), run again when that is safe."""
         for attempt in range(RETRIES):
+            txs: list[PgTx] = []
+
+            def unit(c: Any, txs: list[PgTx] = txs) -> T:
+                tx = PgTx(c, self._db_clock)
+                txs.append(tx)
+                return fn(tx)
             try:
-                async with self._engine.begin() as conn:
-                    return await conn.run_sync(lambda c: fn(PgTx(c, self._db_clock)))
+                async with (self._engine.begin() if write else self._engine.connect()) as conn:
+                    return await conn.run_sync(unit)
             except DBAPIError as err:
-                if _state(err) not in RETRY_STATES or attempt == RETRIES - 1:
+                if attempt == RETRIES - 1 or not _worth_again(err, write, txs):
                     raise
-                log.debug("Running a write again after %s.", _state(err))
+                log.debug("Running a %s again after %s.", "write" if write else "read",
+                          _state(err) or "a lost connection")
                 await asyncio.sleep(random.uniform(0, 0.002 * 2 ** attempt))
         raise AssertionError("unreachable")
+
+
+def _worth_again(err: DBAPIError, write: bool, txs: list[PgTx]) -> bool:
+    """A transaction PostgreSQL ended (deadlock, serialization failure, a lost insert race)
+    changed nothing: run it again. So did a write on a connection the server had closed (it
+    restarted, or ended idle sessions) before its first statement; SQLAlchemy then drops every
+    older pooled connection, and the next try gets a new one. A write whose connection broke
+    later may have committed: it is not repeated blindly (a platform's retry of the same request
+    is de-duplicated instead)."""
+    if err.connection_invalidated:
+        return not write or not txs or txs[0].statements == 0
+    return _state(err) in RETRY_STATES
 
 
 def unusable(url: str, err: BaseException) -> DatabaseUnusable:

@@ -272,3 +272,28 @@ async def test_the_engine_url_reaches_the_server(fresh):
             assert (await conn.exec_driver_sql("SELECT 1")).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_server_restart_between_commands_costs_no_command(fresh):
+    """The server ends every session of the bot's (as a restart or an idle timeout does): the
+    next commands find their pooled connections dead, and run on new ones."""
+    repo = await PostgresRepository.open(fresh, db_clock=False)
+    try:
+        app = App(repo, FakeClock(), max_logs_per_hour=1000)
+        for n in range(3):  # several pooled connections, all alive
+            await asyncio.gather(*(run(app, f"/rejected warm {n} {i}", who=f"m{i}")
+                                   for i in range(4)))
+        conn = await postgres.connect(fresh)
+        try:
+            ended = await conn.fetchval(
+                "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = 'whosnext') t")
+        finally:
+            await conn.close()
+        assert ended >= 1
+        reply = await run(app, "/rejected after the restart")
+        assert not reply.error and "1 ask so far" in reply.plain_text()
+        board = await run(app, "/leaderboard")
+        assert not board.error
+    finally:
+        await repo.close()
