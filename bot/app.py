@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot import commands
 from bot.commands import CommandSpec, OptionError
-from bot.errors import Refusal
+from bot.errors import Refusal, Unavailable
 from bot.handlers import (
     Deps,
     Options,
@@ -27,8 +27,9 @@ from bot.handlers import (
 )
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
+from bot.outage import OutageLog
 from bot.ports import Charts, Clock, Repository, SystemClock
-from bot.reply import OOPS, Reply, error_reply
+from bot.reply import OOPS, UNAVAILABLE, Reply, error_reply
 from bot.textopts import parse
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class App:
                  charts: Charts | None = None):
         self.deps = Deps(repo, clock or SystemClock(), default_timezone, max_logs_per_hour,
                          charts=charts)
+        # One outage log for the core and the scheduler it feeds: the scheduler's runs, which
+        # reach the database every few seconds, are what tell it the database is back.
+        self.outage = OutageLog(log)
 
     async def dispatch(self, inv: Invocation) -> Reply:
         """The reply to one command (options raw, as the adapter read them). Never raises."""
@@ -87,7 +91,7 @@ class App:
             return unknown_command(inv.command)
         # "/Rejected" is /rejected from here on
         return await _answer(f"/{spec.name}", self._command(spec, replace(inv, command=spec.name)),
-                             spec.usage)
+                             self.outage, spec.usage)
 
     async def _command(self, spec: CommandSpec, inv: Invocation) -> Reply:
         if spec.admin_only and not inv.caller.is_admin:
@@ -106,7 +110,7 @@ class App:
         if spec is None or spec.name not in HANDLERS:
             return unknown_command(command)
         return await _answer(f"/{spec.name}", self._text(spec, text, caller, request_id, grammar),
-                             spec.usage)
+                             self.outage, spec.usage)
 
     async def _text(self, spec: CommandSpec, text: str, caller: Caller, request_id: str | None,
                     grammar: Grammar) -> Reply:
@@ -115,7 +119,7 @@ class App:
 
     async def handle_action(self, act: ActionInvocation) -> Reply:
         """The reply to one button press. Never raises."""
-        return await _answer(f"the {act.name} button", self._action(act))
+        return await _answer(f"the {act.name} button", self._action(act), self.outage)
 
     async def _action(self, act: ActionInvocation) -> Reply:
         handler = ACTIONS.get(act.name)
@@ -124,15 +128,20 @@ class App:
         return await handler(self.deps, act)
 
 
-async def _answer(what: str, work: Awaitable[Reply], usage: str | None = None) -> Reply:
-    """``work``'s reply; a refusal becomes its error reply, anything else is logged (as
-    "``what`` failed") and becomes the OOPS reply."""
+async def _answer(what: str, work: Awaitable[Reply], outage: OutageLog,
+                  usage: str | None = None) -> Reply:
+    """``work``'s reply; a refusal becomes its error reply, a database out of reach the
+    UNAVAILABLE one (logged as an outage), anything else is logged (as "``what`` failed") and
+    becomes the OOPS reply."""
     try:
         return await work
     except OptionError as err:
         return error_reply(str(err), err.hint or usage, option=err.option)
     except Refusal as err:
         return error_reply(str(err), err.hint, option=err.option)
+    except Unavailable as err:
+        outage.failed(what, err)
+        return error_reply(UNAVAILABLE)
     except Exception:
         log.exception("%s failed", what)
         return error_reply(OOPS)

@@ -18,3 +18,9 @@ class Refusal(Exception):
         self.message = message
         self.hint = hint
         self.option = option
+
+
+class Unavailable(Exception):
+    """Something the bot stands on (its database server) can't be reached right now. Storage
+    raises it for a lost or refused connection; the core answers with ``UNAVAILABLE`` and logs
+    the outage through an ``OutageLog`` rather than a traceback per command."""

@@ -191,6 +191,8 @@ def render_plain(reply: Reply) -> str:
 
 # What every front end says when something breaks on our side.
 OOPS = "Something went wrong on my side and nothing was saved. Please try again in a moment."
+UNAVAILABLE = ("I can't reach my database right now, so I couldn't do that. Give me a minute "
+               "and try again.")
 
 
 def error_reply(message: str, hint: str | None = None, option: str | None = None) -> Reply:

@@ -41,6 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
 from bot.days import DAYS
+from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
 from bot.models import OFFLINE, NewPost, PostKind, Schedule
@@ -107,6 +108,7 @@ class Scheduler:
         outbox is drained (retries that came due, posts a dead process left)."""
         deps: Deps = app.deps
         self.deps = deps
+        self.outage = app.outage
         self.repo = repo
         self.clock = clock or deps.clock
         self.posters = dict(posters)
@@ -278,6 +280,8 @@ class Scheduler:
             try:
                 await self.sync(now)
                 await self.run_followups()
+            except Unavailable as err:
+                self.outage.failed("the scheduler's tick", err)
             except Exception:
                 log.exception("scheduler tick failed")
 
@@ -285,10 +289,15 @@ class Scheduler:
         """Every few seconds: send what the outbox holds that is ready."""
         with self._running():
             try:
-                return await self.outbox.drain()
+                report = await self.outbox.drain()
+            except Unavailable as err:
+                self.outage.failed("draining the outbox", err)
+                return RunReport()
             except Exception:
                 log.exception("draining the outbox failed")
                 return RunReport()
+            self.outage.ok()  # it reached the database: whatever was down is back
+            return report
 
     async def fire_group(self, group: str, kind: PostKind) -> RunReport:
         """What a cron job runs at its minute: every community of its group, at once."""

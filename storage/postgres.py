@@ -10,7 +10,8 @@ that lost a race to insert the same key (two processes handed one retried reques
 again from the start, and the second run sees what the first one lost to.
 
 A write, once started, runs to its COMMIT or ROLLBACK even if its caller is cancelled, as on
-SQLite; ``close`` waits for the ones in flight.
+SQLite; ``close`` waits for the ones in flight. A server that can't be reached is
+``bot.errors.Unavailable``: the core answers "try again in a minute" and logs one outage.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bot.errors import Unavailable
 from storage import migrate
 from storage.db import DatabaseUnusable, PgTx, Tx
 from storage.repository import Repository
@@ -60,8 +62,9 @@ def _state(err: DBAPIError) -> str | None:
 
 
 class PostgresRepository(Repository):
-    def __init__(self, engine: AsyncEngine, db_clock: bool) -> None:
+    def __init__(self, engine: AsyncEngine, url: str, db_clock: bool) -> None:
         self._engine = engine
+        self._url = url
         self._db_clock = db_clock
         self._writes: set[asyncio.Task[Any]] = set()
         self._closed = False
@@ -85,7 +88,7 @@ class PostgresRepository(Repository):
         except BaseException:
             await engine.dispose()
             raise
-        return cls(engine, db_clock)
+        return cls(engine, url, db_clock)
 
     async def close(self) -> None:
         """Let the writes in flight finish, then close the pool."""
@@ -119,8 +122,13 @@ class PostgresRepository(Repository):
             try:
                 async with (self._engine.begin() if write else self._engine.connect()) as conn:
                     return await conn.run_sync(unit)
+            except OSError as err:  # refused, unreachable, timed out: no connection at all
+                raise Unavailable(f"{where(self._url)}: {err}") from err
             except DBAPIError as err:
                 if attempt == RETRIES - 1 or not _worth_again(err, write, txs):
+                    if err.connection_invalidated:
+                        raise Unavailable(f"{where(self._url)}: the connection broke "
+                                          f"({_first_line(err)})") from err
                     raise
                 log.debug("Running a %s again after %s.", "write" if write else "read",
                           _state(err) or "a lost connection")
@@ -140,10 +148,15 @@ def _worth_again(err: DBAPIError, write: bool, txs: list[PgTx]) -> bool:
     return _state(err) in RETRY_STATES
 
 
+def _first_line(err: BaseException) -> str:
+    cause: BaseException = err.orig if isinstance(err, DBAPIError) and err.orig else err
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
+
+
 def unusable(url: str, err: BaseException) -> DatabaseUnusable:
     """Why the database at ``url`` can't be used, in a sentence for an operator."""
-    cause: BaseException = err.orig if isinstance(err, DBAPIError) and err.orig else err
-    message = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    message = _first_line(err)
     if isinstance(err, (OSError, InterfaceError)) or (
             isinstance(err, OperationalError) and "connect" in message.lower()):
         why = f"can't reach the PostgreSQL server ({message}); check that it runs and the host and port"

@@ -101,3 +101,52 @@ async def empty(url: str) -> None:
                 await conn.execute(f'ALTER SEQUENCE "{sequence}" RESTART')
     finally:
         await conn.close()
+
+
+class Proxy:
+    """A TCP relay on 127.0.0.1 in front of the server: ``cut()`` is the server going away
+    (every connection dropped, new ones refused), ``restore()`` its coming back on the same
+    port."""
+
+    def __init__(self, target: str = SERVER) -> None:
+        parts = urlsplit(target)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self.port = 0
+
+    def url(self, database_url: str) -> str:
+        parts = urlsplit(database_url)
+        host = f"{parts.username}@" if parts.username else ""
+        return urlunsplit(parts._replace(netloc=f"{host}127.0.0.1:{self.port}"))
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._target)
+        self._writers += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in self._writers:
+            writer.close()
+        self._writers = []
+
+    restore = start

@@ -297,3 +297,46 @@ async def test_a_server_restart_between_commands_costs_no_command(fresh):
         assert not board.error
     finally:
         await repo.close()
+
+
+async def test_a_server_that_goes_away_is_one_outage_in_the_log_not_a_crash(fresh, caplog):
+    """The server vanishes mid-run: every command gets the friendly "try again" answer and
+    changes nothing, the log says so once (no traceback per command), the scheduler's runs
+    keep going; when the server is back, so is everything, and the log says that too."""
+    import logging
+
+    from bot.ids import Platform
+    from bot.reply import UNAVAILABLE
+    from bot.scheduler import Scheduler
+    from tests.scheduler.helpers import RecordingPoster
+
+    proxy = postgres.Proxy()
+    await proxy.start()
+    repo = await PostgresRepository.open(proxy.url(fresh), db_clock=False)
+    clock = FakeClock()
+    app = App(repo, clock, max_logs_per_hour=1000)
+    sched = Scheduler(repo, app, {Platform.CONSOLE: RecordingPoster()}, clock)
+    try:
+        await run(app, "/rejected before")
+        await proxy.cut()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            replies = [await run(app, f"/rejected during {n}") for n in range(20)]
+            replies += [await run(app, "/leaderboard"), await run(app, "/stats")]
+            await sched.drain()
+            await sched.tick()
+        assert all(r.error and r.plain_text().startswith(UNAVAILABLE) for r in replies)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.getMessage()[:29] for r in warnings] == ["Can't reach the database (/re"]
+        assert not any(r.exc_info for r in caplog.records)
+
+        await proxy.restore()
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            await sched.drain()
+            after = await run(app, "/rejected after")
+        assert [r.getMessage()[:24] for r in caplog.records] == ["The database is back aft"]
+        assert not after.error and "2 asks so far" in after.plain_text()
+    finally:
+        await repo.close()
+        await proxy.cut()
