@@ -46,9 +46,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_recap
+from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
 from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
+from bot.outage import OutageLog
 from bot.ports import Clock, Delivery, DeliveryStatus, Poster, PostingLimits, Repository
 from bot.reply import Reply
 from bot.schedules import previous_day
@@ -126,11 +128,14 @@ class Outbox:
                  schedule_of: Callable[[CommunityRef], Schedule | None],
                  communities: Collection[CommunityRef] | None = None,
                  lease: timedelta = LEASE, post_timeout: float = 45.0,
-                 owner: str | None = None, jitter: Callable[[], float] = random.random):
+                 owner: str | None = None, jitter: Callable[[], float] = random.random,
+                 outage: OutageLog | None = None):
         """``schedule_of``: the live schedule the scheduler knows for a community (None: ask
         the database). ``post_timeout``: how long one try may take before it counts as
-        uncertain (it may have reached the platform)."""
+        uncertain (it may have reached the platform). ``outage``: where a database out of reach
+        is logged (the core's, shared), instead of a traceback per run."""
         self.repo = repo
+        self.outage = outage or OutageLog(log)
         self.deps = deps
         self.posters = dict(posters)
         self.limits = dict(limits)
@@ -190,8 +195,8 @@ class Outbox:
             try:
                 await self.repo.renew_leases(self.owner, now, self.lease)
                 self._renewed_until = now + self.lease
-            except Exception:
-                log.exception("renewing the outbox's leases failed")
+            except Exception as err:
+                self._trouble(err, "renewing the outbox's leases failed")
 
     async def _drain(self, platform: Platform) -> RunReport:
         """Claim a batch, start a task per community (each waits for one of the platform's
@@ -241,11 +246,19 @@ class Outbox:
             await asyncio.shield(self.repo.finish_posts(self.owner, batch))
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("recording %d outbox result(s) failed; trying again with the next",
-                          len(batch))
+        except Exception as err:
+            self._trouble(err, f"recording {len(batch)} outbox result(s) failed; trying again "
+                          "with the next")
             return
         del results[:len(batch)]
+
+    def _trouble(self, err: Exception, what: str) -> None:
+        """A database out of reach is the outage log's; anything else is a bug, with its
+        traceback."""
+        if isinstance(err, Unavailable):
+            self.outage.failed(what.partition(" failed")[0], err)
+        else:
+            log.error("%s", what, exc_info=err)
 
     # -- building what to send -------------------------------------------------------------------
 
@@ -307,9 +320,9 @@ class Outbox:
                 started = self._now()
                 mine = await self.repo.start_sending(self.owner, [i.id for i, _ in group],
                                                      started, self.lease)
-            except Exception:
-                log.exception("starting %d outbox post(s) failed; their leases will lapse",
-                              len(group))
+            except Exception as err:
+                self._trouble(err, f"starting {len(group)} outbox post(s) failed; their leases "
+                              "will lapse")
                 return
             for item, reply in group:
                 if item.id not in mine:
