@@ -340,3 +340,29 @@ async def test_a_server_that_goes_away_is_one_outage_in_the_log_not_a_crash(fres
     finally:
         await repo.close()
         await proxy.cut()
+
+
+def whosnext(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=60, env={"PATH": "/usr/bin"})
+
+
+async def test_db_status_and_upgrade_on_postgresql(fresh, tmp_path):
+    shown = fresh.split("@", 1)[1]
+    out = await asyncio.to_thread(whosnext, ["db", "status", "--db", fresh], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (f"{shown}: no Who's Next database here yet. `whosnext db upgrade` "
+                          "creates it (so does starting the bot).\n")
+    out = await asyncio.to_thread(whosnext, ["db", "upgrade", "--db", fresh], tmp_path)
+    assert out.returncode == 0, out.stderr
+    latest = migrate.latest()
+    names = ", ".join(m.name.removesuffix(".sql") for m in migrate.pending(0, "postgresql"))
+    assert names.startswith("0007_baseline")
+    assert out.stdout == f"{shown}: applied {names}; now at schema version {latest}.\n"
+    out = await asyncio.to_thread(whosnext, ["db", "status", "--db", fresh], tmp_path)
+    assert out.stdout == f"{shown}: schema version {latest} of {latest}, up to date.\n"
+    unreachable = await asyncio.to_thread(
+        whosnext, ["db", "status", "--db", "postgresql://postgres@127.0.0.1:1/x"], tmp_path)
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.startswith("whosnext: --db: can't use the database at "
+                                         "127.0.0.1:1/x: can't reach the PostgreSQL server")
