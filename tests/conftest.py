@@ -14,6 +14,12 @@ from tests import postgres
 from tests.helpers import FakeClock
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Without a PostgreSQL server, one line at the end says the PostgreSQL half was skipped."""
+    if postgres.SKIPPED:
+        terminalreporter.write_line(postgres.SKIPPED[0])
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

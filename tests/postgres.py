@@ -19,6 +19,7 @@ import pytest
 SERVER = os.environ.get("WHOSNEXT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 T = TypeVar("T")
 REQUIRED = bool(os.environ.get("WHOSNEXT_REQUIRE_POSTGRES"))
+SKIPPED: list[str] = []  # why, once a test found no server (the run's summary says it once)
 TABLES = ("cheers", "attempts", "commitments", "goals", "member_periods", "processed_requests",
           "members", "kv", "schedules", "outbox")
 
@@ -55,13 +56,17 @@ def server_or_skip() -> None:
         await conn.close()
         return None
 
+    if SKIPPED:
+        pytest.skip(SKIPPED[0])
     problem = run(probe())
     if problem is None:
         return
-    message = f"no PostgreSQL server at {urlsplit(SERVER).netloc} ({problem})"
+    parts = urlsplit(SERVER)
+    message = f"no PostgreSQL server at {parts.hostname}:{parts.port or 5432} ({problem})"
     if REQUIRED:
         pytest.fail(f"{message}, and WHOSNEXT_REQUIRE_POSTGRES is set", pytrace=False)
-    pytest.skip(f"{message}: the PostgreSQL half is skipped")
+    SKIPPED.append(f"{message}: the PostgreSQL half is skipped")
+    pytest.skip(SKIPPED[0])
 
 
 async def create_database(prefix: str = "whosnext_test") -> str:
