@@ -47,9 +47,12 @@ def request_key(community: CommunityRef, request_id: str | None) -> str | None:
 
 def over_limit(c: Tx, community: str, member: str, at: datetime,
                 limit: int | None) -> bool:
-    """Fair play: has the member already made ``limit`` entries in the hour before ``at``?"""
+    """Fair play: has the member already made ``limit`` entries in the hour before ``at``?
+    From here the member's entries take turns (on PostgreSQL, under the member's lock), so
+    entries arriving together can't all count the same rows and all squeeze under it."""
     if limit is None:
         return False
+    c.lock(f"member:{community}/{member}")
     since = ts(at - timedelta(hours=1))
     args = (community, member, since)
     n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "

@@ -366,3 +366,23 @@ async def test_db_status_and_upgrade_on_postgresql(fresh, tmp_path):
     assert unreachable.returncode == 2
     assert unreachable.stderr.startswith("whosnext: --db: can't use the database at "
                                          "127.0.0.1:1/x: can't reach the PostgreSQL server")
+
+
+async def test_the_hourly_limit_holds_under_concurrent_writers(reopen):
+    """Twelve asks at once from one member, through three "processes", against a limit of
+    five: five are stored, seven are refused."""
+    from bot.ids import CommunityRef, Platform
+
+    repos = [await reopen() for _ in range(3)]
+    apps = [App(r, FakeClock(), max_logs_per_hour=5) for r in repos]
+    who = caller("ana", community=CommunityRef(Platform.SLACK, "T0LIM"))
+    replies = await asyncio.gather(*(apps[i % 3].run_text("rejected", f"ask {i}", who, f"r{i}")
+                                     for i in range(12)))
+    assert (await repos[0].totals(who.community, who.member)).attempts == 5
+    assert sum(r.error for r in replies) == 7
+
+
+@pytest.fixture
+def backend() -> str:
+    """This module's tests that take the shared database take the PostgreSQL one."""
+    return "postgresql"

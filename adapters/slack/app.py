@@ -151,6 +151,8 @@ class SlackAdapter:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+        if not self._tasks:  # wait_for(…, 0) would time out even on nothing to wait for
+            return
         try:
             await asyncio.wait_for(self.idle(), timeout=timeout)
         except TimeoutError:

@@ -194,3 +194,14 @@ async def test_an_ask_may_mention_a_payload(text, http_adapter, fake, http, ids,
     payload = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "rejected", text)))
     assert text.split()[-1] in section_texts(payload).replace("&amp;", "&")
     assert (await repo.totals(COMMUNITY, member(ANA))).rejected == 1
+
+
+async def test_a_clean_stop_with_nothing_in_flight_warns_of_nothing(http_adapter, caplog):
+    """The bot's stop drains first, then stops with no time left: nothing is being sent, so
+    there is nothing to cancel and nothing to warn about."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        await http_adapter.drain(1)
+        await http_adapter.stop(0)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
