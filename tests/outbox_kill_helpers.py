@@ -7,6 +7,10 @@ are 200 Slack communities (``T0K000000`` …), each with its own channel (``C0K0
 Slack adapter serves every Slack community in the database with its one token (the Poster only
 checks the platform), so all 200 channels are channels of the one fake workspace, the bot a
 member of each (the Poster's history check needs membership).
+
+The database is a SQLite file (a ``Path``) or, for the multi-process tests
+(``tests/test_multiprocess.py``), a PostgreSQL URL (a ``str``): ``seed``, ``bots`` and
+``outbox`` take either.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from aiohttp import web
 
 from bot.ids import CommunityRef, Platform
 from bot.models import Schedule
+from storage.postgres import PostgresRepository
 from storage.sqlite import SqliteRepository
 from tests.fakes.slack import FakeSlack
+from tests.postgres import run
 
 ROOT = Path(__file__).resolve().parents[1]
 TEAM = "T0KILL"  # the workspace the bot token belongs to
@@ -54,12 +61,12 @@ def slack_for(count: int, cls: type[F]) -> F:
     return cls(team_id=TEAM, bot_channels={channel(n) for n in range(count)})
 
 
-async def seed(db: Path, count: int, now: datetime) -> datetime:
+async def seed(db: Path | str, count: int, now: datetime) -> datetime:
     """``count`` communities whose daily check-in was due a few minutes before ``now`` (so the
     start-up catch-up posts each one late, well within CHECKIN_GRACE_MINUTES), each set ten
     minutes before that, no weekly recap. Returns when they were due."""
     due = (now - timedelta(minutes=3)).replace(second=0, microsecond=0)
-    repo = await SqliteRepository.open(db)
+    repo = await (PostgresRepository.open(db) if isinstance(db, str) else SqliteRepository.open(db))
     try:
         for n in range(count):
             await repo.save_schedule(Schedule(community(n), channel(n), "UTC", due.strftime("%H:%M"),
@@ -106,30 +113,35 @@ class Bot:
         return "\n".join(text[-lines:])
 
 
-def bot_env(fake: FakeSlack, db: Path) -> dict[str, str]:
-    """The environment of a bot on the fake: Socket Mode, the outbox's shortest lease."""
+def bot_env(fake: FakeSlack, db: Path | str, **extra: str) -> dict[str, str]:
+    """The environment of a bot on the fake: Socket Mode, the outbox's shortest lease; ``extra``
+    variables on top (``SLACK_MODE="http"``…)."""
     mine = ("SLACK_", "DISCORD_", "DATABASE_", "OUTBOX_", "CHECKIN_", "LOG_LEVEL", "DEFAULT_",
             "MAX_LOGS")
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(mine)}
     env.update(SLACK_BOT_TOKEN="xoxb-1-test", SLACK_APP_TOKEN="xapp-1-test", SLACK_MODE="socket",
-               SLACK_API_URL=fake.api_url, DATABASE_URL=f"sqlite:///{db}",
+               SLACK_API_URL=fake.api_url,
+               DATABASE_URL=db if isinstance(db, str) else f"sqlite:///{db}",
                OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), CHECKIN_GRACE_MINUTES="120",
                LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p))
+    env.update(extra)
     return env
 
 
 @contextlib.asynccontextmanager
-async def bots(fake: FakeSlack, db: Path, logs: Path) -> AsyncIterator[Callable[[str], Awaitable[Bot]]]:
-    """``start(name)`` starts a bot on ``db`` against ``fake`` (in ``logs``, which holds no
-    ``.env``); whatever is still running when the block ends is killed."""
+async def bots(fake: FakeSlack, db: Path | str, logs: Path
+               ) -> AsyncIterator[Callable[..., Awaitable[Bot]]]:
+    """``start(name, **env)`` starts a bot on ``db`` against ``fake`` (in ``logs``, which holds
+    no ``.env``), with ``env`` on top of ``bot_env``'s; whatever is still running when the block
+    ends is killed."""
     started: list[Bot] = []
 
-    async def start(name: str) -> Bot:
+    async def start(name: str, **env: str) -> Bot:
         log = logs / f"{name}.log"
         with log.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=logs, env=bot_env(fake, db),
+                sys.executable, "-m", "bot", "run", cwd=logs, env=bot_env(fake, db, **env),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=err)
         bot = Bot(name, proc, log)
         started.append(bot)
@@ -243,11 +255,22 @@ def _key(metadata: Any) -> Any:
 # ---------------------------------------------------------------------- what the outbox holds
 
 
-def outbox(db: Path) -> list[sqlite3.Row]:
-    """Every outbox row, read as another process would (the bots may be writing)."""
+def outbox(db: Path | str) -> list[Any]:
+    """Every outbox row, read as another process would (the bots may be writing): ``sqlite3.Row``
+    from a file, ``asyncpg.Record`` from a PostgreSQL URL (both read by column name)."""
+    if isinstance(db, str):
+        return run(_pg_outbox(db))
     with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+
+
+async def _pg_outbox(url: str) -> list[Any]:
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return list(await conn.fetch("SELECT * FROM outbox ORDER BY id"))
+    finally:
+        await conn.close()
 
 
 def owner_pid(owner: str) -> int:
@@ -271,7 +294,7 @@ def tries_allowed(at_kill: Iterable[sqlite3.Row]) -> dict[int, int]:
     return {r["id"]: r["tries"] + (r["state"] not in ("sent", "missed")) for r in at_kill}
 
 
-def all_sent(db: Path, count: int, allowed: dict[int, int]) -> list[sqlite3.Row] | None:
+def all_sent(db: Path | str, count: int, allowed: dict[int, int]) -> list[sqlite3.Row] | None:
     """The outbox once it holds ``count`` rows and every one is final (sent or missed).
 
     Fails at once if a post was tried more often than ``allowed`` (one not in it: once): a try
