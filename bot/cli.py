@@ -124,12 +124,17 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--request-url", help="for HTTP mode: https://your.host/slack/events "
                    "(default: a Socket Mode manifest)")
     sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
-    d = sub.add_parser("db", help="the database's schema: where it is, and bring it up to date")
-    d.add_argument("action", choices=("status", "upgrade"),
+    d = sub.add_parser("db", help="the database: its schema, bring it up to date, copy it")
+    d.add_argument("action", choices=("status", "upgrade", "copy"),
                    help="status: its version and what's pending (changes nothing); upgrade: "
-                   "apply what's pending (starting the bot does too)")
+                   "apply what's pending (starting the bot does too); copy: everything into "
+                   "another, empty database (--from, --to)")
     d.add_argument("--db", help="a SQLite file or a database URL (default: DATABASE_URL, "
                    "sqlite:///whosnext.db)")
+    d.add_argument("--from", dest="source", metavar="URL", help="copy: the database to copy, "
+                   "a SQLite file or a URL (default: DATABASE_URL); it is only read")
+    d.add_argument("--to", dest="target", metavar="URL", help="copy: the new, empty database "
+                   "to copy into, like postgresql://user@host:5432/whosnext")
     return p
 
 
@@ -173,12 +178,12 @@ class Shutdown:
         self.requested.set()
 
 
-def _database_url(settings: Settings, db: str | None) -> tuple[str, str]:
+def _database_url(settings: Settings, db: str | None, option: str = "--db") -> tuple[str, str]:
     """The database to use (``--db``, a file or a URL, over ``DATABASE_URL``) and the name of
     where it came from, for messages."""
     from storage.connect import as_url, backend
 
-    url, variable = (as_url(db), "--db") if db else (settings.database_url, "DATABASE_URL")
+    url, variable = (as_url(db), option) if db else (settings.database_url, "DATABASE_URL")
     try:
         backend(url)
     except ValueError as err:
@@ -332,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "discord-invite":
             return _discord_invite(config.discord)
         if command == "db":
-            return _database(settings, args.action, args.db)
+            return _database(settings, args.action, args.db, args.source, args.target)
         if command == "console":
             user = getattr(args, "user", None) or _default_user()
             _run_until_stopped(_console(settings, user, getattr(args, "db", None),
@@ -353,13 +358,18 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
 
 
-def _database(settings: Settings, action: str, db: str | None) -> int:
+def _database(settings: Settings, action: str, db: str | None, source: str | None = None,
+              target: str | None = None) -> int:
     """``whosnext db status`` reads the schema version without changing anything (nor creating
-    the file); ``whosnext db upgrade`` applies the pending migrations, each in one transaction.
-    Either backend."""
+    the file); ``whosnext db upgrade`` applies the pending migrations, each in one transaction;
+    ``whosnext db copy`` copies it all into another database. Either backend."""
     from storage import migrate
     from storage.connect import SQLITE, backend, describe, sqlite_path
 
+    if action == "copy":
+        return _copy(settings, db, source, target)
+    if source or target:
+        raise ConfigError(f"--from and --to go with `whosnext db copy`, not db {action}")
     url, variable = _database_url(settings, db)
     kind = backend(url)
     where = describe(url)
@@ -388,6 +398,36 @@ def _database(settings: Settings, action: str, db: str | None) -> int:
               "Run `whosnext db upgrade` (starting the bot applies them too).")
     else:
         print(f"{where}: schema version {current} of {known}, up to date.")
+    return 0
+
+
+def _copy(settings: Settings, db: str | None, source: str | None, target: str | None) -> int:
+    """``whosnext db copy --to URL [--from URL]``: every row into a new, empty database (see
+    ``storage.copy``). A refusal or a failed copy is one line and exit 1; the source is never
+    changed and the target keeps no row of a copy that didn't finish."""
+    from storage.copy import CopyError, copy
+    from storage.db import DatabaseUnusable
+
+    if db:
+        raise ConfigError("`whosnext db copy` takes --from (default: DATABASE_URL) and --to, "
+                          "not --db")
+    if not target:
+        raise ConfigError("`whosnext db copy` needs --to: the new, empty database to copy into "
+                          "(a SQLite file or postgresql://user@host:5432/database)")
+    src, _ = _database_url(settings, source, "--from")
+    dst, _ = _database_url(settings, target, "--to")
+    try:
+        copied = asyncio.run(copy(src, dst, progress=sys.stderr))
+    except CopyError as err:
+        print(f"whosnext: {err}.", file=sys.stderr)
+        return 1
+    except DatabaseUnusable as err:
+        raise ConfigError(str(err)) from None
+    except KeyboardInterrupt:
+        print("\nwhosnext: copy interrupted; the target keeps none of it, the source is as it "
+              "was.", file=sys.stderr)
+        return 130
+    print(copied.summary())
     return 0
 
 
