@@ -48,7 +48,7 @@ from benchmarks._scratch import Scratch  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.invocation import Caller, Invocation  # noqa: E402
-from bot.models import NewAttempt  # noqa: E402
+from bot.models import NewAttempt, Outcome  # noqa: E402
 from storage.attempts import log_attempt_unit  # noqa: E402
 from storage.connect import open_repository, sqlite_path  # noqa: E402
 from storage.db import SqliteTx, Tx  # noqa: E402
@@ -80,7 +80,7 @@ def command(tx: Tx, i: int, request: str) -> None:
     midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
     zones_unit(tx, COMMUNITY, who.member)
     log_attempt_unit(tx, NewAttempt(
-        community=COMMUNITY, member=who.member, member_name=who.name, outcome="rejected",
+        community=COMMUNITY, member=who.member, member_name=who.name, outcome=Outcome.REJECTED,
         ask=f"asked for thing {i}", at=now, who="boss", area="work", fear=5,
         request_id=request, max_per_hour=10**9,
         day_start=midnight, week_start=midnight - timedelta(days=now.weekday()),
