@@ -325,7 +325,7 @@ class _SqliteSide(_Side):
     def __init__(self, url: str, pool: ThreadPoolExecutor, conn: sqlite3.Connection) -> None:
         super().__init__(url)
         self._pool = pool
-        self._conn = conn
+        self.sqlite = conn
 
     @classmethod
     async def open(cls, url: str, write: bool) -> _SqliteSide:
@@ -345,21 +345,21 @@ class _SqliteSide(_Side):
             raise _DriverError(self.where, f"SQLite says: {err}") from err
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
-        return await self._call(lambda: fn(SqliteTx(self._conn)))
+        return await self._call(lambda: fn(SqliteTx(self.sqlite)))
 
     async def begin(self, write: bool) -> None:
-        await self._call(lambda: self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
+        await self._call(lambda: self.sqlite.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
 
     async def commit(self) -> None:
-        await self._call(lambda: self._conn.execute("COMMIT"))
+        await self._call(lambda: self.sqlite.execute("COMMIT"))
 
     async def close(self) -> None:
         def close() -> None:
             try:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                if self.sqlite.in_transaction:
+                    self.sqlite.execute("ROLLBACK")
             finally:
-                self._conn.close()
+                self.sqlite.close()
 
         with contextlib.suppress(Exception):
             await self._call(close)
@@ -397,7 +397,7 @@ class _PostgresSide(_Side):
     def __init__(self, url: str, engine: AsyncEngine, conn: AsyncConnection) -> None:
         super().__init__(url)
         self._engine = engine
-        self._conn = conn
+        self.connection = conn
 
     @classmethod
     async def open(cls, url: str) -> _PostgresSide:
@@ -431,20 +431,20 @@ class _PostgresSide(_Side):
             raise _DriverError(self.where, f"PostgreSQL says: {message}") from err
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
-        result: T = await self._call(lambda: self._conn.run_sync(lambda c: fn(PgTx(c, False))))
+        result: T = await self._call(lambda: self.connection.run_sync(lambda c: fn(PgTx(c, False))))
         return result
 
     async def begin(self, write: bool) -> None:
-        await self._call(self._conn.begin)
+        await self._call(self.connection.begin)
 
     async def commit(self) -> None:
-        await self._call(self._conn.commit)
+        await self._call(self.connection.commit)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self._conn.rollback()
+            await self.connection.rollback()
         with contextlib.suppress(Exception):
-            await self._conn.close()
+            await self.connection.close()
         with contextlib.suppress(Exception):
             await self._engine.dispose()
 
