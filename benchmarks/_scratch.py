@@ -38,17 +38,13 @@ def database_name(url: str) -> str:
 
 async def migrate_postgresql(url: str) -> None:
     """Bring a PostgreSQL database to the latest schema, as the repository does on open."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
+    from storage.postgres import connect, upgrade
 
-    from storage.postgres import engine_url
-
-    engine = create_async_engine(engine_url(url), poolclass=NullPool)
+    conn = await connect(url)
     try:
-        async with engine.connect() as conn:
-            await conn.run_sync(migrate.apply_postgresql)
+        await upgrade(conn)
     finally:
-        await engine.dispose()
+        await conn.close()
 
 
 def migrate_sqlite(path: Path) -> None:

@@ -112,49 +112,31 @@ def sqlite_baseline(url: str, n: int) -> float:
 Statement = tuple[bool, str, Any]  # (executemany?, the $n SQL as sent, its parameters)
 
 
-class _Kept:
-    """A statement's result read at once, shaped as PgTx reads a SQLAlchemy result."""
+def recording_tx() -> Any:
+    """A ``PgTx`` that keeps every statement it sends (the unit's, and its locks: all go
+    through ``query`` or ``executemany``), with its parameters and its rows."""
+    from storage.postgres import PgCursor, PgTx, dollar
 
-    def __init__(self, result: Any) -> None:
-        self.rowcount = result.rowcount
-        self.returns_rows = result.returns_rows
-        self._keys = list(result.keys()) if self.returns_rows else []
-        self.rows = [tuple(r) for r in result.fetchall()] if self.returns_rows else []
-        self._next = 0
+    class Recording(PgTx):  # type: ignore[misc, valid-type]
+        def __init__(self, conn: Any) -> None:
+            super().__init__(conn, True)
+            self.statements: list[Statement] = []
+            self.results: list[list[tuple[Any, ...]] | None] = []
 
-    def keys(self) -> list[str]:
-        return self._keys
+        def query(self, sql: str, args: Any) -> Any:
+            cursor = super().query(sql, args)
+            rows = cursor.fetchall()
+            self.statements.append((False, sql, tuple(args)))
+            self.results.append([tuple(r) for r in rows])
+            return PgCursor(rows, cursor.rowcount)
 
-    def fetchone(self) -> tuple[Any, ...] | None:
-        if self._next >= len(self.rows):
-            return None
-        self._next += 1
-        return self.rows[self._next - 1]
+        def executemany(self, sql: str, params: Any) -> Any:
+            rows = [tuple(p) for p in params]
+            self.statements.append((True, dollar(sql), rows))
+            self.results.append(None)
+            return super().executemany(sql, rows)
 
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        rest, self._next = self.rows[self._next:], len(self.rows)
-        return rest
-
-    def scalar_one(self) -> Any:
-        (row,) = self.rows
-        return row[0]
-
-
-class Recording:
-    """The SQLAlchemy connection a ``PgTx`` runs on, keeping every statement sent through it
-    (``PgTx`` sends all of them through ``exec_driver_sql``: the unit's, and its locks)."""
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-        self.statements: list[Statement] = []
-        self.results: list[list[tuple[Any, ...]] | None] = []
-
-    def exec_driver_sql(self, sql: str, params: Any = ()) -> _Kept:
-        many = isinstance(params, list)  # PgTx.executemany passes a list of tuples
-        kept = _Kept(self._conn.exec_driver_sql(sql, params))
-        self.statements.append((many, sql, params))
-        self.results.append(None if many else kept.rows)
-        return kept
+    return Recording
 
 
 Recorded = list[tuple[list[Statement], list[list[tuple[Any, ...]] | None]]]
@@ -184,36 +166,29 @@ def ids_fed_back(statements: list[Statement], results: list[list[tuple[Any, ...]
 
 async def record(url: str, n: int) -> Recorded:
     """Each command's statements and results, run once in order through a recording PgTx."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
+    from storage import bridge
+    from storage.postgres import connect
 
-    from storage.db import PgTx
-    from storage.postgres import engine_url
-
-    engine = create_async_engine(engine_url(url), poolclass=NullPool)
+    recording = recording_tx()
+    conn = await connect(url)
     recorded: Recorded = []
     try:
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql(RESTART_IDS)
-            await conn.commit()
-            for i in range(n):
-                def unit(c: Any, i: int = i) -> Recording:
-                    rec = Recording(c)
-                    command(PgTx(rec, True), i, f"b{i}")
-                    return rec
-                rec = await conn.run_sync(unit)
-                await conn.commit()
-                if fed := ids_fed_back(rec.statements, rec.results):
-                    raise AssertionError(f"command {i} sends back the ids {fed}: can't replay it")
-                recorded.append((rec.statements, rec.results))
+        await conn.execute(RESTART_IDS)
+        for i in range(n):
+            rec = recording(conn)
+            async with conn.transaction():
+                await bridge.run(command, rec, i, f"b{i}")
+            if fed := ids_fed_back(rec.statements, rec.results):
+                raise AssertionError(f"command {i} sends back the ids {fed}: can't replay it")
+            recorded.append((rec.statements, rec.results))
     finally:
-        await engine.dispose()
+        await conn.close()
     return recorded
 
 
 async def _no_reset(conn: Any) -> None:
     """Our transactions end in COMMIT and hold only transaction-level locks: nothing to reset
-    (SQLAlchemy's pool sends nothing either), so the baseline skips asyncpg's reset query."""
+    (the repository's pool skips it too), so the baseline skips asyncpg's reset query."""
 
 
 async def replay(url: str, recorded: Recorded, concurrency: int, pool_size: int) -> float:

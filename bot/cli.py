@@ -358,6 +358,12 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
 
 
+async def _open_and_close(settings: Settings, db: str | None) -> None:
+    """Open the database (which migrates it, as a start does) and close it, on one loop."""
+    repo, _ = await _open_app(settings, db)
+    await repo.close()
+
+
 def _database(settings: Settings, action: str, db: str | None, source: str | None = None,
               target: str | None = None) -> int:
     """``whosnext db status`` reads the schema version without changing anything (nor creating
@@ -386,8 +392,7 @@ def _database(settings: Settings, action: str, db: str | None, source: str | Non
     names = ", ".join(m.name.removesuffix(".sql") for m in todo)
     if action == "upgrade":
         if todo or current is None:
-            repo, _ = asyncio.run(_open_app(settings, db))  # migrates, as a start does
-            asyncio.run(repo.close())
+            asyncio.run(_open_and_close(settings, db))
         print(f"{where}: applied {names}; now at schema version {known}." if todo
               else f"{where}: already up to date (schema version {known}).")
     elif current is None:

@@ -1,5 +1,5 @@
 """Which backend a database URL names, and opening the repository on it. Each backend's
-modules are imported only when its URL is used, so a SQLite bot never loads SQLAlchemy."""
+modules are imported only when its URL is used, so a SQLite bot never loads asyncpg."""
 
 from __future__ import annotations
 

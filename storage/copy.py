@@ -41,18 +41,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from storage import migrate
 from storage.connect import POSTGRESQL, SQLITE, backend, describe, open_repository, sqlite_path
-from storage.db import DatabaseUnusable, PgTx, SqliteTx, Tx
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from storage.db import DatabaseUnusable, SqliteTx, Tx
 
 T = TypeVar("T")
 
+CLOSE_TIMEOUT = 5.0  # seconds for a PostgreSQL connection to say goodbye (a rollback, if open)
 BATCH = 2_000  # rows per page read and per executemany written
 PROGRESS_FROM = 10_000  # rows in all: a bar from here, just the summary below
 
@@ -391,62 +389,47 @@ def _sqlite_connect(url: str, write: bool) -> sqlite3.Connection:
 
 
 class _PostgresSide(_Side):
-    """A connection of our own (no pool) on SQLAlchemy's async engine over asyncpg, as the
-    repository's; each unit runs in one ``run_sync`` hop, as the repository's do."""
+    """A connection of our own (no pool), on the driver, as the repository's; each unit runs
+    in one hop (``storage.bridge``), as the repository's do."""
 
-    def __init__(self, url: str, engine: AsyncEngine, conn: AsyncConnection) -> None:
+    def __init__(self, url: str, conn: Any) -> None:
         super().__init__(url)
-        self._engine = engine
         self.connection = conn
 
     @classmethod
     async def open(cls, url: str) -> _PostgresSide:
-        from sqlalchemy.exc import DBAPIError
-        from sqlalchemy.ext.asyncio import create_async_engine
-        from sqlalchemy.pool import NullPool
+        from storage.postgres import connect
 
-        from storage.postgres import CONNECT_TIMEOUT, engine_url, unusable
-
-        engine = create_async_engine(engine_url(url), poolclass=NullPool, connect_args={
-            "timeout": CONNECT_TIMEOUT, "server_settings": {"application_name": "whosnext copy"}})
-        try:
-            conn = await engine.connect()
-        except (OSError, DBAPIError) as err:
-            await engine.dispose()
-            raise unusable(url, err) from None
-        except BaseException:
-            await engine.dispose()
-            raise
-        return cls(url, engine, conn)
+        return cls(url, await connect(url, "whosnext copy"))
 
     async def _call(self, work: Callable[[], Awaitable[Any]]) -> Any:
-        from sqlalchemy.exc import DBAPIError
+        from storage.postgres import DRIVER_ERRORS
 
         try:
             return await _to_the_end(work())
-        except (OSError, DBAPIError) as err:
-            cause = err.orig if isinstance(err, DBAPIError) and err.orig else err
-            text = str(cause).strip()
-            message = text.splitlines()[0] if text else type(cause).__name__
+        except DRIVER_ERRORS as err:
+            text = str(err).strip()
+            message = text.splitlines()[0] if text else type(err).__name__
             raise _DriverError(self.where, f"PostgreSQL says: {message}") from err
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
-        result: T = await self._call(lambda: self.connection.run_sync(lambda c: fn(PgTx(c, False))))
+        from storage import bridge
+        from storage.postgres import PgTx
+
+        result: T = await self._call(lambda: bridge.run(fn, PgTx(self.connection, False)))
         return result
 
     async def begin(self, write: bool) -> None:
-        await self._call(self.connection.begin)
+        await self._call(lambda: self.connection.execute("BEGIN"))
 
     async def commit(self) -> None:
-        await self._call(self.connection.commit)
+        await self._call(lambda: self.connection.execute("COMMIT"))
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self.connection.rollback()
-        with contextlib.suppress(Exception):
-            await self.connection.close()
-        with contextlib.suppress(Exception):
-            await self._engine.dispose()
+            await self.connection.close(timeout=CLOSE_TIMEOUT)
+        if not self.connection.is_closed():
+            self.connection.terminate()
 
 
 async def _open(url: str, write: bool = False) -> _Side:

@@ -103,42 +103,43 @@ def pending(current: int, backend: str = "sqlite") -> list[Migration]:
     return [m for m in migrations(backend) if m.version > current]
 
 
-def apply_postgresql(conn: Any) -> list[Migration]:
-    """Bring a PostgreSQL database up to date, one migration per transaction; returns the ones
-    this call applied. ``conn`` is a SQLAlchemy ``Connection`` (inside ``run_sync``), not in a
-    transaction yet."""
+def apply_postgresql(c: Any) -> list[Migration]:
+    """Bring a PostgreSQL database up to date, one migration per transaction, under an advisory
+    lock (so processes starting at once take turns); returns the ones this call applied. ``c``
+    is a ``storage.postgres.PgTx`` on a connection not in a transaction."""
     applied: list[Migration] = []
     while True:
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock($1)", (PG_LOCK,))
-        current = version_postgresql(conn, create=True)
-        todo = pending(current, "postgresql")
-        if current > latest():
-            conn.rollback()
-            raise _newer(current)
-        if not todo:
-            conn.commit()
-            return applied
-        mig = todo[0]
+        c.run("BEGIN")
         try:
+            c.execute("SELECT pg_advisory_xact_lock(?)", (PG_LOCK,))
+            current = version_postgresql(c, create=True)
+            if current > latest():
+                raise _newer(current)
+            todo = pending(current, "postgresql")
+            if not todo:
+                c.run("COMMIT")
+                return applied
+            mig = todo[0]
             for stmt in statements(mig.sql):
-                conn.exec_driver_sql(stmt)
-            conn.exec_driver_sql("UPDATE whosnext_schema SET version = $1", (mig.version,))
-            conn.commit()
+                c.run(stmt)
+            c.execute("UPDATE whosnext_schema SET version = ?", (mig.version,))
+            c.run("COMMIT")
         except BaseException:
-            conn.rollback()
+            if not c.conn.is_closed():
+                c.run("ROLLBACK")
             raise
         applied.append(mig)
 
 
-def version_postgresql(conn: Any, create: bool = False) -> int:
+def version_postgresql(c: Any, create: bool = False) -> int:
     """The schema version a PostgreSQL database is at (0: none of ours yet). With ``create``
     (inside the migration lock), makes the version table if it isn't there."""
     if create:
-        conn.exec_driver_sql(PG_VERSION_TABLE)
-    elif conn.exec_driver_sql("SELECT to_regclass('whosnext_schema')").scalar() is None:
+        c.run(PG_VERSION_TABLE)
+    elif c.execute("SELECT to_regclass('whosnext_schema')").fetchone()[0] is None:
         return 0
-    row = conn.exec_driver_sql("SELECT version FROM whosnext_schema").fetchone()
+    row = c.execute("SELECT version FROM whosnext_schema").fetchone()
     if row is None:
-        conn.exec_driver_sql("INSERT INTO whosnext_schema (version) VALUES (0)")
+        c.execute("INSERT INTO whosnext_schema (version) VALUES (0)")
         return 0
     return int(row[0])

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The one place that builds storage, the core and the adapters and starts them.
 COMPOSITION_ROOT = {"bot.cli", "bot.__main__"}
 PLATFORM_LIBRARIES = {"discord", "slack_bolt", "slack_sdk"}
-DATABASE_DRIVERS = {"aiosqlite", "sqlite3", "asyncpg", "psycopg", "psycopg2", "sqlalchemy"}
+DATABASE_DRIVERS = {"aiosqlite", "sqlite3", "asyncpg", "psycopg", "psycopg2", "sqlalchemy", "greenlet"}
 # Infrastructure the core keeps at its edge: each in one module nothing else in the core imports.
 EDGE_MODULES = {"apscheduler": "bot.scheduler", "matplotlib": "bot.chart"}
 

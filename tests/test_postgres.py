@@ -12,14 +12,14 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App
 from storage import migrate
-from storage.db import DatabaseUnusable, dollar
-from storage.postgres import PostgresRepository, engine_url, schema_version
+from storage.db import DatabaseUnusable
+from storage.postgres import PostgresRepository, dollar, dsn, schema_version
 from tests import postgres
 from tests.helpers import FakeClock, caller, run
 
@@ -246,9 +246,12 @@ def test_a_bad_url_names_the_variable(url, tmp_path):
     assert "postgresql://user@host:5432/database" in out.stderr
 
 
-def test_postgres_urls_become_asyncpg_urls():
-    assert engine_url("postgres://u@h:1/d") == "postgresql+asyncpg://u@h:1/d"
-    assert engine_url("postgresql://u@h/d?x=1") == "postgresql+asyncpg://u@h/d?x=1"
+def test_postgres_urls_are_checked_for_the_driver():
+    assert dsn("postgres://u@h:1/d") == "postgres://u@h:1/d"
+    assert dsn("postgresql://u@h/d?x=1") == "postgresql://u@h/d?x=1"
+    for bad in ("mysql://u@h/d", "postgresql://", "postgresql"):
+        with pytest.raises(ValueError):
+            dsn(bad)
 
 
 def test_placeholders_become_numbered():
@@ -265,13 +268,28 @@ def test_no_statement_has_a_question_mark_inside_a_string_literal():
                 assert "?" not in literal, f"{path.name}: {sql}"
 
 
-async def test_the_engine_url_reaches_the_server(fresh):
-    engine = create_async_engine(engine_url(fresh))
+async def test_a_unit_reads_rows_by_position_and_name_and_counts_what_it_touched(fresh):
+    from storage import bridge
+    from storage.postgres import PgTx, connect
+
+    def unit(c: PgTx) -> tuple[Any, ...]:
+        c.run("CREATE TEMPORARY TABLE t (n INTEGER, name TEXT)")
+        c.executemany("INSERT INTO t VALUES (?, ?)", [(1, "a"), (2, "b"), (3, "c")])
+        touched = c.execute("UPDATE t SET name = ? WHERE n >= ?", ("z", 2)).rowcount
+        cursor = c.execute("SELECT n, name FROM t ORDER BY n")
+        first = cursor.fetchone()
+        rest = cursor.fetchall()
+        return touched, (first[0], first["name"]), [tuple(r) for r in rest], cursor.fetchone()
+
+    conn = await connect(fresh)
     try:
-        async with engine.connect() as conn:
-            assert (await conn.exec_driver_sql("SELECT 1")).scalar() == 1
+        touched, first, rest, after = await bridge.run(unit, PgTx(conn, False))
+        assert touched == 2
+        assert first == (1, "a")
+        assert rest == [(2, "z"), (3, "z")]
+        assert after is None
     finally:
-        await engine.dispose()
+        await conn.close()
 
 
 async def test_a_server_restart_between_commands_costs_no_command(fresh):
