@@ -292,6 +292,33 @@ async def test_a_unit_reads_rows_by_position_and_name_and_counts_what_it_touched
         await conn.close()
 
 
+async def test_a_write_whose_connection_breaks_before_commit_runs_again_once(fresh):
+    """The server ends a write's session halfway through (after its first statement, before
+    COMMIT): nothing of it was kept, so it runs again from the start on a new connection, and
+    its rows are there once."""
+    from storage.postgres import PgTx
+
+    repo = await PostgresRepository.open(fresh, db_clock=False)
+    tries: list[int] = []
+
+    def unit(c: PgTx) -> str:
+        tries.append(c.execute("SELECT pg_backend_pid()").fetchone()[0])
+        c.execute("INSERT INTO kv (key, value) VALUES (?, ?)", ("half", "way"))
+        if len(tries) == 1:
+            c.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return "done"
+    try:
+        assert await repo._write(unit) == "done"
+    finally:
+        await repo.close()
+    assert len(tries) == 2 and tries[0] != tries[1]  # a second run, on another session
+    conn = await postgres.connect(fresh)
+    try:
+        assert await conn.fetch("SELECT value FROM kv WHERE key = 'half'") == [("way",)]
+    finally:
+        await conn.close()
+
+
 async def test_a_server_restart_between_commands_costs_no_command(fresh):
     """The server ends every session of the bot's (as a restart or an idle timeout does): the
     next commands find their pooled connections dead, and run on new ones."""
