@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     level = settings.log_level
     if command == "console" and "log_level" not in settings.model_fields_set:
         level = "WARNING"
-    configure_logging(level)
+    configure_logging(level, settings.log_format)
     if level != "DEBUG":  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:

@@ -10,8 +10,10 @@ A bad value is a start-up error that names the variable: see ``load``.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,6 +72,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///whosnext.db"
     default_timezone: str = "UTC"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # text: a line a person reads; json: one JSON object a line, for a log collector.
+    log_format: Literal["text", "json"] = "text"
 
     checkin_grace_minutes: int = Field(120, ge=0, le=24 * 60)
     # How long a process holds a scheduled post it claimed before another may take it over
@@ -82,6 +86,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, v: object) -> object:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("default_timezone")
     @classmethod
@@ -106,8 +115,35 @@ def load_settings(**overrides: Any) -> Settings:
     return load(Settings, **overrides)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonLines(logging.Formatter):
+    """``LOG_FORMAT=json``: each record as one JSON object on one line: ``time`` (UTC, ISO
+    8601 with milliseconds), ``level``, ``logger``, ``message``, and ``exception`` (the
+    traceback, newlines escaped) when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """The root logger's one handler (stderr), at ``level``, as text or as JSON lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 class DropLines(logging.Filter):

@@ -13,7 +13,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ids import Platform
 
 ALL_VARIABLES = {
-    Settings: {"DATABASE_URL", "DEFAULT_TIMEZONE", "LOG_LEVEL", "CHECKIN_GRACE_MINUTES",
+    Settings: {"DATABASE_URL", "DEFAULT_TIMEZONE", "LOG_LEVEL", "LOG_FORMAT", "CHECKIN_GRACE_MINUTES",
                "MAX_LOGS_PER_HOUR", "OUTBOX_LEASE_SECONDS"},
     SlackSettings: {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE",
                     "SLACK_HTTP_PORT", "SLACK_API_URL"},
@@ -46,6 +46,7 @@ def test_each_class_declares_only_its_own_variables(cls):
 
 @pytest.mark.parametrize("var, value", [
     ("DEFAULT_TIMEZONE", "Europe/Atlantis"), ("LOG_LEVEL", "LOUD"), ("DATABASE_URL", "mysql://x"),
+    ("LOG_FORMAT", "xml"),
     ("SLACK_BOT_TOKEN", "xoxp-user-token"), ("SLACK_APP_TOKEN", "xoxb-wrong"),
     ("SLACK_BOT_TOKEN", "xoxb-has spaces"), ("SLACK_APP_TOKEN", 'xapp-"quoted"'),
     ("SLACK_MODE", "carrier-pigeon"), ("SLACK_HTTP_PORT", "99999"), ("DISCORD_GUILD_IDS", "12,abc"),
