@@ -7,6 +7,7 @@ become a private, friendly error reply and nothing is written.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
@@ -28,7 +29,7 @@ from bot.handlers import (
 from bot.handlers.cheer import cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.outage import OutageLog
-from bot.ports import Charts, Clock, Repository, SystemClock
+from bot.ports import Charts, Clock, CommandOutcome, Metrics, NoMetrics, Repository, SystemClock
 from bot.reply import OOPS, UNAVAILABLE, Reply, error_reply
 from bot.textopts import parse
 
@@ -73,13 +74,20 @@ class App:
     ``OptionError`` that has none of its own; any other exception is logged here, once, and
     becomes the OOPS reply. (Cancellation still propagates: it is the caller's.) Adapters
     therefore catch only around their own platform calls, never around calls into the core.
+
+    Every answer is reported to ``metrics``: the command's name (``unknown`` for a name not in
+    the catalogue, ``button:<name>`` for a press), its ``CommandOutcome`` and how long it took
+    on ``timer`` (seconds).
     """
 
     def __init__(self, repo: Repository, clock: Clock | None = None,
                  default_timezone: str = "UTC", max_logs_per_hour: int = 20,
-                 charts: Charts | None = None):
+                 charts: Charts | None = None, metrics: Metrics | None = None,
+                 timer: Callable[[], float] = time.perf_counter):
         self.deps = Deps(repo, clock or SystemClock(), default_timezone, max_logs_per_hour,
                          charts=charts)
+        self.metrics: Metrics = metrics or NoMetrics()
+        self._timer = timer
         # One outage log for the core and the scheduler it feeds: the scheduler's runs, which
         # reach the database every few seconds, are what tell it the database is back.
         self.outage = OutageLog(log)
@@ -88,10 +96,10 @@ class App:
         """The reply to one command (options raw, as the adapter read them). Never raises."""
         spec = commands.get_command(inv.command)
         if spec is None or spec.name not in HANDLERS:
-            return unknown_command(inv.command)
+            return self._unknown(inv.command)
         # "/Rejected" is /rejected from here on
-        return await _answer(f"/{spec.name}", self._command(spec, replace(inv, command=spec.name)),
-                             self.outage, spec.usage)
+        return await self._answer(spec.name, f"/{spec.name}",
+                                  self._command(spec, replace(inv, command=spec.name)), spec.usage)
 
     async def _command(self, spec: CommandSpec, inv: Invocation) -> Reply:
         if spec.admin_only and not inv.caller.is_admin:
@@ -108,18 +116,18 @@ class App:
         Never raises."""
         spec = commands.get_command(command)
         if spec is None or spec.name not in HANDLERS:
-            return unknown_command(command)
-        return await _answer(f"/{spec.name}", self._text(spec, text, caller, request_id, grammar),
-                             self.outage, spec.usage)
-
-    async def _text(self, spec: CommandSpec, text: str, caller: Caller, request_id: str | None,
-                    grammar: Grammar) -> Reply:
-        options = grammar(spec, text)
+            return self._unknown(command)
+        try:
+            options = grammar(spec, text)
+        except Exception as err:  # a bad option (or a bug): answered, and counted, as dispatch would
+            return await self._answer(spec.name, f"/{spec.name}", _raise(err), spec.usage)
         return await self.dispatch(Invocation(spec.name, caller, dict(options), request_id))
 
     async def handle_action(self, act: ActionInvocation) -> Reply:
         """The reply to one button press. Never raises."""
-        return await _answer(f"the {act.name} button", self._action(act), self.outage)
+        # Only the catalogue's names as labels: a forged action id can't mint new series.
+        name = act.name if act.name in ACTIONS else "unknown"
+        return await self._answer(f"button:{name}", f"the {act.name} button", self._action(act))
 
     async def _action(self, act: ActionInvocation) -> Reply:
         handler = ACTIONS.get(act.name)
@@ -127,24 +135,41 @@ class App:
             raise Refusal("That button doesn't do anything any more. Sorry!")
         return await handler(self.deps, act)
 
+    async def _answer(self, name: str, what: str, work: Awaitable[Reply],
+                      usage: str | None = None) -> Reply:
+        """``work``'s reply (see ``answer``), reported to the metrics under ``name``."""
+        started = self._timer()
+        reply, outcome = await answer(what, work, self.outage, usage)
+        self.metrics.command(name, outcome, max(0.0, self._timer() - started))
+        return reply
 
-async def _answer(what: str, work: Awaitable[Reply], outage: OutageLog,
-                  usage: str | None = None) -> Reply:
-    """``work``'s reply; a refusal becomes its error reply, a database out of reach the
-    UNAVAILABLE one (logged as an outage), anything else is logged (as "``what`` failed") and
-    becomes the OOPS reply."""
+    def _unknown(self, name: str) -> Reply:
+        self.metrics.command("unknown", CommandOutcome.REFUSED, 0.0)
+        return unknown_command(name)
+
+
+async def _raise(err: Exception) -> Reply:
+    raise err
+
+
+async def answer(what: str, work: Awaitable[Reply], outage: OutageLog,
+                 usage: str | None = None) -> tuple[Reply, CommandOutcome]:
+    """``work``'s reply and how it went; a refusal becomes its error reply, a database out of
+    reach the UNAVAILABLE one (logged as an outage), anything else is logged (as "``what``
+    failed") and becomes the OOPS reply."""
     try:
-        return await work
+        reply = await work
     except OptionError as err:
-        return error_reply(str(err), err.hint or usage, option=err.option)
+        return error_reply(str(err), err.hint or usage, option=err.option), CommandOutcome.REFUSED
     except Refusal as err:
-        return error_reply(str(err), err.hint, option=err.option)
+        return error_reply(str(err), err.hint, option=err.option), CommandOutcome.REFUSED
     except Unavailable as err:
         outage.failed(what, err)
-        return error_reply(UNAVAILABLE)
+        return error_reply(UNAVAILABLE), CommandOutcome.UNAVAILABLE
     except Exception:
         log.exception("%s failed", what)
-        return error_reply(OOPS)
+        return error_reply(OOPS), CommandOutcome.ERROR
+    return reply, CommandOutcome.REFUSED if reply.error else CommandOutcome.OK
 
 
 def unknown_command(name: str) -> Reply:

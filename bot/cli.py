@@ -27,12 +27,14 @@ from bot import __version__
 from bot.app import App
 from bot.config import ConfigError, Settings, bad_configuration, configure_logging, load_settings
 from bot.ids import Platform
-from bot.ports import Poster, Repository
+from bot.ports import Clock, Metrics, Poster, Repository, SystemClock
 from bot.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from adapters.discord.settings import DiscordSettings
+    from adapters.health import Health
     from adapters.slack.config import SlackSettings
+    from bot.metrics import PrometheusMetrics
     from storage.repository import Repository as Storage
 
 log = logging.getLogger("whosnext")
@@ -59,6 +61,10 @@ class Adapter(Protocol):
     async def start(self) -> None:
         ...
 
+    async def readiness(self) -> str | None:
+        """None while connected to the platform; otherwise what's wrong, in a few words."""
+        ...
+
     async def drain(self, timeout: float = 10.0) -> None:
         """Take no new work; give what's under way ``timeout`` seconds. Posting still works."""
         ...
@@ -83,6 +89,10 @@ class Configuration:
     def running(self) -> list[Platform]:
         """The platforms that run: those whose token is set."""
         return [p for p, s in self.platforms.items() if s.enabled]
+
+    @property
+    def slack_http(self) -> bool:
+        return self.slack.enabled and self.slack.slack_mode == "http"
 
 
 def load_configuration() -> Configuration:
@@ -123,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("slack-manifest", help="print a Slack app manifest for this bot")
     m.add_argument("--request-url", help="for HTTP mode: https://your.host/slack/events "
                    "(default: a Socket Mode manifest)")
+    m.add_argument("--oauth", action="store_true", help="an app any workspace can install "
+                   "(HTTP mode: adds the OAuth redirect URL and the uninstall events)")
     sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
     d = sub.add_parser("db", help="the database: its schema, bring it up to date, copy it")
     d.add_argument("action", choices=("status", "upgrade", "copy"),
@@ -191,19 +203,62 @@ def _database_url(settings: Settings, db: str | None, option: str = "--db") -> t
     return url, variable
 
 
-async def _open_app(settings: Settings, db: str | None = None) -> tuple[Storage, App]:
+async def _open_repository(settings: Settings, db: str | None = None) -> Storage:
     from storage.connect import open_repository
     from storage.db import DatabaseUnusable
 
     url, variable = _database_url(settings, db)
     try:
-        repo = await open_repository(url)
+        return await open_repository(url)
     except DatabaseUnusable as err:
         raise ConfigError(f"{variable}: {err}") from None
+
+
+def _app(settings: Settings, repo: Repository, clock: Clock,
+         metrics: Metrics | None = None) -> App:
     from bot.chart import MatplotlibCharts
 
-    return repo, App(repo, default_timezone=settings.default_timezone,
-                     max_logs_per_hour=settings.max_logs_per_hour, charts=MatplotlibCharts())
+    return App(repo, clock, default_timezone=settings.default_timezone,
+               max_logs_per_hour=settings.max_logs_per_hour, charts=MatplotlibCharts(),
+               metrics=metrics)
+
+
+async def _open_app(settings: Settings, db: str | None = None) -> tuple[Storage, App]:
+    repo = await _open_repository(settings, db)
+    return repo, _app(settings, repo, SystemClock())
+
+
+@dataclass
+class Observed:
+    """The health and metrics endpoints, when this process serves them (``HEALTH_PORT``, or
+    Slack's HTTP mode): imported and built only then."""
+
+    metrics: PrometheusMetrics
+    health: Health
+
+    @classmethod
+    def build(cls, repo: Repository, clock: Clock, platforms: list[Platform],
+              stopping: asyncio.Event) -> Observed:
+        from adapters.health import Health, database_check
+        from bot.metrics import PrometheusMetrics
+
+        metrics = PrometheusMetrics(repo, clock, [p.value for p in platforms])
+        health = Health({"database": database_check(repo.ping)}, metrics=metrics.exposition,
+                        content_type=metrics.content_type, stopping=stopping)
+        return cls(metrics, health)
+
+    def watch(self, adapters: list[tuple[Platform, Adapter]]) -> None:
+        """/readyz also asks each running platform whether it is connected."""
+        for platform, adapter in adapters:
+            self.health.checks[platform.value] = adapter.readiness
+
+    async def serve(self, settings: Settings) -> None:
+        """The server of its own on HEALTH_PORT, if set."""
+        if settings.health_port is not None:
+            await self.health.start(settings.health_host, settings.health_port)
+
+    async def stop(self) -> None:
+        await self.health.stop()
 
 
 def _scheduler(settings: Settings, repo: Repository, app: App, posters: dict[Platform, Poster],
@@ -212,15 +267,16 @@ def _scheduler(settings: Settings, repo: Repository, app: App, posters: dict[Pla
                      lease=timedelta(seconds=settings.outbox_lease_seconds), **kwargs)
 
 
-def _adapters(config: Configuration, app: App, repo: Storage
+def _adapters(config: Configuration, app: App, repo: Storage, observed: Observed | None = None
               ) -> list[tuple[Platform, Adapter]]:
     """The adapters of the platforms that run, each built from its own settings (and imported
-    only then)."""
+    only then). Slack's HTTP mode serves the health and metrics endpoints on its port too."""
     adapters: list[tuple[Platform, Adapter]] = []
     if config.slack.enabled:
         from adapters.slack.app import SlackAdapter
 
-        adapters.append((Platform.SLACK, SlackAdapter(app, config.slack)))
+        routes = observed.health.routes if observed is not None else ()
+        adapters.append((Platform.SLACK, SlackAdapter(app, config.slack, routes=routes)))
     if config.discord.enabled:
         from adapters.discord.client import DiscordAdapter
 
@@ -233,33 +289,52 @@ async def _console(settings: Settings, user: str, db: str | None, community: str
 
     shutdown = Shutdown()
     shutdown.install()
-    repo, app = await _open_app(settings, db)
+    repo = await _open_repository(settings, db)
+    clock = SystemClock()
+    observed = None
+    if settings.health_port is not None:  # the terminal serves none unless asked
+        observed = Observed.build(repo, clock, [Platform.CONSOLE], shutdown.requested)
+    app = _app(settings, repo, clock, observed.metrics if observed else None)
     console = Console(app, user, community)
     # The terminal serves its own community: check-ins print here, DMs are marked.
     scheduler = _scheduler(settings, repo, app, {Platform.CONSOLE: ConsolePoster(console)},
                            communities=[console.community])
     try:
+        if observed is not None:
+            await observed.serve(settings)
         await scheduler.start()  # one community: its missed post shows before the prompt
         shutdown.running()
         await run_console(console, stop=shutdown.requested)
     finally:
         await scheduler.stop(STOP_TIMEOUT)
+        if observed is not None:
+            await observed.stop()
         await repo.close()
         shutdown.uninstall()
 
 
 async def _run_platforms(config: Configuration) -> None:
     settings = config.core
+    _check_ports(config)
     shutdown = Shutdown()
     shutdown.install()
-    repo, app = await _open_app(settings)
+    repo = await _open_repository(settings)
+    clock = SystemClock()
+    observed = None
+    if settings.health_port is not None or config.slack_http:
+        observed = Observed.build(repo, clock, config.running(), shutdown.requested)
+    app = _app(settings, repo, clock, observed.metrics if observed else None)
     adapters: list[Adapter] = []
     posters: dict[Platform, Poster] = {}
     scheduler = None
     try:
-        for platform, adapter in _adapters(config, app, repo):
+        built = _adapters(config, app, repo, observed)
+        for platform, adapter in built:
             adapters.append(adapter)
             posters[platform] = adapter.poster
+        if observed is not None:
+            observed.watch(built)
+            await observed.serve(settings)  # alive (not ready) while the platforms connect
         for adapter in adapters:
             await adapter.start()
         # Check-ins, recaps and follow-ups for the platforms this process serves.
@@ -271,14 +346,24 @@ async def _run_platforms(config: Configuration) -> None:
         await shutdown.requested.wait()
         log.info("Stopping: finishing what's under way (at most %g s)…", STOP_TIMEOUT)
     finally:
-        await _stop_all(scheduler, adapters, repo)
+        await _stop_all(scheduler, adapters, repo, observed)
         shutdown.uninstall()
         log.info("Stopped. Bye!")
 
 
-async def _stop_all(scheduler: Scheduler | None, adapters: list[Adapter], repo: Repository) -> None:
+def _check_ports(config: Configuration) -> None:
+    port = config.core.health_port
+    if config.slack_http and port == config.slack.slack_http_port:
+        raise ConfigError(f"HEALTH_PORT and SLACK_HTTP_PORT are both {port}. In SLACK_MODE=http "
+                          "the Slack port serves /healthz, /readyz and /metrics already: unset "
+                          "HEALTH_PORT, or give it another port.")
+
+
+async def _stop_all(scheduler: Scheduler | None, adapters: list[Adapter], repo: Repository,
+                    observed: Observed | None = None) -> None:
     """Everything stops taking work at once and shares one deadline (STOP_TIMEOUT), then the
-    connections close and the database last. One failing step doesn't skip the others."""
+    connections close, the health server (which says "stopping" meanwhile), and the database
+    last. One failing step doesn't skip the others."""
     steps = [a.drain(STOP_TIMEOUT) for a in adapters]
     if scheduler is not None:
         steps.append(scheduler.stop(STOP_TIMEOUT))  # its posts in flight still go out
@@ -292,6 +377,11 @@ async def _stop_all(scheduler: Scheduler | None, adapters: list[Adapter], repo: 
             await adapter.stop(0)  # drained: this only closes
         except Exception:
             log.exception("Stopping %s failed", type(adapter).__name__)
+    if observed is not None:
+        try:
+            await observed.stop()
+        except Exception:
+            log.exception("Stopping the health server failed")
     try:
         await repo.close()
     except Exception:
@@ -332,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "slack-manifest":
             from adapters.slack.manifest import manifest_json
 
-            print(manifest_json(args.request_url))
+            print(manifest_json(args.request_url, oauth=args.oauth))
             return 0
         if command == "discord-invite":
             return _discord_invite(config.discord)

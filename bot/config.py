@@ -81,6 +81,28 @@ class Settings(BaseSettings):
     # most 90 s, so a takeover's retry stays inside a platform's few-minute de-duplication.
     outbox_lease_seconds: int = Field(60, ge=5, le=90)
     max_logs_per_hour: int = Field(20, ge=1, le=10_000)
+    # /healthz, /readyz and /metrics on a server of their own (``adapters.health``); unset: none
+    # (a platform's own HTTP server may serve them too). 0.0.0.0: container probes come from
+    # outside the loopback.
+    health_port: int | None = None
+    health_host: str = Field("0.0.0.0", min_length=1)
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _port(cls, v: object) -> object:
+        v = blank_is_none(v)
+        if v is None or isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 65535:
+            return v
+        text = str(v).strip()
+        if text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 65535:
+            return int(text)
+        raise ValueError(f"“{text[:20]}” is not a port: use a number from 1 to 65535, like "
+                         "8080, or leave it unset for no health server")
+
+    @field_validator("health_host", mode="before")
+    @classmethod
+    def _strip(cls, v: object) -> object:
+        return v.strip() if isinstance(v, str) else v
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -51,7 +51,17 @@ from bot.handlers import Deps
 from bot.ids import CommunityRef, Platform
 from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
 from bot.outage import OutageLog
-from bot.ports import Clock, Delivery, DeliveryStatus, Poster, PostingLimits, Repository
+from bot.ports import (
+    Clock,
+    Delivery,
+    DeliveryStatus,
+    Metrics,
+    NoMetrics,
+    Poster,
+    PostingLimits,
+    PostOutcome,
+    Repository,
+)
 from bot.reply import Reply
 from bot.schedules import previous_day
 
@@ -129,12 +139,14 @@ class Outbox:
                  communities: Collection[CommunityRef] | None = None,
                  lease: timedelta = LEASE, post_timeout: float = 45.0,
                  owner: str | None = None, jitter: Callable[[], float] = random.random,
-                 outage: OutageLog | None = None):
+                 outage: OutageLog | None = None, metrics: Metrics | None = None):
         """``schedule_of``: the live schedule the scheduler knows for a community (None: ask
         the database). ``post_timeout``: how long one try may take before it counts as
         uncertain (it may have reached the platform). ``outage``: where a database out of reach
-        is logged (the core's, shared), instead of a traceback per run."""
+        is logged (the core's, shared), instead of a traceback per run. ``metrics``: told how
+        each try ended (sent, retried) and each post given up (missed)."""
         self.repo = repo
+        self.metrics: Metrics = metrics or NoMetrics()
         self.outage = outage or OutageLog(log)
         self.deps = deps
         self.posters = dict(posters)
@@ -386,6 +398,7 @@ class Outbox:
                 report.followups += 1
             else:
                 report.posted += 1
+            self._count(item, PostOutcome.SENT)
             return PostResult(item.id, OutboxState.SENT, now, message_id=delivery.message_id)
         reason = delivery.reason or delivery.status.value
         uncertain = delivery.status is DeliveryStatus.UNCERTAIN
@@ -398,6 +411,7 @@ class Outbox:
             at = now + wait
             if at <= item.deadline:
                 report.retrying += 1
+                self._count(item, PostOutcome.RETRIED)
                 log.info("The %s for %s didn't go out (%s); trying again at %s.", item.kind,
                          item.community.key, reason, at.strftime("%H:%M:%S"))
                 return PostResult(item.id, OutboxState.DUE, now, reason, at, uncertain)
@@ -407,7 +421,11 @@ class Outbox:
         self._missed(item, reason, report, tried=True)
         return PostResult(item.id, OutboxState.MISSED, now, reason, uncertain=uncertain)
 
+    def _count(self, item: OutboxItem, outcome: PostOutcome) -> None:
+        self.metrics.post(item.community.platform.value, item.kind.value, outcome)
+
     def _missed(self, item: OutboxItem, reason: str, report: RunReport, tried: bool) -> None:
+        self._count(item, PostOutcome.MISSED)
         if tried:
             report.failed += 1
             report.failures.append(item.community.key)

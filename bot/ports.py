@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
@@ -218,6 +218,34 @@ class Repository(KeyValueStore, Protocol):
     async def last_posts(self, community: CommunityRef) -> list[OutboxItem]:
         """The community's latest check-in and latest recap in the outbox, whatever their state."""
 
+    async def outbox_oldest_due(self, now: datetime, platforms: Collection[str] | None = None
+                                ) -> datetime | None:
+        """When the oldest post still to go out (due, claimed or being sent; due by ``now``)
+        on those platforms fell due; None when there is none. For the backlog metric."""
+
+    async def save_installation(self, platform: str, enterprise_id: str | None,
+                                team_id: str | None, data: dict[str, Any],
+                                at: datetime) -> None:
+        """Records (or replaces) where the bot is installed: the platform's record, opaque
+        JSON-able data, keyed by enterprise and team (None for "none")."""
+
+    async def find_installation(self, platform: str, enterprise_id: str | None,
+                                team_id: str | None) -> dict[str, Any] | None:
+        """The installation saved for that enterprise/team, or None."""
+
+    async def delete_installation(self, platform: str, enterprise_id: str | None,
+                                  team_id: str | None) -> bool:
+        """Forgets that installation; True when there was one."""
+
+    async def issue_state(self, state: str, at: datetime, ttl: timedelta) -> None:
+        """Records an OAuth state good for ``ttl`` on the repository's clock."""
+
+    async def consume_state(self, state: str, at: datetime) -> bool:
+        """True once for an issued, unexpired state; never again after that."""
+
+    async def ping(self) -> None:
+        """One cheap real query (the readiness check); raises when the database can't answer."""
+
     async def close(self) -> None:
         ...
 
@@ -303,6 +331,45 @@ class Poster(Protocol):
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         ...
+
+
+class CommandOutcome(StrEnum):
+    """How the core answered a command or a button press, for ``Metrics``."""
+
+    OK = "ok"  # done as asked
+    REFUSED = "refused"  # the member's input or rights: a refusal, a bad option, an unknown name
+    UNAVAILABLE = "unavailable"  # the database was out of reach: "try again in a minute"
+    ERROR = "error"  # a bug of ours: the OOPS reply, logged with its traceback
+
+
+class PostOutcome(StrEnum):
+    """How one try of a scheduled post ended, as the outbox recorded it, for ``Metrics``."""
+
+    SENT = "sent"
+    RETRIED = "retried"  # didn't go out for now: tried again later, within the grace window
+    MISSED = "missed"  # given up: refused for good, the window closed, or due while offline
+
+
+class Metrics(Protocol):
+    """What the core reports as it works, for an operator's dashboards. The composition root
+    wires in the Prometheus one (``bot.metrics``) when metrics are served; ``NoMetrics``
+    otherwise. Calls are cheap and never raise."""
+
+    def command(self, name: str, outcome: CommandOutcome, seconds: float) -> None:
+        """One command (``rejected``, ``button:cheer``…) answered in ``seconds``."""
+
+    def post(self, platform: str, kind: str, outcome: PostOutcome) -> None:
+        """One scheduled post (``checkin``, ``recap``, ``followup``) tried or given up."""
+
+
+class NoMetrics:
+    """Metrics that go nowhere: the default."""
+
+    def command(self, name: str, outcome: CommandOutcome, seconds: float) -> None:
+        pass
+
+    def post(self, platform: str, kind: str, outcome: PostOutcome) -> None:
+        pass
 
 
 class Charts(Protocol):

@@ -127,7 +127,7 @@ class Scheduler:
         self._catch_up: asyncio.Task[None] | None = None  # held, so the task isn't collected
         self.outbox = Outbox(repo, deps, self.posters, self._limits, self.clock,
                              lambda c: self._schedules.get(c.key), self.communities, lease,
-                             post_timeout, owner, outage=self.outage)
+                             post_timeout, owner, outage=self.outage, metrics=app.metrics)
 
     @property
     def limits(self) -> dict[Platform, PostingLimits]:

@@ -74,6 +74,8 @@ TABLES: tuple[Table, ...] = (
     Table("outbox", ("id",), identity="id"),
     Table("processed_requests", ("key",)),
     Table("kv", ("key",)),
+    Table("installations", ("platform", "enterprise_id", "team_id")),
+    Table("oauth_states", ("state",)),
 )
 
 # What the summary calls each table's rows (singular, plural); the rest is bookkeeping.

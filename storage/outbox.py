@@ -224,6 +224,20 @@ def latest(c: Tx, community: CommunityRef, kinds: Sequence[PostKind]
     return out
 
 
+def oldest_due(c: Tx, now: datetime, platforms: Collection[str] | None) -> datetime | None:
+    """When the oldest post not yet sent or given up fell due (at or before ``now``): the due
+    ones and the held ones, each read along its partial index, so the cost follows what is
+    pending, not the outbox's history."""
+    where, args = scope(platforms, None)
+    at = ts(now)
+    found = [row[0] for ready in ("state = 'due' AND next_try_at IS NOT NULL",
+                                  f"{HELD} AND lease_until IS NOT NULL")
+             for row in c.execute(f"SELECT MIN(due_at) FROM outbox WHERE {ready} AND "
+                                  f"due_at <= ? AND {where}", [at, *args])
+             if row[0] is not None]
+    return from_ts(min(found)) if found else None
+
+
 class OutboxStore(Store):
     """The outbox half of the repository."""
 
@@ -260,3 +274,7 @@ class OutboxStore(Store):
     async def last_posts(self, community: CommunityRef) -> list[OutboxItem]:
         return await self._read(lambda c: latest(c, community,
                                                         (PostKind.CHECKIN, PostKind.RECAP)))
+
+    async def outbox_oldest_due(self, now: datetime, platforms: Collection[str] | None = None
+                                ) -> datetime | None:
+        return await self._read(lambda c: oldest_due(c, now, platforms))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from storage.attempts import AttemptStore
 from storage.commitments import CommitmentStore
+from storage.db import Tx
+from storage.installs import InstallStore
 from storage.members import MemberStore
 from storage.outbox import OutboxStore
 from storage.privacy import PrivacyStore
@@ -12,9 +14,17 @@ from storage.schedules import ScheduleStore
 
 
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
-                 OutboxStore):
+                 OutboxStore, InstallStore):
     """Every statement of the repository; a subclass says how a unit runs."""
+
+    async def ping(self) -> None:
+        """One real round trip through the backend (its thread, or a pooled connection)."""
+        await self._read(_select_one)
 
     async def close(self) -> None:
         """Let the writes in flight finish, then close the database."""
         raise NotImplementedError
+
+
+def _select_one(c: Tx) -> None:
+    c.execute("SELECT 1").fetchone()

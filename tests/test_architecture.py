@@ -14,7 +14,8 @@ COMPOSITION_ROOT = {"bot.cli", "bot.__main__"}
 PLATFORM_LIBRARIES = {"discord", "slack_bolt", "slack_sdk"}
 DATABASE_DRIVERS = {"aiosqlite", "sqlite3", "asyncpg", "psycopg", "psycopg2", "sqlalchemy", "greenlet"}
 # Infrastructure the core keeps at its edge: each in one module nothing else in the core imports.
-EDGE_MODULES = {"apscheduler": "bot.scheduler", "matplotlib": "bot.chart"}
+EDGE_MODULES = {"apscheduler": "bot.scheduler", "matplotlib": "bot.chart",
+                "prometheus_client": "bot.metrics"}
 
 
 def module_name(path: Path) -> str:

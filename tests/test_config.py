@@ -14,7 +14,7 @@ from bot.ids import Platform
 
 ALL_VARIABLES = {
     Settings: {"DATABASE_URL", "DEFAULT_TIMEZONE", "LOG_LEVEL", "LOG_FORMAT", "CHECKIN_GRACE_MINUTES",
-               "MAX_LOGS_PER_HOUR", "OUTBOX_LEASE_SECONDS"},
+               "MAX_LOGS_PER_HOUR", "OUTBOX_LEASE_SECONDS", "HEALTH_PORT", "HEALTH_HOST"},
     SlackSettings: {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_MODE",
                     "SLACK_HTTP_PORT", "SLACK_API_URL"},
     DiscordSettings: {"DISCORD_TOKEN", "DISCORD_GUILD_IDS", "DISCORD_API_URL",
@@ -52,6 +52,9 @@ def test_each_class_declares_only_its_own_variables(cls):
     ("SLACK_MODE", "carrier-pigeon"), ("SLACK_HTTP_PORT", "99999"), ("DISCORD_GUILD_IDS", "12,abc"),
     ("CHECKIN_GRACE_MINUTES", "-5"), ("MAX_LOGS_PER_HOUR", "zero"),
     ("OUTBOX_LEASE_SECONDS", "2"), ("OUTBOX_LEASE_SECONDS", "600"),
+    ("HEALTH_PORT", "0"), ("HEALTH_PORT", "65536"), ("HEALTH_PORT", "web"), ("HEALTH_PORT", "-80"),
+    ("HEALTH_PORT", "80.5"), ("HEALTH_PORT", "９０９０"), ("HEALTH_PORT", "9" * 5000),
+    ("HEALTH_HOST", " "),
 ])
 def test_a_bad_value_names_the_variable(monkeypatch, var, value):
     monkeypatch.setenv(var, value)

@@ -155,6 +155,19 @@ class DiscordAdapter:
         raise ConfigError(f"Discord did not say READY within {self.ready_timeout:.0f} s. "
                           "Check DISCORD_GATEWAY_URL and your network.")
 
+    async def readiness(self) -> str | None:
+        """None while the gateway is connected and READY; otherwise what's wrong, in a few
+        words (discord.py resumes a dropped connection without clearing READY: the socket
+        says)."""
+        client = self.client
+        if client is None or client.is_closed():
+            return "not connected to Discord"
+        if not client.is_ready():
+            return "the Discord gateway isn't ready yet"
+        if client.ws is None or not client.ws.open:
+            return "the Discord gateway connection is down (reconnecting)"
+        return None
+
     async def drain(self, timeout: float = 10.0) -> None:
         """Answer new interactions with "restarting" and give the ones being answered
         ``timeout`` seconds. The connection stays open, so scheduled posts still go out."""

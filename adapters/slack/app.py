@@ -17,7 +17,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
@@ -90,7 +90,10 @@ class SlackAdapter:
                  http_host: str = "0.0.0.0", http_port: int | None = None,
                  ack_budget: float = 2.0, admin_ttl: float = DEFAULT_TTL,
                  connect_timeout: float = 30.0,
-                 monotonic: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep):
+                 monotonic: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 routes: Iterable[web.RouteDef] = ()):
+        """``routes``: more endpoints for the HTTP mode's server, beside the events path and
+        outside its signature guard (the health and metrics endpoints)."""
         check_settings(settings)
         self.core = app
         self.settings = settings
@@ -100,6 +103,7 @@ class SlackAdapter:
         self.http_port = http_port if http_port is not None else settings.slack_http_port
         self.ack_budget = ack_budget
         self.connect_timeout = connect_timeout
+        self.routes = list(routes)
         self._retry_handlers: list[AsyncRetryHandler] = retry_handlers(sleep)
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                      retry_handlers=self._retry_handlers)
@@ -139,6 +143,17 @@ class SlackAdapter:
             await self._start_http()
         else:
             await self._start_socket()
+
+    async def readiness(self) -> str | None:
+        """None while Slack can reach us (HTTP mode: listening; Socket Mode: the websocket
+        is up); otherwise what's wrong, in a few words."""
+        if self.mode == "http":
+            return None if self._runner is not None else "not listening for Slack's requests"
+        if self._socket is None:
+            return "not connected to Slack"
+        if not await self._socket.client.is_connected():
+            return "the Socket Mode connection is down (reconnecting)"
+        return None
 
     async def drain(self, timeout: float = 10.0) -> None:
         """``stop``: the Poster posts through the Web API, which needs no open connection."""
@@ -194,7 +209,7 @@ class SlackAdapter:
 
     async def _start_http(self) -> None:
         web_app = events_app(self.bolt_app, self.settings.slack_signing_secret or "",
-                             path=EVENTS_PATH)
+                             path=EVENTS_PATH, routes=self.routes)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.http_host, self.http_port)

@@ -13,6 +13,7 @@ for the signature check). This is the one place that works around it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -26,8 +27,10 @@ from adapters.slack.guard import Clock, guarded
 
 
 def events_app(bolt_app: AsyncApp, signing_secret: str, *, path: str,
-               monotonic: Clock = time.monotonic, now: Clock = time.time) -> web.Application:
-    """An aiohttp app serving ``path``: guarded, then bolt."""
+               monotonic: Clock = time.monotonic, now: Clock = time.time,
+               routes: Iterable[web.RouteDef] = ()) -> web.Application:
+    """An aiohttp app serving ``path``: guarded, then bolt; and ``routes`` (the health and
+    metrics endpoints) as they are: the guard looks at ``path`` only."""
     web_app = web.Application()
 
     async def handle(request: web.Request) -> web.Response:
@@ -36,6 +39,7 @@ def events_app(bolt_app: AsyncApp, signing_secret: str, *, path: str,
         return await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
 
     web_app.router.add_post(path, handle)
+    web_app.router.add_routes(routes)
     return guarded(web_app, signing_secret, path=path, monotonic=monotonic, now=now)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.commands import CATALOGUE, CommandSpec
 from bot.config import ConfigError
@@ -64,14 +65,35 @@ def slash_command(spec: CommandSpec, request_url: str | None = None) -> dict[str
     return entry
 
 
-def build_manifest(request_url: str | None = None, name: str = APP_NAME) -> dict[str, Any]:
+OAUTH_EVENTS = ("app_uninstalled", "tokens_revoked")
+"""The events an installable app listens to: a workspace removing the bot, or its tokens."""
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+
+
+def redirect_url(request_url: str) -> str:
+    """Where Slack sends an installer back: beside the request URL (``https://host/slack/events``
+    gives ``https://host/slack/oauth_redirect``, keeping any path prefix before it)."""
+    parts = urlsplit(request_url)
+    prefix = parts.path[:-len(EVENTS_PATH)] if parts.path.endswith(EVENTS_PATH) else ""
+    return f"{parts.scheme}://{parts.netloc}{prefix}{REDIRECT_PATH}"
+
+
+def build_manifest(request_url: str | None = None, name: str = APP_NAME,
+                   oauth: bool = False) -> dict[str, Any]:
     """Socket Mode by default; with ``request_url`` (``https://host/slack/events``) an HTTP
     mode manifest whose commands and interactivity point there (a ConfigError if Slack would
-    refuse that URL)."""
+    refuse that URL). With ``oauth`` (HTTP mode only) an app any workspace can install: its
+    redirect URL beside the request URL, and the uninstall events subscribed."""
+    if oauth and not request_url:
+        raise ConfigError("Installing to any workspace (--oauth) needs HTTP mode: give "
+                          "--request-url https://your.host/slack/events too.")
     interactivity: dict[str, Any] = {"is_enabled": True}
     if request_url:
         interactivity["request_url"] = check_request_url(request_url)
-    return {
+    manifest: dict[str, Any] = {
         "display_information": {
             "name": name,
             "description": DESCRIPTION[:140],
@@ -89,7 +111,12 @@ def build_manifest(request_url: str | None = None, name: str = APP_NAME) -> dict
             "token_rotation_enabled": False,
         },
     }
+    if oauth and request_url:
+        manifest["oauth_config"]["redirect_urls"] = [redirect_url(request_url)]
+        manifest["settings"]["event_subscriptions"] = {"request_url": request_url,
+                                                       "bot_events": list(OAUTH_EVENTS)}
+    return manifest
 
 
-def manifest_json(request_url: str | None = None) -> str:
-    return json.dumps(build_manifest(request_url), indent=2, ensure_ascii=False)
+def manifest_json(request_url: str | None = None, oauth: bool = False) -> str:
+    return json.dumps(build_manifest(request_url, oauth=oauth), indent=2, ensure_ascii=False)

@@ -130,6 +130,34 @@ def test_cli_refuses_a_url_slack_would_refuse(tmp_path):
     assert "request URL" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_oauth_manifest_adds_the_redirect_url_and_the_uninstall_events(tmp_path):
+    done = _run_cli(["--request-url", "https://host/slack/events", "--oauth"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["oauth_config"]["redirect_urls"] == ["https://host/slack/oauth_redirect"]
+    assert printed["settings"]["event_subscriptions"] == {
+        "request_url": "https://host/slack/events",
+        "bot_events": ["app_uninstalled", "tokens_revoked"]}
+    assert printed["settings"]["socket_mode_enabled"] is False
+    assert manifest_problems(printed) == []
+    plain = build_manifest(request_url="https://host/slack/events")
+    assert "redirect_urls" not in plain["oauth_config"]
+    assert "event_subscriptions" not in plain["settings"]
+
+
+def test_oauth_redirect_keeps_a_path_prefix():
+    built = build_manifest(request_url="https://host/bot/slack/events", oauth=True)
+    assert built["oauth_config"]["redirect_urls"] == ["https://host/bot/slack/oauth_redirect"]
+
+
+def test_oauth_without_a_request_url_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="--oauth"):
+        build_manifest(oauth=True)
+    done = _run_cli(["--oauth"], tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "--request-url" in done.stderr and "Traceback" not in done.stderr
+
+
 def _socket() -> dict:
     return build_manifest()
 
