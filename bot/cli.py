@@ -223,11 +223,6 @@ def _app(settings: Settings, repo: Repository, clock: Clock,
                metrics=metrics)
 
 
-async def _open_app(settings: Settings, db: str | None = None) -> tuple[Storage, App]:
-    repo = await _open_repository(settings, db)
-    return repo, _app(settings, repo, SystemClock())
-
-
 @dataclass
 class Observed:
     """The health and metrics endpoints, when this process serves them (``HEALTH_PORT``, or
@@ -450,7 +445,7 @@ def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
 
 async def _open_and_close(settings: Settings, db: str | None) -> None:
     """Open the database (which migrates it, as a start does) and close it, on one loop."""
-    repo, _ = await _open_app(settings, db)
+    repo = await _open_repository(settings, db)
     await repo.close()
 
 
