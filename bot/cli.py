@@ -271,7 +271,8 @@ def _adapters(config: Configuration, app: App, repo: Storage, observed: Observed
         from adapters.slack.app import SlackAdapter
 
         routes = observed.health.routes if observed is not None else ()
-        adapters.append((Platform.SLACK, SlackAdapter(app, config.slack, routes=routes)))
+        adapters.append((Platform.SLACK, SlackAdapter(app, config.slack, routes=routes,
+                                                      installs=repo)))
     if config.discord.enabled:
         from adapters.discord.client import DiscordAdapter
 

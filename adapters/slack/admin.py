@@ -26,23 +26,28 @@ class AdminCheck:
     cached. A rate limit or a network error raises ``SlackSlow`` (an admin must not be told
     they aren't one); any other error counts as "not an admin".
 
-    It runs before a command's ack, so give it a client that doesn't wait out rate limits."""
+    It runs before a command's ack, so give it a client that doesn't wait out rate limits (the
+    workspace's own, ``client=``, where each workspace has its token)."""
 
-    def __init__(self, client: AsyncWebClient, *, ttl: float = DEFAULT_TTL,
+    def __init__(self, client: AsyncWebClient | None = None, *, ttl: float = DEFAULT_TTL,
                  now: Callable[[], float] = time.monotonic):
         self.client = client
         self.ttl = ttl
         self._now = now
         self._cache: dict[tuple[str, str], tuple[bool, float]] = {}
 
-    async def is_admin(self, team_id: str, user_id: str) -> bool:
+    async def is_admin(self, team_id: str, user_id: str,
+                       client: AsyncWebClient | None = None) -> bool:
+        client = client or self.client
+        if client is None:
+            raise ValueError("AdminCheck needs a client: none given, here or when it was made")
         key = (team_id, user_id)
         now = self._now()
         hit = self._cache.get(key)
         if hit is not None and hit[1] > now:
             return hit[0]
         try:
-            response = await self.client.users_info(user=user_id)
+            response = await client.users_info(user=user_id)
         except SlackApiError as err:
             code = api_error(err)
             log.warning("Couldn't check Slack roles of %s: %s", user_id, code)

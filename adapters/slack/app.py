@@ -9,6 +9,14 @@ acknowledged at once and answered through the ``response_url``; when the answer 
 buttons of the message pressed (a Cheer count), that message is rewritten with ``chat.update``
 if it is a channel message (an ephemeral one can't be). Work that outlives a request
 runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains them.
+
+One workspace or any (``settings.oauth``). With ``SLACK_CLIENT_ID`` the app is installed per
+workspace through ``/slack/install`` (``install.py``), each workspace's token kept in the
+database (``oauth.py``); every call for a request, and every post, uses the token of the
+workspace it is for (``workspaces.py``). ``app_uninstalled`` and ``tokens_revoked`` forget that
+workspace's token, which stops its posts: the outbox's tries for it fail as "not installed"
+without a call to Slack. Its members' entries stay until each runs /forget-me, and come back
+into use if the workspace installs the app again.
 """
 
 from __future__ import annotations
@@ -29,14 +37,15 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.admin import DEFAULT_TTL, AdminCheck, SlackSlow
 from adapters.slack.config import SlackSettings, api_base_url, check_settings
 from adapters.slack.http import events_app
+from adapters.slack.install import INSTALL_PATH, NOT_INSTALLED_HERE, install_flow
 from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
+from adapters.slack.oauth import RepositoryInstallationStore, RepositoryStateStore
 from adapters.slack.poster import (
     SlackPoster,
     api_error,
@@ -58,10 +67,12 @@ from adapters.slack.translate import (
     team_id,
     view_request_id,
 )
+from adapters.slack.workspaces import InstalledAuthorize, Workspace, Workspaces
 from bot.app import App
 from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, drop_log_lines
 from bot.invocation import ActionInvocation, Caller, Invocation
+from bot.ports import Repository
 from bot.reply import OOPS, Action, Button, Context, Reply, Visibility, error_reply
 
 log = logging.getLogger(__name__)
@@ -84,16 +95,18 @@ NO_PREVIEWS = MappingProxyType({"unfurl_links": False, "unfurl_media": False})
 
 
 class SlackAdapter:
-    """One Slack workspace (one bot token), in Socket Mode or HTTP mode."""
+    """One Slack workspace (one bot token), in Socket Mode or HTTP mode; or any workspace that
+    installs the app (OAuth, HTTP mode)."""
 
     def __init__(self, app: App, settings: SlackSettings, *, api_url: str | None = None,
                  http_host: str = "0.0.0.0", http_port: int | None = None,
                  ack_budget: float = 2.0, admin_ttl: float = DEFAULT_TTL,
                  connect_timeout: float = 30.0,
                  monotonic: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 routes: Iterable[web.RouteDef] = ()):
+                 routes: Iterable[web.RouteDef] = (), installs: Repository | None = None):
         """``routes``: more endpoints for the HTTP mode's server, beside the events path and
-        outside its signature guard (the health and metrics endpoints)."""
+        outside its signature guard (the health and metrics endpoints). ``installs``: where
+        OAuth mode keeps installations and OAuth states (the repository)."""
         check_settings(settings)
         self.core = app
         self.settings = settings
@@ -105,21 +118,42 @@ class SlackAdapter:
         self.connect_timeout = connect_timeout
         self.routes = list(routes)
         self._retry_handlers: list[AsyncRetryHandler] = retry_handlers(sleep)
+        # One workspace: its token's. OAuth: no token; each workspace's client is built from
+        # this one (base URL, retries) with that workspace's token.
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
                                      retry_handlers=self._retry_handlers)
-        # The outbox's posts go through the poster's own copy of this client, without retries:
-        # the outbox decides them (the retry handlers here would re-send a dropped post).
-        self.poster = SlackPoster(self.client)
-        # For calls made while an ack is pending: no waiting out a rate limit's Retry-After.
-        self._quick_client = AsyncWebClient(token=settings.slack_bot_token, base_url=self.api_url,
-                                            retry_handlers=[AsyncConnectionErrorRetryHandler()])
-        self.admins = AdminCheck(self._quick_client, ttl=admin_ttl, now=monotonic)
+        self.installs: RepositoryInstallationStore | None = None
+        if settings.oauth:
+            if installs is None:
+                raise ValueError("OAuth mode keeps installations in the repository: pass "
+                                 "installs=")
+            self.installs = RepositoryInstallationStore(installs, app.deps.clock)
+        self.workspaces = Workspaces(self.client, self.installs)
+        # The outbox's posts go through the poster's own copies of the workspaces' clients,
+        # without retries: the outbox decides them (a retry here would re-send a dropped post).
+        self.poster = SlackPoster(self.workspaces)
+        self.admins = AdminCheck(ttl=admin_ttl, now=monotonic)
         # Bolt also reads SLACK_BOT_TOKEN from the environment and, finding one beside our
         # client, warns that it's unused: it is the same token, so that line is dropped.
         drop_log_lines("slack_bolt.AsyncApp", warning_client_prioritized_and_token_skipped())
-        self.bolt_app = AsyncApp(client=self.client, name="whosnext",
-                                 signing_secret=settings.slack_signing_secret or "",
-                                 request_verification_enabled=True)
+        if self.installs is not None and installs is not None:
+            flow = install_flow(settings, self.installs,
+                                RepositoryStateStore(installs, app.deps.clock), self.client)
+            # The flow's settings are passed too, so that bolt builds no default settings of
+            # its own from the environment (their file stores would write to $HOME).
+            self.bolt_app = AsyncApp(client=self.client, name="whosnext",
+                                     signing_secret=settings.slack_signing_secret or "",
+                                     oauth_settings=flow.settings, oauth_flow=flow,
+                                     # bolt takes an AsyncAuthorize here (its annotation
+                                     # names only plain callables)
+                                     authorize=InstalledAuthorize(  # type: ignore[arg-type]
+                                         self.workspaces),
+                                     user_facing_authorize_error_message=NOT_INSTALLED_HERE,
+                                     request_verification_enabled=True)
+        else:
+            self.bolt_app = AsyncApp(client=self.client, name="whosnext",
+                                     signing_secret=settings.slack_signing_secret or "",
+                                     request_verification_enabled=True)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -135,10 +169,15 @@ class SlackAdapter:
         self.bolt_app.command(re.compile(r"^/.+"))(self._on_command)
         self.bolt_app.action(re.compile(rf"^{Action.PREFIX}:"))(self._on_action)
         self.bolt_app.view(CALLBACK_ID)(self._on_view_submission)
+        if self.installs is not None:
+            self.bolt_app.event("app_uninstalled")(self._on_uninstalled)
+            self.bolt_app.event("tokens_revoked")(self._on_tokens_revoked)
 
     async def start(self) -> None:
-        """Check the token with Slack, then connect (Socket Mode) or listen (HTTP mode)."""
-        await self._check_auth()
+        """Check the token with Slack (one workspace), then connect (Socket Mode) or listen
+        (HTTP mode)."""
+        if self.installs is None:
+            await self._check_auth()
         if self.mode == "http":
             await self._start_http()
         else:
@@ -209,7 +248,8 @@ class SlackAdapter:
 
     async def _start_http(self) -> None:
         web_app = events_app(self.bolt_app, self.settings.slack_signing_secret or "",
-                             path=EVENTS_PATH, routes=self.routes)
+                             path=EVENTS_PATH, routes=self.routes,
+                             oauth_flow=self.bolt_app.oauth_flow)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.http_host, self.http_port)
@@ -224,6 +264,9 @@ class SlackAdapter:
         self.http_port = int(address[1])
         log.info("Slack: listening for requests on http://%s:%d%s", self.http_host, self.http_port,
                  EVENTS_PATH)
+        if self.installs is not None:
+            log.info("Slack: any workspace can add the app at http://%s:%d%s", self.http_host,
+                     self.http_port, INSTALL_PATH)
 
     async def _start_socket(self) -> None:
         app_token = self.settings.slack_app_token or ""
@@ -282,31 +325,39 @@ class SlackAdapter:
         return max(0.0, deadline - asyncio.get_running_loop().time())
 
     async def _in_time(self, work: asyncio.Task[Reply], deadline: float, ack: Any,
-                       response_url: str | None, caller: Caller) -> Reply | None:
+                       response_url: str | None, caller: Caller, ws: Workspace) -> Reply | None:
         """The core's answer if it comes before the deadline; otherwise ack empty now, send the
         answer to the response_url when it's ready, and return None."""
         done, _ = await asyncio.wait({work}, timeout=self._remaining(deadline))
         if work in done:
             return work.result()
         await ack()
-        self._spawn(self._deliver_later(work, response_url, caller), "sending a slow answer")
+        self._spawn(self._deliver_later(work, response_url, caller, ws), "sending a slow answer")
         return None
 
     def _deadline(self) -> float:
         return asyncio.get_running_loop().time() + self.ack_budget
 
-    async def _is_admin(self, body: dict[str, Any], caller: Caller, deadline: float) -> bool:
+    def _workspace(self, context: Any) -> Workspace:
+        """The request's workspace: the one OAuth's authorize found, else the one token's."""
+        return Workspaces.of(context) or self.workspaces.for_token(self.client.token)
+
+    async def _is_admin(self, body: dict[str, Any], caller: Caller, deadline: float,
+                        ws: Workspace) -> bool:
         """The workspace's roles, or ``SlackSlow`` if Slack can't say before the deadline."""
         try:
-            return await asyncio.wait_for(self.admins.is_admin(team_id(body), caller.member.id),
-                                          timeout=self._remaining(deadline))
+            return await asyncio.wait_for(
+                self.admins.is_admin(team_id(body), caller.member.id, ws.quick),
+                timeout=self._remaining(deadline))
         except TimeoutError:
             log.warning("Slack: users.info for %s didn't answer before the ack was due",
                         caller.member.id)
             raise SlackSlow("timeout") from None
 
-    async def _on_command(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+    async def _on_command(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest,
+                          context: Any) -> None:
         deadline = self._deadline()
+        ws = self._workspace(context)
         command = str(body.get("command", "")).lstrip("/")
         spec = get_command(command)
         retry = retry_number(request.headers)
@@ -317,14 +368,14 @@ class SlackAdapter:
         caller = caller_from_command(body)
         try:
             if spec is not None and spec.admin_only:
-                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline))
+                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline, ws))
             if (spec is not None and spec.available and spec.needs_input and not text
                     and (caller.is_admin or not spec.admin_only)):
-                await self._open_modal(ack, body, spec, deadline)
+                await self._open_modal(ack, body, spec, deadline, ws)
                 return
             work = self._spawn(self.core.run_text(command, text, caller, command_request_id(body),
                                                   grammar=options_from_text), None)
-            reply = await self._in_time(work, deadline, ack, body.get("response_url"), caller)
+            reply = await self._in_time(work, deadline, ack, body.get("response_url"), caller, ws)
             if reply is None:
                 return
         except SlackSlow:
@@ -334,21 +385,21 @@ class SlackAdapter:
             reply = error_reply(OOPS)
         if _posted_apart(reply):
             await ack()  # an empty ack shows nothing, not even the typed command
-            self._spawn(self._post_apart(reply, caller, body.get("response_url")),
+            self._spawn(self._post_apart(reply, caller, body.get("response_url"), ws),
                         "posting a private ask's celebration")
             return
         message = render(reply)
         await ack(dict(message.payload(), **NO_PREVIEWS,
                        response_type="ephemeral" if reply.private else "in_channel"))
         if message.uploads:
-            self._spawn(self._upload(message.uploads, reply, caller), "uploading files")
+            self._spawn(self._upload(message.uploads, reply, caller, ws), "uploading files")
 
     async def _open_modal(self, ack: Any, body: dict[str, Any], spec: CommandSpec,
-                          deadline: float) -> None:
+                          deadline: float, ws: Workspace) -> None:
         context = ModalContext(spec.name, body.get("channel_id"), body.get("response_url"))
         try:
             await asyncio.wait_for(
-                self._quick_client.views_open(trigger_id=body.get("trigger_id", ""),
+                ws.quick.views_open(trigger_id=body.get("trigger_id", ""),
                                               view=build_modal(spec, context)),
                 timeout=self._remaining(deadline))
         except (TimeoutError, SlackApiError, ClientError) as err:
@@ -362,21 +413,23 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ modals
 
-    async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any],
+                                  context: Any) -> None:
         deadline = self._deadline()
-        context = ModalContext.decode(view.get("private_metadata"))
-        spec = get_command(context.command) if context else None
-        if context is None or spec is None:
+        ws = self._workspace(context)
+        modal = ModalContext.decode(view.get("private_metadata"))
+        spec = get_command(modal.command) if modal else None
+        if modal is None or spec is None:
             await ack()
             return
-        caller = caller_from_interaction(body, channel_id=context.channel_id)
+        caller = caller_from_interaction(body, channel_id=modal.channel_id)
         try:
             if spec.admin_only:
-                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline))
+                caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline, ws))
             options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
             work = self._spawn(self.core.dispatch(
                 Invocation(spec.name, caller, options, view_request_id(body))), None)
-            reply = await self._in_time(work, deadline, ack, context.response_url, caller)
+            reply = await self._in_time(work, deadline, ack, modal.response_url, caller, ws)
             if reply is None:
                 return
         except SlackSlow:
@@ -390,30 +443,33 @@ class SlackAdapter:
             await ack(response_action="errors", errors={field: reply.plain_text()[:1000]})
             return
         await ack()
-        self._spawn(self._deliver(reply, response_url=context.response_url, caller=caller),
-                    "answering a form")
+        self._spawn(self._deliver(reply, response_url=modal.response_url, caller=caller,
+                                  ws=ws), "answering a form")
 
     # ------------------------------------------------------------------ buttons
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                         context: Any) -> None:
         await ack()
         decoded = Action.decode(str(action.get("action_id", "")))
         if decoded is None:
             return
         caller = caller_from_interaction(body)
         press = ActionInvocation(decoded.name, decoded.value, caller, action_request_id(body, action))
-        self._spawn(self._press(press, body.get("response_url"), pressed_message(body)),
-                    "answering a button press")
+        self._spawn(self._press(press, body.get("response_url"), pressed_message(body),
+                                self._workspace(context)), "answering a button press")
 
     async def _press(self, press: ActionInvocation, response_url: str | None,
-                     message: PressedMessage) -> None:
+                     message: PressedMessage, ws: Workspace) -> None:
         reply = await self.core.handle_action(press)  # never raises: the core answers failures
         if reply.relabel and not reply.replace_original:
-            self._spawn(self._relabel(message, reply.relabel, response_url), "relabelling buttons")
-        await self._deliver(reply, response_url=response_url, caller=press.caller, from_button=True)
+            self._spawn(self._relabel(message, reply.relabel, response_url, ws),
+                        "relabelling buttons")
+        await self._deliver(reply, response_url=response_url, caller=press.caller, ws=ws,
+                            from_button=True)
 
     async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...],
-                       response_url: str | None) -> None:
+                       response_url: str | None, ws: Workspace) -> None:
         """Show new labels on the pressed message's buttons; the press is answered either way.
         ``chat.update`` first; if Slack says the message isn't the bot's to update (as it may
         for a slash command's in-channel answer), the press's ``response_url`` replaces it."""
@@ -429,7 +485,7 @@ class SlackAdapter:
         if message.text is not None:
             update["text"] = message.text
         try:
-            await self.client.chat_update(**update)
+            await ws.client.chat_update(**update)
         except SlackApiError as err:
             if api_error(err) == "cant_update_message" and response_url:
                 try:
@@ -448,15 +504,15 @@ class SlackAdapter:
     # ------------------------------------------------------------------ delivery
 
     async def _deliver_later(self, work: asyncio.Task[Reply], response_url: str | None,
-                             caller: Caller) -> None:
+                             caller: Caller, ws: Workspace) -> None:
         reply = await work  # the core's answer: it never raises
-        await self._deliver(reply, response_url=response_url, caller=caller)
+        await self._deliver(reply, response_url=response_url, caller=caller, ws=ws)
 
     async def _deliver(self, reply: Reply, *, response_url: str | None, caller: Caller,
-                       from_button: bool = False) -> None:
+                       ws: Workspace, from_button: bool = False) -> None:
         """Answer outside an ack, through the response_url of the command, form or press."""
         if not from_button and _posted_apart(reply):
-            await self._post_apart(reply, caller, response_url)
+            await self._post_apart(reply, caller, response_url, ws)
             return
         message = render(reply)
         if not response_url:  # Slack always sends one; a form keeps its command's
@@ -476,9 +532,10 @@ class SlackAdapter:
                 log.warning("Slack: couldn't answer %s through the response_url: %r",
                             caller.member.id, err)
         if message.uploads:
-            await self._upload(message.uploads, reply, caller)
+            await self._upload(message.uploads, reply, caller, ws)
 
-    async def _post_apart(self, reply: Reply, caller: Caller, response_url: str | None) -> None:
+    async def _post_apart(self, reply: Reply, caller: Caller, response_url: str | None,
+                          ws: Workspace) -> None:
         """A public reply to a command whose text must stay private: the bot posts it in the
         channel itself (``chat.postMessage``), so Slack shows no one the member's typed command.
         Where the bot can't post (a private channel it isn't in, a DM between people), the
@@ -488,7 +545,7 @@ class SlackAdapter:
         try:
             if channel is None:
                 raise SlackApiError("no channel", {"ok": False, "error": "channel_not_found"})
-            await post_message(self.client, channel, message)
+            await post_message(ws.client, channel, message)
         except (SlackApiError, TimeoutError, ClientError) as err:
             code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             if code not in NOT_POSTABLE:
@@ -510,7 +567,7 @@ class SlackAdapter:
                                 caller.member.id, failed)
             return
         if message.uploads:
-            await self._upload(message.uploads, reply, caller)
+            await self._upload(message.uploads, reply, caller, ws)
 
     async def _respond(self, response_url: str, payload: dict[str, Any]) -> None:
         webhook = AsyncWebhookClient(url=response_url, retry_handlers=self._retry_handlers)
@@ -518,25 +575,45 @@ class SlackAdapter:
         if response.status_code != 200:
             log.warning("Slack: the response_url answered %d: %s", response.status_code, response.body)
 
-    async def _upload(self, uploads: tuple[Upload, ...], reply: Reply, caller: Caller) -> None:
+    async def _upload(self, uploads: tuple[Upload, ...], reply: Reply, caller: Caller,
+                      ws: Workspace) -> None:
         """Files can't be ephemeral: a private one goes to the member's DM, a public one to the
         channel, or to the DM when the bot isn't in the channel (files need membership, which
         chat:write.public doesn't give)."""
         try:
             if not reply.private and caller.channel is not None:
                 try:
-                    await upload_files(self.client, caller.channel.id, uploads)
+                    await upload_files(ws.client, caller.channel.id, uploads)
                     return
                 except SlackApiError as err:
                     if api_error(err) not in ("not_in_channel", "channel_not_found"):
                         raise
                     log.info("Slack: can't upload to %s (%s); sending the files to %s's DM",
                              caller.channel.id, api_error(err), caller.member.id)
-            await upload_files(self.client, await open_dm(self.client, caller.member.id), uploads)
+            await upload_files(ws.client, await open_dm(ws.client, caller.member.id), uploads)
         except (SlackApiError, TimeoutError, ClientError) as err:
             code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             log.warning("Slack: couldn't upload %s for %s: %s",
                         ", ".join(u.filename for u in uploads), caller.member.id, code)
+
+
+    # ------------------------------------------------------------------ installs (OAuth)
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        await self._forget(str(body.get("team_id") or ""), "the app was uninstalled")
+
+    async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (event.get("tokens") or {}).get("bot"):  # a user's token alone is none of ours
+            await self._forget(str(body.get("team_id") or ""), "its bot token was revoked")
+
+    async def _forget(self, team: str, why: str) -> None:
+        """Forget the workspace's token: its posts stop (each try finds no install); its
+        members' entries stay until they /forget-me."""
+        if self.installs is None or not team:
+            return
+        await self.installs.async_delete_installation(enterprise_id=None, team_id=team)
+        log.info("Slack: workspace %s is gone (%s); its token is forgotten and its posts "
+                 "stop", team, why)
 
 
 def _posted_apart(reply: Reply) -> bool:

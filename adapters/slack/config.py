@@ -4,9 +4,13 @@ core's (``bot.config.SETTINGS_CONFIG``), and the start-up checks an adapter need
 Two stages, each check in one of them:
 - loading (``load_slack_settings``): each value on its own: the mode, the port, and the form of
   the tokens (the only place that knows ``xoxb-`` and ``xapp-``). Slack runs when
-  ``SLACK_BOT_TOKEN`` is set (``enabled``).
+  ``SLACK_BOT_TOKEN`` is set, or ``SLACK_CLIENT_ID`` (``enabled``).
 - ``check_settings``, when the adapter is built: what Slack needs to start in the chosen mode
   (the app-level token for Socket Mode, the signing secret for HTTP mode) and the API URL.
+
+Two ways to be in Slack. One workspace: ``SLACK_BOT_TOKEN``, in either mode. Any workspace
+(``oauth``): ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` in HTTP mode; each workspace
+installs the app at ``/slack/install`` and its token is kept in the database.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from bot.config import SETTINGS_CONFIG, ConfigError, blank_is_none, load
 
 _HEX = re.compile(r"[0-9a-fA-F]{16,128}")
 _TOKEN_BODY = re.compile(r"[A-Za-z0-9-]+")
+_CLIENT_ID = re.compile(r"[0-9]+\.[0-9]+")
 
 
 def _token_problem(token: str, prefix: str, kind: str) -> str | None:
@@ -43,8 +48,12 @@ class SlackSettings(BaseSettings):
     slack_mode: Literal["socket", "http"] = "socket"
     slack_http_port: int = Field(3000, ge=1, le=65535)
     slack_api_url: str = "https://slack.com/api/"
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_redirect_uri: str | None = None
 
-    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret",
+                     "slack_client_id", "slack_client_secret", "slack_redirect_uri", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return blank_is_none(v)
@@ -68,9 +77,31 @@ class SlackSettings(BaseSettings):
             raise ValueError(problem)
         return v
 
+    @field_validator("slack_client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        if v is not None and not _CLIENT_ID.fullmatch(v.strip()):
+            raise ValueError("that doesn't look like a Slack client id (digits, a dot, digits, "
+                             "from Basic Information → App Credentials)")
+        return v.strip() if v is not None else None
+
+    @field_validator("slack_redirect_uri")
+    @classmethod
+    def _redirect(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("https://"):
+            raise ValueError("Slack only redirects to an https:// URL, like "
+                             "https://bot.example.com/slack/oauth_redirect")
+        return v
+
+    @property
+    def oauth(self) -> bool:
+        """Installable in any workspace (OAuth) rather than one workspace's bot token."""
+        return self.slack_client_id is not None
+
     @property
     def enabled(self) -> bool:
-        return self.slack_bot_token is not None
+        return (self.slack_bot_token is not None or self.oauth
+                or self.slack_client_secret is not None)
 
 
 def load_slack_settings(**overrides: Any) -> SlackSettings:
@@ -86,7 +117,9 @@ def api_base_url(url: str) -> str:
 def check_settings(settings: SlackSettings) -> None:
     """Raise ``ConfigError`` naming the variable when Slack can't start with these settings
     (the tokens' form was checked when they were loaded)."""
-    if settings.slack_bot_token is None:
+    if settings.oauth or settings.slack_client_secret is not None:
+        _check_oauth(settings)
+    elif settings.slack_bot_token is None:
         raise ConfigError("SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from "
                           "your Slack app's OAuth & Permissions page into .env.")
     if settings.slack_mode == "socket":
@@ -108,3 +141,23 @@ def check_settings(settings: SlackSettings) -> None:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"SLACK_API_URL must be an http(s) URL like https://slack.com/api/, "
                           f"not “{url}”.")
+
+
+def _check_oauth(settings: SlackSettings) -> None:
+    if settings.slack_client_id is None:
+        raise ConfigError("SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID isn't: installing in "
+                          "any workspace needs both. Copy the Client ID from Basic Information "
+                          "→ App Credentials.")
+    if settings.slack_client_secret is None:
+        raise ConfigError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET isn't: installing in "
+                          "any workspace needs both. Copy the Client Secret from Basic "
+                          "Information → App Credentials.")
+    if settings.slack_bot_token is not None:
+        raise ConfigError("Both SLACK_BOT_TOKEN and SLACK_CLIENT_ID are set. Pick one: "
+                          "SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and "
+                          "SLACK_CLIENT_SECRET to let any workspace install the app (each "
+                          "workspace, yours too, then installs it at /slack/install).")
+    if settings.slack_mode != "http":
+        raise ConfigError("SLACK_CLIENT_ID lets any workspace install the app, which needs "
+                          "SLACK_MODE=http: Slack sends each workspace's requests to your "
+                          "server's /slack/events.")

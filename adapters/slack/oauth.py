@@ -2,7 +2,9 @@
 stores over the core's Repository, so that every process sees every workspace's install.
 
 One record per workspace (per organisation for an org-wide install): the latest install,
-which holds the bot token every request and post there uses. A state is good once, for
+which holds the bot token every request and post there uses. A workspace's record is keyed by
+its team alone, even inside an Enterprise Grid organisation, so that a post, which knows only
+the team, finds it as a request does. A state is good once, for
 ``STATE_TTL``, on the repository's clock.
 """
 from __future__ import annotations
@@ -29,8 +31,11 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.timestamp() if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
-def _team(team_id: str | None, is_enterprise_install: bool | None) -> str | None:
-    return None if is_enterprise_install else team_id
+def _key(enterprise_id: str | None, team_id: str | None,
+         is_enterprise_install: bool | None) -> tuple[str | None, str | None]:
+    """(enterprise, team) of the record: the organisation's for an org-wide install, else the
+    workspace's alone."""
+    return (enterprise_id, None) if is_enterprise_install else (None, team_id)
 
 
 class RepositoryInstallationStore(AsyncInstallationStore):
@@ -46,8 +51,8 @@ class RepositoryInstallationStore(AsyncInstallationStore):
 
     async def async_save(self, installation: Installation) -> None:
         await self._repository.save_installation(
-            PLATFORM, installation.enterprise_id,
-            _team(installation.team_id, installation.is_enterprise_install),
+            PLATFORM, *_key(installation.enterprise_id, installation.team_id,
+                            installation.is_enterprise_install),
             _plain(installation.to_dict_for_copying()), self._clock.now())
 
     async def async_save_bot(self, bot: Bot) -> None:
@@ -58,7 +63,7 @@ class RepositoryInstallationStore(AsyncInstallationStore):
                                       is_enterprise_install: bool | None = False
                                       ) -> Installation | None:
         data = await self._repository.find_installation(
-            PLATFORM, enterprise_id, _team(team_id, is_enterprise_install))
+            PLATFORM, *_key(enterprise_id, team_id, is_enterprise_install))
         if data is None or (user_id is not None and data.get("user_id") != user_id):
             return None
         return Installation(**data)
@@ -78,7 +83,8 @@ class RepositoryInstallationStore(AsyncInstallationStore):
                                         user_id: str | None = None) -> None:
         if user_id is not None:
             return  # the record is the workspace's, not one installer's
-        await self._repository.delete_installation(PLATFORM, enterprise_id, team_id)
+        await self._repository.delete_installation(
+            PLATFORM, *_key(enterprise_id, team_id, team_id is None))
 
 
 class RepositoryStateStore(AsyncOAuthStateStore):

@@ -53,6 +53,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackMessage, Upload, render
+from adapters.slack.workspaces import Workspace, Workspaces
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.ports import Delivery, PostingLimits
 from bot.reply import Reply
@@ -105,18 +106,6 @@ class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
 def retry_handlers(sleep: Sleep = asyncio.sleep,
                    jitter: Callable[[], float] = random.random) -> list[AsyncRetryHandler]:
     return [AsyncConnectionErrorRetryHandler(), RateLimitRetry(sleep=sleep, jitter=jitter)]
-
-
-def one_try_client(client: AsyncWebClient) -> AsyncWebClient:
-    """A client like ``client`` (token, base URL, timeout, TLS, proxy, session, headers,
-    org-wide team) that never retries: ``retry_handlers=[]`` is none in slack-sdk (``None``
-    would be its defaults, which re-send on a connection error)."""
-    headers = {k: v for k, v in client.headers.items() if k.lower() != "user-agent"}
-    return AsyncWebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
-                          ssl=client.ssl, proxy=client.proxy, session=client.session,
-                          trust_env_in_session=client.trust_env_in_session, headers=headers,
-                          team_id=client.default_params.get("team_id"), logger=client.logger,
-                          retry_handlers=[])
 
 
 def api_error(err: SlackApiError) -> str:
@@ -200,6 +189,10 @@ MESSAGE_CODES = {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "inval
                  "missing_post_type", "invalid_charset"}
 TOKEN = ("Slack no longer accepts the bot's token (the app may have been removed from the "
          "workspace): reinstall the app and update SLACK_BOT_TOKEN")
+INSTALLED_TOKEN = ("Slack no longer accepts the workspace's token (the app may have been "
+                   "removed from it): a workspace admin can add it again at /slack/install")
+NOT_INSTALLED = ("the app isn't installed in this workspace any more, so nothing was sent: a "
+                 "workspace admin can add it again at /slack/install (not_installed)")
 REFUSED_MESSAGE = ("Slack refused the message itself, so sending it again won't help: this is a "
                    "bug in the bot worth reporting")
 CHANNEL_REASONS = {
@@ -269,10 +262,10 @@ class _TooMuchHistory(Exception):
     """More pages of history since ``sent_since`` than the poster reads."""
 
 
-def _failed_reason(code: str, target: _Target, needed: str | None) -> str:
+def _failed_reason(code: str, target: _Target, needed: str | None, oauth: bool) -> str:
     """Why Slack refused for good, for an admin."""
     if code in AUTH_CODES:
-        return f"{TOKEN} ({code})"
+        return f"{INSTALLED_TOKEN if oauth else TOKEN} ({code})"
     if code == "missing_scope":
         scope = needed or ("im:write, chat:write" if target.dm else "chat:write")
         return (f"the bot lacks the Slack permission {scope}: add it under OAuth & Permissions "
@@ -307,19 +300,21 @@ def _no_check_reason(code: str, target: _Target, needed: str | None) -> str:
 
 class SlackPoster:
     """Posts the outbox's replies: to a channel, or as a DM to a member; one try per call (see
-    the module's docstring). ``client`` is the app's; the poster posts through a copy of it
-    without retries. ``history_margin`` seconds before ``sent_since`` is where the search for an
+    the module's docstring). ``source``: the app's client (one workspace), or the
+    ``Workspaces`` whose tokens answer each community; the poster posts through copies without
+    retries. ``history_margin`` seconds before ``sent_since`` is where the search for an
     earlier try starts (our clock and Slack's may differ a little); at most ``history_pages``
     pages of ``history_page`` messages are read."""
 
-    def __init__(self, client: AsyncWebClient, limits: PostingLimits = LIMITS, *,
+    def __init__(self, source: AsyncWebClient | Workspaces, limits: PostingLimits = LIMITS, *,
                  history_margin: float = 60.0, history_page: int = 200, history_pages: int = 5):
-        self.client = one_try_client(client)
+        self.workspaces = source if isinstance(source, Workspaces) else Workspaces.one(source)
         self.limits = limits
         self.history_margin = history_margin
         self.history_page = history_page
         self.history_pages = history_pages
-        self._me: tuple[str, str] | None = None  # the bot's (user id, bot id), from auth.test
+        # The bot's (user id, bot id) per token, from auth.test when the install didn't say.
+        self._me: dict[str, tuple[str, str]] = {}
         self._asking = asyncio.Lock()  # many first checks at once ask auth.test once
 
     @staticmethod
@@ -336,40 +331,52 @@ class SlackPoster:
         refused = self._ours(community)
         if refused is not None:
             return refused
-        return await self._send(_Target(community, channel_id), render(reply), key, sent_since)
+        ws = await self.workspaces.find(community.id)
+        if ws is None:
+            return self._not_installed(community)
+        return await self._send(ws, _Target(community, channel_id), render(reply), key,
+                                sent_since)
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         refused = self._ours(community)
         if refused is not None:
             return refused
+        ws = await self.workspaces.find(community.id)
+        if ws is None:
+            return self._not_installed(community)
         target = _Target(community, "", member.id)
         try:
-            channel_id = await open_dm(self.client, member.id)  # the same DM every time
+            channel_id = await open_dm(ws.one_try, member.id)  # the same DM every time
         except Exception as err:
             return self._outcome(err, target, posting=False)
-        return await self._send(_Target(community, channel_id, member.id), render(reply), key,
-                                sent_since)
+        return await self._send(ws, _Target(community, channel_id, member.id), render(reply),
+                                key, sent_since)
+
+    @staticmethod
+    def _not_installed(community: CommunityRef) -> Delivery:
+        log.info("Slack workspace %s: the app isn't installed there; nothing sent", community.id)
+        return Delivery.failed(NOT_INSTALLED)
 
     # ------------------------------------------------------------------ one try
 
-    async def _send(self, target: _Target, message: SlackMessage, key: str | None,
-                    sent_since: datetime | None) -> Delivery:
+    async def _send(self, ws: Workspace, target: _Target, message: SlackMessage,
+                    key: str | None, sent_since: datetime | None) -> Delivery:
         if sent_since is not None:
-            found = await self._look_for(target, key, sent_since)
+            found = await self._look_for(ws, target, key, sent_since)
             if found is not None:
                 return found
         try:
-            response = await post_message(self.client, target.channel, message,
+            response = await post_message(ws.one_try, target.channel, message,
                                           post_metadata(key) if key is not None else None)
         except Exception as err:
             return self._outcome(err, target, posting=True)
         ts = response.get("ts")
         if message.uploads:
-            await self._attach(target, message)
+            await self._attach(ws, target, message)
         return Delivery.sent(str(ts) if ts is not None else None)
 
-    async def _look_for(self, target: _Target, key: str | None,
+    async def _look_for(self, ws: Workspace, target: _Target, key: str | None,
                         sent_since: datetime) -> Delivery | None:
         """SENT if the earlier try is in the history, None if it isn't (post now), or why
         the poster can't tell."""
@@ -380,7 +387,7 @@ class SlackPoster:
                         "for; not posting again", target.label)
             return Delivery.failed(f"{start} (no_key)")
         try:
-            ts = await self._find(target.channel, key, sent_since)
+            ts = await self._find(ws, target.channel, key, sent_since)
         except _TooMuchHistory:
             where = "its DM with that member" if target.dm else "the channel"
             log.warning("%s: more than %d messages since %s; can't check for the earlier try",
@@ -397,16 +404,21 @@ class SlackPoster:
         log.info("%s: the earlier try landed (ts %s); not posting again", target.label, ts)
         return Delivery.sent(ts)
 
-    async def _whoami(self) -> tuple[str, str]:
+    async def _whoami(self, ws: Workspace) -> tuple[str, str]:
+        if ws.bot_user_id and ws.bot_id:
+            return ws.bot_user_id, ws.bot_id
+        token = str(ws.one_try.token)
         async with self._asking:
-            if self._me is None:
-                response = await self.client.auth_test()
-                self._me = (str(response.get("user_id") or ""), str(response.get("bot_id") or ""))
-        return self._me
+            if token not in self._me:
+                response = await ws.one_try.auth_test()
+                self._me[token] = (str(response.get("user_id") or ""),
+                                   str(response.get("bot_id") or ""))
+        return self._me[token]
 
-    async def _find(self, channel: str, key: str, sent_since: datetime) -> str | None:
+    async def _find(self, ws: Workspace, channel: str, key: str,
+                    sent_since: datetime) -> str | None:
         """The ts of this bot's message tagged ``key`` since a little before ``sent_since``."""
-        user_id, bot_id = await self._whoami()
+        user_id, bot_id = await self._whoami(ws)
         oldest = f"{max(sent_since.timestamp() - self.history_margin, 0.0):.6f}"
         cursor: str | None = None
         for _ in range(self.history_pages):
@@ -414,7 +426,7 @@ class SlackPoster:
                                     "include_all_metadata": True, "limit": self.history_page}
             if cursor:
                 args["cursor"] = cursor
-            response = await self.client.conversations_history(**args)
+            response = await ws.one_try.conversations_history(**args)
             for message in response.get("messages") or []:
                 if _is_ours(message, key, user_id, bot_id):
                     return str(message["ts"])
@@ -487,16 +499,16 @@ class SlackPoster:
             log.warning("%s: can't read the history to check for an earlier try (%s); not "
                         "posting again", target.label, code)
             return Delivery.failed(reason)
-        reason = _failed_reason(code, target, needed)
+        reason = _failed_reason(code, target, needed, self.workspaces.oauth)
         log.warning("Can't reach %s: %s", target.label, reason)
         return Delivery.failed(reason)
 
-    async def _attach(self, target: _Target, message: SlackMessage) -> None:
+    async def _attach(self, ws: Workspace, target: _Target, message: SlackMessage) -> None:
         """The post is out; a file that can't follow it (files need the bot in the channel,
         which chat:write.public doesn't) is a clear log line, not a failed post."""
         names = ", ".join(u.filename for u in message.uploads)
         try:
-            await upload_files(self.client, target.channel, message.uploads)
+            await upload_files(ws.one_try, target.channel, message.uploads)
         except SlackApiError as err:
             code = api_error(err)
             reason = CHANNEL_GONE.get(code, "Slack refused the upload")

@@ -29,6 +29,24 @@ each message's ``metadata`` only under ``include_all_metadata``. Message timesta
 come from ``clock`` (``time.time`` unless a test sets its own, as a test with a fake clock
 must, so that ``oldest`` means the same to both), unique and increasing.
 
+Workspaces and installs (OAuth v2). Besides its own workspace (``team_id``, any ``xoxb-``
+token but those below), the fake hosts workspaces that install the app: ``add_workspace(team,
+name, channels=)``. A test plays the installer's browser: it gets the authorize URL from the
+app's install page, and ``approve(url, team)`` checks it as Slack's authorize page does (the
+``client_id``, scopes Slack knows, a ``state``) and returns the ``code`` and ``state`` to send
+back to the redirect path (``cancel(url)``: the ``error=access_denied`` a "Cancel" sends). A
+code is good once, for ten minutes of ``clock``. ``oauth.v2.access`` takes the client id and
+secret (HTTP Basic, or form fields) and the code, refusing ``invalid_client_id``,
+``bad_client_secret``, ``invalid_code`` and ``bad_redirect_uri`` (a redirect URI other than the
+one the code was issued for), and answers with the workspace's bot token (``xoxb-fake-…``, the
+same on a reinstall) and bot user. A call made with a workspace's token acts in that
+workspace: ``auth.test`` says its team and bot, its bot user authors the messages it posts,
+and a channel of another workspace is ``channel_not_found``. ``uninstall(team)`` and
+``revoke_bot_token(team)`` revoke the token and return the ``app_uninstalled`` /
+``tokens_revoked`` event Slack sends: from then on that token is ``token_revoked`` (kept as a
+refusal, so a test fails if the bot goes on using it), and an ``xoxb-fake-`` token the fake never
+issued is ``invalid_auth``. ``Call.token`` is the token a call was made with.
+
 Strictness (rules in ``tests.fakes.slack_rules``, each with its source). Every request the bot
 sends is checked before it is answered, and refused the way Slack refuses it:
 
@@ -99,6 +117,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -124,6 +143,31 @@ class Call:
     def blocks(self) -> list[dict[str, Any]]:
         raw = self.args.get("blocks") or []
         return json.loads(raw) if isinstance(raw, str) else raw
+
+    @property
+    def token(self) -> str | None:
+        return rules.token_of(self.args, self.headers)
+
+
+@dataclass
+class Workspace:
+    """A workspace that can install the app (``FakeSlack.add_workspace``)."""
+
+    team_id: str
+    name: str
+    channels: set[str]
+    bot_user_id: str
+    bot_id: str
+    token: str | None = None  # issued at the first install, the same after a reinstall
+    installed: bool = False
+
+
+@dataclass
+class _Code:
+    team_id: str
+    user: str
+    redirect_uri: str | None
+    issued: float
 
 
 @dataclass
@@ -243,6 +287,19 @@ class _Delay:
     after: bool = False
 
 
+def _client_credentials(args: dict[str, Any]) -> tuple[str | None, str | None]:
+    """oauth.v2.access's client id and secret: HTTP Basic (slack-sdk's way) or form fields."""
+    headers = args.get("_headers") or {}
+    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    if auth.startswith("Basic "):
+        try:
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except ValueError:
+            return None, None
+        return client_id, secret
+    return args.get("client_id"), args.get("client_secret")
+
+
 def _cursor(ts: str) -> str:
     return base64.b64encode(f"next_ts:{ts}".encode()).decode()
 
@@ -295,6 +352,8 @@ class FakeSlack:
     bot_channels: set[str] = field(default_factory=set)
     private_channels: set[str] = field(default_factory=set)
     clock: Callable[[], float] = time.time
+    client_id: str = "1111.2222"
+    client_secret: str = "fake-client-secret"
 
     calls: list[Call] = field(default_factory=list, init=False)
     responses: list[Posted] = field(default_factory=list, init=False)
@@ -326,6 +385,10 @@ class FakeSlack:
         self._presses: dict[str, _Press] = {}
         self._envelopes: dict[str, Delivery] = {}
         self._triggers: set[str] = set()
+        self.workspaces: dict[str, Workspace] = {}
+        self._codes: dict[str, _Code] = {}
+        self._revoked: set[str] = set()
+        self._current: Workspace | None = None  # the workspace of the call being handled
         self._used_triggers: set[str] = set()
         self._files: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -340,6 +403,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "oauth.v2.access": self._oauth_access,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -410,6 +474,121 @@ class FakeSlack:
         """Handle the next ``times`` calls of ``method`` fully (a post is made and shows), then
         close the connection without answering: the client sees the server disconnect."""
         self._drops[method] = self._drops.get(method, 0) + times
+
+    # ------------------------------------------------------------------ workspaces (OAuth)
+
+    def add_workspace(self, team_id: str, name: str, *, channels: tuple[str, ...] = ()
+                      ) -> Workspace:
+        """A workspace that may install the app; the bot is a member of its ``channels``."""
+        ws = Workspace(team_id, name, set(channels), f"U{team_id}BOT", f"B{team_id}")
+        self.workspaces[team_id] = ws
+        self.bot_channels.update(channels)
+        return ws
+
+    def _authorize(self, url: str) -> dict[str, str]:
+        """What Slack's authorize page reads from the URL the app sent the browser to."""
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        problems = []
+        if parts.path.rstrip("/") != "/oauth/v2/authorize":
+            problems.append(f"not Slack's authorize URL: {parts.path}")
+        if query.get("client_id") != self.client_id:
+            problems.append(f"client_id {query.get('client_id')!r} is not this app's")
+        unknown = sorted(set(filter(None, query.get("scope", "").split(",")))
+                         - set(rules.DEFAULT_BOT_SCOPES))
+        if not query.get("scope") or unknown:
+            problems.append(f"scopes Slack doesn't grant this app: {unknown or 'none asked'}")
+        if not query.get("state"):
+            problems.append("no state: the app can't tell this install from a forged one")
+        if problems:
+            self._refuse("oauth/v2/authorize", Verdict("invalid_request", tuple(problems)), url)
+        return query
+
+    def approve(self, url: str, team_id: str, *, user: str = "U0INSTALLER") -> dict[str, str]:
+        """The installer approves the app for ``team_id`` on Slack's page at ``url``: the
+        query Slack then sends the browser back with (``code``, ``state``)."""
+        query = self._authorize(url)
+        code = f"code-{team_id}-{next(self._ids)}"
+        self._codes[code] = _Code(team_id, user, query.get("redirect_uri"), self.clock())
+        return {"code": code, "state": query.get("state", "")}
+
+    def cancel(self, url: str) -> dict[str, str]:
+        """The installer presses Cancel on Slack's page."""
+        return {"error": "access_denied", "state": self._authorize(url).get("state", "")}
+
+    def uninstall(self, team_id: str) -> dict[str, Any]:
+        """A workspace admin removes the app: its token stops working; the event Slack sends."""
+        ws = self.workspaces[team_id]
+        ws.installed = False
+        if ws.token:
+            self._revoked.add(ws.token)
+        return self._event(team_id, {"type": "app_uninstalled"})
+
+    def revoke_bot_token(self, team_id: str) -> dict[str, Any]:
+        ws = self.workspaces[team_id]
+        if ws.token:
+            self._revoked.add(ws.token)
+        return self._event(team_id, {"type": "tokens_revoked",
+                                     "tokens": {"oauth": [], "bot": [ws.bot_user_id]}})
+
+    def _event(self, team_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        now = int(self.clock())
+        return {"token": "unused-verification-token", "team_id": team_id, "api_app_id": "A0APP",
+                "event": {**event, "event_ts": f"{now}.000100"}, "type": "event_callback",
+                "event_id": f"Ev{next(self._ids):08d}", "event_time": now}
+
+    def _token_verdict(self, token: str | None) -> Verdict | None:
+        """[AUTH] a revoked token, or an OAuth-looking one the fake never issued."""
+        if token is None:
+            return None
+        if token in self._revoked:
+            return Verdict("token_revoked")
+        if token.startswith("xoxb-fake-") and self._token_workspace(token) is None:
+            return Verdict("invalid_auth")
+        return None
+
+    def _token_workspace(self, token: str | None) -> Workspace | None:
+        return next((w for w in self.workspaces.values() if token and w.token == token), None)
+
+    def _channel_team(self, channel: str) -> str:
+        owner = next((w for w in self.workspaces.values() if channel in w.channels), None)
+        return owner.team_id if owner is not None else self.team_id
+
+    def _check_channel(self, channel: str) -> None:
+        """A workspace's token sees its own channels only (DMs it opened are its own)."""
+        team = self._current.team_id if self._current is not None else self.team_id
+        if channel.startswith("D"):
+            return
+        if self._channel_team(channel) != team:
+            raise Refused("channel_not_found")
+
+    def _bot_in(self, channel: str) -> str:
+        """The bot user that posts in ``channel``: its workspace's (a DM: the calling token's)."""
+        if channel.startswith("D") and self._current is not None:
+            return self._current.bot_user_id
+        ws = self.workspaces.get(self._channel_team(channel))
+        return ws.bot_user_id if ws is not None else self.bot_user_id
+
+    def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        client_id, secret = _client_credentials(args)
+        if client_id != self.client_id:
+            raise Refused("invalid_client_id")
+        if secret != self.client_secret:
+            raise Refused("bad_client_secret")
+        code = self._codes.pop(str(args.get("code") or ""), None)
+        if code is None or self.clock() - code.issued > 600:
+            raise Refused("invalid_code")
+        if args.get("redirect_uri") and args.get("redirect_uri") != code.redirect_uri:
+            raise Refused("bad_redirect_uri")
+        ws = self.workspaces[code.team_id]
+        if ws.token is None or ws.token in self._revoked:
+            ws.token = f"xoxb-fake-{ws.team_id}-{next(self._ids)}"
+        ws.installed = True
+        return {"access_token": ws.token, "token_type": "bot",
+                "scope": ",".join(rules.DEFAULT_BOT_SCOPES), "bot_user_id": ws.bot_user_id,
+                "app_id": "A0APP", "team": {"id": ws.team_id, "name": ws.name},
+                "enterprise": None, "is_enterprise_install": False,
+                "authed_user": {"id": code.user}}
 
     def revoke_scope(self, *scopes: str) -> None:
         """The bot token no longer holds ``scopes`` (the app was reinstalled without them)."""
@@ -585,7 +764,7 @@ class FakeSlack:
              blocks: Any = None, text: str | None = None, only_for: str | None = None,
              order: tuple[int, int] | None = None) -> _Entry:
         entry = _Entry(channel, self._ts(), order or (next(self._order), 0),
-                       author or self.bot_user_id, kind, self._blocks(blocks), text, only_for)
+                       author or self._bot_in(channel), kind, self._blocks(blocks), text, only_for)
         self._entries.append(entry)
         self._by_ts[(channel, entry.ts)] = entry
         return entry
@@ -669,7 +848,7 @@ class FakeSlack:
         try:
             verdict = rules.api_verdict(method, call.args, call.headers,
                                         known=lambda m: m in self.handlers) or \
-                self._scope_verdict(method, call.args)
+                self._token_verdict(call.token) or self._scope_verdict(method, call.args)
             if verdict is not None:
                 return web.json_response(self._refuse(method, verdict, call.args).body())
             failures = self._failures.get(method)
@@ -684,10 +863,13 @@ class FakeSlack:
                                         content_type="text/html", headers=headers)
                 return web.json_response({"ok": False, "error": failure.error}, status=failure.status,
                                          headers=headers)
+            self._current = self._token_workspace(call.token)
             try:
                 result = self.handlers[method](call.args | {"_headers": call.headers})
             except Refused as refused:
                 return web.json_response(self._refuse(method, refused.verdict, call.args).body())
+            finally:
+                self._current = None
             await self._notify()  # handled: what it did shows before any answer goes back
             if delay is not None and delay.seconds and delay.after:
                 await self._pause(delay.seconds)
@@ -715,6 +897,11 @@ class FakeSlack:
         return rules.scope_verdict(rules.scopes_needed(method, kind), self.scopes)
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        ws = self._current
+        if ws is not None:
+            return {"url": f"https://{ws.team_id.lower()}.slack.com/", "team": ws.name,
+                    "user": "whos-next", "team_id": ws.team_id, "user_id": ws.bot_user_id,
+                    "bot_id": ws.bot_id}
         return {"url": "https://test.slack.com/", "team": self.team_name, "user": "whos-next",
                 "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id}
 
@@ -723,6 +910,7 @@ class FakeSlack:
 
     def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
+        self._check_channel(channel)
         if not self.bot_is_in(channel):
             if self.kind_of(channel) == "private":
                 raise Refused("channel_not_found")  # a private channel the bot can't see
@@ -753,9 +941,12 @@ class FakeSlack:
     def _as_message(self, entry: _Entry, *, with_metadata: bool) -> dict[str, Any]:
         """A message as the Web API returns it (conversations.history, chat.postMessage)."""
         out: dict[str, Any] = {"type": "message", "ts": entry.ts, "user": entry.author,
-                               "team": self.team_id, "text": entry.fallback or ""}
-        if entry.author == self.bot_user_id:
-            out.update(bot_id=self.bot_id, app_id="A0APP")
+                               "team": self._channel_team(entry.channel),
+                               "text": entry.fallback or ""}
+        bots = {self.bot_user_id: self.bot_id} | {
+            w.bot_user_id: w.bot_id for w in self.workspaces.values()}
+        if entry.author in bots:
+            out.update(bot_id=bots[entry.author], app_id="A0APP")
         if entry.kind == "file":
             lines = (entry.fallback or "").split("\n")
             out.update(text="", files=[{"title": lines[0], "name": lines[-1]}])
@@ -767,6 +958,7 @@ class FakeSlack:
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
+        self._check_channel(channel)
         if not self.bot_is_in(channel):
             raise Refused("not_in_channel" if self.kind_of(channel) == "public"
                           else "channel_not_found")
@@ -807,6 +999,7 @@ class FakeSlack:
         return {"message_ts": entry.ts}
 
     def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        self._check_channel(str(args["channel"]))
         entry = self._by_ts.get((str(args["channel"]), str(args["ts"])))
         if entry is None or entry.deleted:
             raise Refused("message_not_found")
@@ -835,7 +1028,8 @@ class FakeSlack:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user", ""))
-        return {"user": {"id": user, "team_id": self.team_id, "name": user.lower(),
+        team = self._current.team_id if self._current is not None else self.team_id
+        return {"user": {"id": user, "team_id": team, "name": user.lower(),
                          "is_admin": user in self.admins or user in self.owners,
                          "is_owner": user in self.owners, "is_bot": False}}
 
@@ -851,6 +1045,8 @@ class FakeSlack:
             raise Refused("file_not_found", *(f"no upload started for {i}" for i in unknown))
         channels = [str(args["channel_id"])] if args.get("channel_id") else \
             [c for c in str(args.get("channels") or "").split(",") if c]
+        for channel in channels:
+            self._check_channel(channel)
         for f in files:
             filename = self._files[f["id"]]["filename"]
             title = f.get("title") or filename

@@ -428,6 +428,9 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
 # Methods that carry a message. [MSG]
 MESSAGE_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
 APP_TOKEN_METHODS = {"apps.connections.open"}  # [API]
+# [OAUTH] https://docs.slack.dev/reference/methods/oauth.v2.access: no token; the app's client
+# id and secret (HTTP Basic preferred) with the code.
+CLIENT_AUTH_METHODS = {"oauth.v2.access"}
 METADATA_METHODS = {"chat.postMessage", "chat.update"}  # [META]
 EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+\Z")  # [META]
 
@@ -527,6 +530,8 @@ def api_verdict(method: str, args: dict[str, Any], headers: dict[str, str],
     the token fits, the required arguments are there, and the message or view is valid."""
     if not known(method):
         return Verdict("unknown_method")
+    if method in CLIENT_AUTH_METHODS:
+        return None  # the app's client id and secret, checked with the code
     token = token_of(args, headers)
     if token is None:
         return Verdict("not_authed")

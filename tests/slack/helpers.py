@@ -147,6 +147,17 @@ async def post_signed(http: aiohttp.ClientSession, adapter: Any, form: dict[str,
     return response
 
 
+async def post_event(http: aiohttp.ClientSession, adapter: Any, body: dict[str, Any], *,
+                     secret: str = SECRET) -> aiohttp.ClientResponse:
+    """POST an Events API body (JSON) to the adapter's /slack/events, signed like Slack."""
+    raw = json.dumps(body).encode()
+    ts = int(time.time())
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": str(ts),
+               "X-Slack-Signature": sign(raw, ts, secret)}
+    return await http.post(f"http://127.0.0.1:{adapter.http_port}/slack/events", data=raw,
+                           headers=headers)
+
+
 def _request_payload(form: dict[str, Any]) -> dict[str, Any] | None:
     """What Slack sent: a slash command's fields, or an interaction's JSON ``payload``."""
     if "payload" in form:

@@ -103,3 +103,43 @@ async def test_api_url_without_trailing_slash_still_works(app, fake):
         assert len(fake.calls_to("auth.test")) == 1
     finally:
         await adapter.stop()
+
+
+def oauth(**values: object) -> SlackSettings:
+    base: dict[str, object] = {"slack_client_id": "1111.2222", "slack_client_secret": "shh",
+                               "slack_signing_secret": SECRET, "slack_mode": "http"}
+    base.update(values)
+    return load_slack_settings(_env_file=None, **base)
+
+
+def test_a_client_id_and_secret_install_the_app_in_any_workspace():
+    settings = oauth()
+    assert settings.oauth and settings.enabled and settings.slack_bot_token is None
+    assert check_settings(settings) is None
+    assert check_settings(oauth(slack_redirect_uri="https://bot.example.com/slack/oauth_redirect")
+                          ) is None
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"slack_client_secret": None}, "SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET isn't"),
+    ({"slack_client_id": None}, "SLACK_CLIENT_SECRET is set but SLACK_CLIENT_ID isn't"),
+    ({"slack_bot_token": "xoxb-1-abc"}, "Both SLACK_BOT_TOKEN and SLACK_CLIENT_ID are set"),
+    ({"slack_mode": "socket", "slack_app_token": "xapp-1-abc"}, "needs SLACK_MODE=http"),
+    ({"slack_signing_secret": None}, "SLACK_SIGNING_SECRET is not set"),
+])
+def test_an_incomplete_install_setup_names_what_to_fix(values, message):
+    settings = oauth(**values)
+    assert settings.enabled  # a half-set pair still starts Slack, to say what's missing
+    with pytest.raises(ConfigError, match=message):
+        check_settings(settings)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"slack_client_id": "my-app"}, "SLACK_CLIENT_ID: that doesn't look like a Slack client id"),
+    ({"slack_redirect_uri": "http://bot.example.com/slack/oauth_redirect"},
+     "SLACK_REDIRECT_URI: Slack only redirects to an https:// URL"),
+])
+def test_a_malformed_install_setting_is_caught_when_loading(values, message):
+    with pytest.raises(ConfigError) as err:
+        oauth(**values)
+    assert message in str(err.value)

@@ -55,7 +55,9 @@ def now() -> datetime:
 
 
 async def test_the_outbox_posts_through_a_client_that_never_retries(http_adapter):
-    app_client, outbox_client = http_adapter.client, http_adapter.poster.client
+    workspace = await http_adapter.poster.workspaces.find(COMMUNITY.id)
+    assert workspace is not None
+    app_client, outbox_client = http_adapter.client, workspace.one_try
     assert outbox_client is not app_client
     assert outbox_client.retry_handlers == []
     assert (outbox_client.token, outbox_client.base_url, outbox_client.timeout) == \

@@ -4,15 +4,20 @@ signed requests are answered, unsigned ones refused."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import os
+import re
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from tests.slack.helpers import SECRET, post_signed, reply_json, section_texts, slash
+from tests.slack.helpers import SECRET, post_event, post_signed, reply_json, section_texts, slash
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,13 +38,15 @@ async def wait_for_line(stream: asyncio.StreamReader, needle: str, seen: list[st
             return
 
 
-@pytest.fixture
-async def whosnext(fake, tmp_path):
+@contextlib.asynccontextmanager
+async def running(fake, tmp_path, **settings: str) -> AsyncIterator[int]:
+    """A real ``whosnext run`` in HTTP mode against the fake, with ``settings`` in its
+    environment: its port once it listens, and a graceful stop after."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-1-test", SLACK_MODE="http", SLACK_SIGNING_SECRET=SECRET,
+    env.update(SLACK_MODE="http", SLACK_SIGNING_SECRET=SECRET,
                SLACK_HTTP_PORT=str(port), SLACK_API_URL=fake.api_url, LOG_LEVEL="INFO",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PYTHONUNBUFFERED="1")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PYTHONUNBUFFERED="1", **settings)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -52,10 +59,18 @@ async def whosnext(fake, tmp_path):
         await proc.wait()
         raise
     drain = asyncio.ensure_future(proc.stderr.read())
-    yield port
-    proc.send_signal(signal.SIGINT)
-    await asyncio.wait_for(proc.wait(), 20)
-    await drain
+    try:
+        yield port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.wait(), 20)
+        await drain
+
+
+@pytest.fixture
+async def whosnext(fake, tmp_path):
+    async with running(fake, tmp_path, SLACK_BOT_TOKEN="xoxb-1-test") as port:
+        yield port
 
 
 class Target:
@@ -81,3 +96,31 @@ async def test_whosnext_answers_signed_requests_and_refuses_unsigned(whosnext, f
         assert response.status == 401
     again = await reply_json(await post_signed(http, bot, slash(fake, ids, "stats")))
     assert "Asks*\n1" in section_texts(again)
+
+
+async def test_a_real_process_lets_a_workspace_install_it_and_answers_there(fake, tmp_path, http,
+                                                                            ids):
+    ws = fake.add_workspace("T0OAUTH", "Oauth Team", channels=("C0OAUTH",))
+    async with running(fake, tmp_path, SLACK_CLIENT_ID=fake.client_id,
+                       SLACK_CLIENT_SECRET=fake.client_secret) as port:
+        base = f"http://127.0.0.1:{port}"
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+            async with browser.get(f"{base}/slack/install") as page:
+                found = re.search(r'href="(https://slack.com/oauth/v2/authorize[^"]*)"',
+                                  await page.text())
+            assert found is not None
+            query = fake.approve(html.unescape(found.group(1)), ws.team_id)
+            async with browser.get(f"{base}/slack/oauth_redirect", params=query) as page:
+                assert page.status == 200
+                assert "Oauth Team" in await page.text()
+        async with http.get(f"{base}/readyz") as ready:
+            assert ready.status == 200
+        form = slash(fake, ids, "checkin", "set time:09:00", user="U0ADMIN", channel="C0OAUTH")
+        form["team_id"] = ws.team_id
+        answer = await reply_json(await post_signed(http, Target(port), form))
+        assert "Check-ins are on!" in section_texts(answer)
+        [roles] = fake.calls_to("users.info")  # asked with that workspace's own token
+        assert roles.token == ws.token
+        gone = await post_event(http, Target(port), fake.uninstall(ws.team_id))
+        assert gone.status == 200
