@@ -25,7 +25,19 @@ from bot.ids import CommunityRef, MemberRef, Platform
 from bot.models import OutboxState
 from bot.scheduler import Scheduler
 from tests.fakes.slack import Call, FakeSlack, Workspace
-from tests.slack.helpers import SECRET, Ids, post_event, post_signed, reply_json, section_texts, slash
+from tests.slack.helpers import (
+    SECRET,
+    Ids,
+    as_posted,
+    block_actions,
+    buttons,
+    post_event,
+    post_interaction,
+    post_signed,
+    reply_json,
+    section_texts,
+    slash,
+)
 
 ADMIN = "U0ADMIN"
 ADMIN_REF = MemberRef(Platform.SLACK, ADMIN)
@@ -296,3 +308,26 @@ async def test_the_install_page_asks_for_the_manifests_scopes(adapter, fake):
     assert f"client_id={fake.client_id}" in link
     fake.approve(link, ALPHA)  # the fake's authorize page checks client id, scopes and state
     assert not fake.unexpected_refusals()
+
+
+async def test_buttons_and_forms_use_their_own_workspaces_token(
+        adapter, fake, workspaces, http, ids):
+    await install(adapter, fake, ALPHA)
+    await install(adapter, fake, BETA)
+    beta = workspaces[BETA]
+    celebration = as_posted(await command(http, adapter, fake, ids, BETA, BETA_CHANNEL,
+                                          "rejected", "asked for a raise"))
+    cheer = next(b["action_id"] for b in buttons(celebration) if b["text"]["text"] == "Cheer")
+    press = block_actions(fake, ids, cheer, user="U0BEN", name="ben", channel=BETA_CHANNEL,
+                          message=celebration)
+    press["team"]["id"] = press["user"]["team_id"] = BETA
+    assert (await post_interaction(http, adapter, press)).status == 200
+    await adapter.idle()
+    [relabel] = fake.calls_to("chat.update")  # the celebration now counts the cheer
+    assert relabel.token == beta.token and relabel.args["channel"] == BETA_CHANNEL
+
+    form = slash(fake, ids, "rejected", "", user=ADMIN, channel=BETA_CHANNEL)  # no text: a form
+    form["team_id"] = BETA
+    assert (await post_signed(http, adapter, form)).status == 200
+    [opened] = fake.calls_to("views.open")
+    assert opened.token == beta.token
