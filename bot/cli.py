@@ -333,8 +333,11 @@ async def _run_platforms(config: Configuration) -> None:
             await observed.serve(settings)  # alive (not ready) while the platforms connect
         for adapter in adapters:
             await adapter.start()
-        # Check-ins, recaps and follow-ups for the platforms this process serves.
-        scheduler = _scheduler(settings, repo, app, posters)
+        # Check-ins, recaps and follow-ups for the platforms this process serves (a sharded
+        # Discord: for its own shards' servers only).
+        shards = config.discord.shard_spec if config.discord.enabled else None
+        scheduler = _scheduler(settings, repo, app, posters,
+                               shards=[shards] if shards is not None else [])
         await scheduler.start(wait=False)  # what was missed goes out while commands are served
         shutdown.running()
         log.info("Who's Next is running on %s. Ctrl-C (or SIGTERM) stops it.",

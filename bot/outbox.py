@@ -41,7 +41,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -64,6 +64,7 @@ from bot.ports import (
 )
 from bot.reply import Reply
 from bot.schedules import previous_day
+from bot.shards import ShardSpec
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +140,14 @@ class Outbox:
                  communities: Collection[CommunityRef] | None = None,
                  lease: timedelta = LEASE, post_timeout: float = 45.0,
                  owner: str | None = None, jitter: Callable[[], float] = random.random,
-                 outage: OutageLog | None = None, metrics: Metrics | None = None):
+                 outage: OutageLog | None = None, metrics: Metrics | None = None,
+                 shards: Sequence[ShardSpec] = ()):
         """``schedule_of``: the live schedule the scheduler knows for a community (None: ask
         the database). ``post_timeout``: how long one try may take before it counts as
         uncertain (it may have reached the platform). ``outage``: where a database out of reach
         is logged (the core's, shared), instead of a traceback per run. ``metrics``: told how
-        each try ended (sent, retried) and each post given up (missed)."""
+        each try ended (sent, retried) and each post given up (missed). ``shards``: claim only
+        the posts of these shards' communities (``bot.shards``)."""
         self.repo = repo
         self.metrics: Metrics = metrics or NoMetrics()
         self.outage = outage or OutageLog(log)
@@ -154,6 +157,7 @@ class Outbox:
         self.clock = clock
         self.schedule_of = schedule_of
         self.communities = communities
+        self.shards = tuple(shards)
         self.lease = lease
         self.post_timeout = post_timeout
         self.owner = owner or process_owner()
@@ -243,7 +247,7 @@ class Outbox:
         limits = self.limits[platform]
         claimed, missed = await self.repo.claim_posts(
             self.owner, self._now(), self.lease, max(16, min(500, limits.concurrency * 8)),
-            [platform.value], self.communities)
+            [platform.value], self.communities, self.shards)
         for item in missed:
             self._missed(item, item.reason or "", report, tried=item.tries > 0)
         return await self._prepare(claimed, report) if claimed else None

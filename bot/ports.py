@@ -36,6 +36,7 @@ from bot.models import (
     Totals,
 )
 from bot.reply import Reply
+from bot.shards import ShardSpec
 
 
 class Clock(Protocol):
@@ -56,6 +57,34 @@ class KeyValueStore(Protocol):
 
     async def set_value(self, key: str, value: str) -> None:
         """Store ``value`` under ``key``, replacing what was there."""
+
+
+class SyncClaim(StrEnum):
+    """What ``Coordinator.claim_command_sync`` found."""
+
+    UNCHANGED = "unchanged"  # this catalogue is synced already: nothing to do
+    TAKEN = "taken"  # another process is syncing right now: leave it to that one
+    MINE = "mine"  # the caller syncs, then calls finish_command_sync
+
+
+class Coordinator(KeyValueStore, Protocol):
+    """What the processes of one bot agree on through the database before they talk to a
+    platform (the repository is one; ``storage.gateway``). Times are on the database's clock
+    where it has one (``at`` otherwise, as for leases)."""
+
+    async def reserve_identify(self, bucket: str, interval: timedelta, at: datetime) -> float:
+        """Book the next session start of ``bucket``, at least ``interval`` after the one
+        booked before it (by any process); the seconds to wait until it."""
+
+    async def claim_command_sync(self, key: str, digest: str, owner: str, at: datetime,
+                                 lease: timedelta) -> SyncClaim:
+        """Whether ``owner`` is to sync the catalogue ``digest`` stored under ``key``: once per
+        change, whatever the number of processes starting together; the claim lasts
+        ``lease``."""
+
+    async def finish_command_sync(self, key: str, digest: str, owner: str,
+                                  synced: bool) -> None:
+        """Let the claim go; ``synced``: the platform has ``digest`` now (stored in ``key``)."""
 
 
 class Repository(KeyValueStore, Protocol):
@@ -186,20 +215,22 @@ class Repository(KeyValueStore, Protocol):
 
     async def enqueue_followups(self, now: datetime, deadline: datetime, max_age: timedelta,
                                 platforms: Collection[str] | None = None,
-                                communities: Collection[CommunityRef] | None = None
-                                ) -> tuple[int, int]:
+                                communities: Collection[CommunityRef] | None = None,
+                                shards: Sequence[ShardSpec] = ()) -> tuple[int, int]:
         """Open promises due by ``now`` and not yet followed up (on those platforms, in those
-        communities), each marked followed up in the same transaction: queued as a follow-up
-        DM (going out until ``deadline``) if its owner wants reminders and it fell due within
-        ``max_age``, else closed quietly. Returns (queued, quiet)."""
+        communities and shards), each marked followed up in the same transaction: queued as a
+        follow-up DM (going out until ``deadline``) if its owner wants reminders and it fell due
+        within ``max_age``, else closed quietly. Returns (queued, quiet)."""
 
     async def claim_posts(self, owner: str, now: datetime, lease: timedelta, limit: int,
                           platforms: Collection[str] | None = None,
-                          communities: Collection[CommunityRef] | None = None
+                          communities: Collection[CommunityRef] | None = None,
+                          shards: Sequence[ShardSpec] = ()
                           ) -> tuple[list[OutboxItem], list[OutboxItem]]:
         """Record as missed what can no longer go out before its deadline, then claim for
         ``owner`` up to ``limit`` posts ready at ``now`` (due, or whose lease lapsed), oldest
-        first, each leased until ``now + lease``. Returns (claimed, newly missed)."""
+        first, each leased until ``now + lease``; both only in the communities of ``shards``
+        (``bot.shards``). Returns (claimed, newly missed)."""
 
     async def start_sending(self, owner: str, ids: Sequence[int], now: datetime,
                             lease: timedelta) -> set[int]:

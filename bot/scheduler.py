@@ -48,6 +48,7 @@ from bot.models import OFFLINE, NewPost, PostKind, Schedule
 from bot.outbox import LEASE, Outbox, RunReport
 from bot.ports import Clock, Poster, PostingLimits, Repository
 from bot.schedules import KINDS, Occurrence, clock_time, latest_occurrence, weekdays_of
+from bot.shards import ShardSpec
 from bot.tasks import finish_within
 
 log = logging.getLogger(__name__)
@@ -96,16 +97,19 @@ class Scheduler:
                  post_timeout: float = 45.0, tick_seconds: float = 60.0,
                  communities: Iterable[CommunityRef] | None = None,
                  lease: timedelta = LEASE, outbox_seconds: float = 5.0,
-                 owner: str | None = None):
+                 owner: str | None = None, shards: Iterable[ShardSpec] = ()):
         """``app``: the core, whose dependencies (clock, zones, charts, schedule-change hooks)
         the scheduler shares. ``posters``: one per platform this process serves; schedules on other
         platforms are left to the processes that serve them. Each platform is pushed as hard as
         its Poster's ``limits`` allow; ``limits`` replaces them for the platforms it names
         (tests, benchmarks). ``communities``: serve only these (the terminal serves its own
-        community), default all. ``post_timeout``: how long one try may take (then it counts as
-        uncertain and is retried with the platform's de-duplication). ``lease``: how long this
-        process holds a post it claimed without renewing it; every ``outbox_seconds`` the
-        outbox is drained (retries that came due, posts a dead process left)."""
+        community), default all. ``shards``: on a platform whose connections are split into
+        shards over several processes, only the communities of this process's own shards
+        (``bot.shards``; the adapter's settings say which). ``post_timeout``: how long one
+        try may take (then it counts as uncertain and is retried with the platform's
+        de-duplication). ``lease``: how long this process holds a post it claimed without
+        renewing it; every ``outbox_seconds`` the outbox is drained (retries that came due,
+        posts a dead process left)."""
         deps: Deps = app.deps
         self.deps = deps
         self.outage = app.outage
@@ -122,12 +126,14 @@ class Scheduler:
         self._members: dict[str, set[str]] = {}  # job id -> community keys
         self._synced_at: datetime | None = None
         self.communities = None if communities is None else frozenset(communities)
+        self.shards = tuple(spec for spec in shards if not spec.everything)
         self.aps: AsyncIOScheduler | None = None
         self._busy: set[asyncio.Task[object]] = set()  # job runs under way, for stop()
         self._catch_up: asyncio.Task[None] | None = None  # held, so the task isn't collected
         self.outbox = Outbox(repo, deps, self.posters, self._limits, self.clock,
                              lambda c: self._schedules.get(c.key), self.communities, lease,
-                             post_timeout, owner, outage=self.outage, metrics=app.metrics)
+                             post_timeout, owner, outage=self.outage, metrics=app.metrics,
+                             shards=self.shards)
 
     @property
     def limits(self) -> dict[Platform, PostingLimits]:
@@ -139,8 +145,10 @@ class Scheduler:
         return [p.value for p in self.posters]
 
     def serves(self, schedule: Schedule) -> bool:
-        return (schedule.community.platform in self.posters
-                and (self.communities is None or schedule.community in self.communities))
+        community = schedule.community
+        return (community.platform in self.posters
+                and (self.communities is None or community in self.communities)
+                and all(spec.owns(community) for spec in self.shards))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -382,6 +390,6 @@ class Scheduler:
         report = RunReport()
         _, report.quiet_followups = await self.repo.enqueue_followups(
             now, now + max(self.grace, FOLLOWUP_WINDOW), FOLLOWUP_MAX_AGE, self.platforms,
-            self.communities)
+            self.communities, self.shards)
         report.add(await self.outbox.drain(held))
         return report

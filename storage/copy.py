@@ -76,6 +76,8 @@ TABLES: tuple[Table, ...] = (
     Table("kv", ("key",)),
     Table("installations", ("platform", "enterprise_id", "team_id")),
     Table("oauth_states", ("state",)),
+    Table("identify_slots", ("bucket",)),
+    Table("sync_claims", ("key",)),
 )
 
 # What the summary calls each table's rows (singular, plural); the rest is bookkeeping.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
@@ -24,6 +25,7 @@ from bot.models import (
     PostKind,
     PostResult,
 )
+from bot.shards import MAX_ID, ShardSpec
 from storage.db import Row, Store, Tx
 from storage.rows import commitment_row, community_ref, from_ts, ts
 
@@ -36,9 +38,11 @@ def _maybe(value: str | None) -> datetime | None:
 
 
 def scope(platforms: Collection[str] | None, communities: Collection[CommunityRef] | None,
-          column: str = "community_id") -> tuple[str, list[str]]:
-    """A WHERE fragment for the platforms and communities a process serves."""
-    where, args = [], []
+          column: str = "community_id", shards: Sequence[ShardSpec] = ()
+          ) -> tuple[str, list[Any]]:
+    """A WHERE fragment for the platforms, communities and shards a process serves."""
+    where: list[str] = []
+    args: list[Any] = []
     if platforms is not None:
         wanted = sorted({str(p) for p in platforms}) or ["-"]
         where.append("(" + " OR ".join(f"{column} LIKE ?" for _ in wanted) + ")")
@@ -47,7 +51,28 @@ def scope(platforms: Collection[str] | None, communities: Collection[CommunityRe
         keys = sorted({k.key for k in communities}) or ["-"]
         where.append(f"{column} IN ({','.join('?' * len(keys))})")
         args += keys
+    for spec in shards:
+        if not spec.everything:
+            where.append(shard_filter(spec, column))
     return (" AND ".join(where) or "TRUE"), args
+
+
+def shard_filter(spec: ShardSpec, column: str = "community_id") -> str:
+    """``bot.shards.ShardSpec.owns`` in SQL, the same on both backends: a community of another
+    platform passes; one of ``spec.platform`` passes when its numeric id, shifted and taken
+    modulo the count, is one of the shards. An id that isn't a number up to BIGINT's largest
+    is nobody's (the CASE keeps PostgreSQL from casting it). Only integers are inlined, so the
+    statement stays one prepared statement per process."""
+    prefix = f"{spec.platform.value}:"
+    start = len(prefix) + 1
+    ident = f"substr({column}, {start})"
+    number = (f"CASE WHEN length({ident}) BETWEEN 1 AND {len(str(MAX_ID))} "
+              f"AND trim({ident}, '0123456789') = '' "
+              f"AND (length({ident}) < {len(str(MAX_ID))} OR {ident} <= '{MAX_ID}') "
+              f"THEN CAST({ident} AS BIGINT) END")
+    ids = ",".join(str(i) for i in sorted(spec.ids))
+    return (f"(substr({column}, 1, {len(prefix)}) <> '{prefix}' "
+            f"OR (({number}) >> {spec.shift:d}) % {spec.count:d} IN ({ids}))")
 
 
 _KINDS = {k.value: k for k in PostKind}  # dict lookups: a minute's claims map thousands
@@ -89,10 +114,11 @@ def enqueue(c: Tx, posts: Sequence[NewPost], at: datetime) -> list[bool]:
 
 def enqueue_followups(c: Tx, now: datetime, deadline: datetime,
                       max_age: timedelta, platforms: Collection[str] | None,
-                      communities: Collection[CommunityRef] | None) -> tuple[int, int]:
+                      communities: Collection[CommunityRef] | None,
+                      shards: Sequence[ShardSpec] = ()) -> tuple[int, int]:
     """Promises due by ``now`` and not yet followed up: each marked followed up and, if its
     owner wants reminders and it isn't older than ``max_age``, queued as a follow-up DM."""
-    where, args = scope(platforms, communities, "k.community_id")
+    where, args = scope(platforms, communities, "k.community_id", shards)
     rows = c.execute(
         "SELECT k.id, k.community_id, k.member_id, k.due_at, m.reminders FROM commitments k "
         "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
@@ -110,14 +136,16 @@ def enqueue_followups(c: Tx, now: datetime, deadline: datetime,
 
 
 def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
-          platforms: Collection[str] | None, communities: Collection[CommunityRef] | None
-          ) -> tuple[list[OutboxItem], list[OutboxItem]]:
+          platforms: Collection[str] | None, communities: Collection[CommunityRef] | None,
+          shards: Sequence[ShardSpec] = ()) -> tuple[list[OutboxItem], list[OutboxItem]]:
     """Give up what can no longer go out in time, then claim up to ``limit`` ready posts: ones
     whose lease lapsed (their process died or hung) first, then due ones whose time has come,
     in the order they came due. A lapsed *sending* one may have reached the platform: it
     carries ``sent_since``. Returns (claimed, newly missed). Each statement walks a partial
-    index, so the cost follows what is ready, not the outbox's history."""
-    where, args = scope(platforms, communities)
+    index, so the cost follows what is ready, not the outbox's history. ``shards``: only
+    the communities of this process's shards, missed ones included (another process owns
+    the rest, and records its own as missed)."""
+    where, args = scope(platforms, communities, shards=shards)
     now = c.now(now)
     at = ts(now)
     missed = c.execute(
@@ -246,17 +274,18 @@ class OutboxStore(Store):
 
     async def enqueue_followups(self, now: datetime, deadline: datetime, max_age: timedelta,
                                 platforms: Collection[str] | None = None,
-                                communities: Collection[CommunityRef] | None = None
-                                ) -> tuple[int, int]:
+                                communities: Collection[CommunityRef] | None = None,
+                                shards: Sequence[ShardSpec] = ()) -> tuple[int, int]:
         return await self._write(lambda c: enqueue_followups(
-            c, now, deadline, max_age, platforms, communities))
+            c, now, deadline, max_age, platforms, communities, shards))
 
     async def claim_posts(self, owner: str, now: datetime, lease: timedelta, limit: int,
                           platforms: Collection[str] | None = None,
-                          communities: Collection[CommunityRef] | None = None
+                          communities: Collection[CommunityRef] | None = None,
+                          shards: Sequence[ShardSpec] = ()
                           ) -> tuple[list[OutboxItem], list[OutboxItem]]:
         return await self._write(lambda c: claim(c, owner, now, lease, limit, platforms,
-                                                        communities))
+                                                 communities, shards))
 
     async def start_sending(self, owner: str, ids: Sequence[int], now: datetime,
                             lease: timedelta) -> set[int]:

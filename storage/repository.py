@@ -6,6 +6,7 @@ from __future__ import annotations
 from storage.attempts import AttemptStore
 from storage.commitments import CommitmentStore
 from storage.db import Tx
+from storage.gateway import GatewayStore
 from storage.installs import InstallStore
 from storage.members import MemberStore
 from storage.outbox import OutboxStore
@@ -14,7 +15,7 @@ from storage.schedules import ScheduleStore
 
 
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
-                 OutboxStore, InstallStore):
+                 OutboxStore, InstallStore, GatewayStore):
     """Every statement of the repository; a subclass says how a unit runs."""
 
     async def ping(self) -> None:

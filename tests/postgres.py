@@ -6,9 +6,10 @@ set (``.ci/run`` sets it), in which case they fail."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +22,7 @@ T = TypeVar("T")
 REQUIRED = bool(os.environ.get("WHOSNEXT_REQUIRE_POSTGRES"))
 SKIPPED: list[str] = []  # why, once a test found no server (the run's summary says it once)
 TABLES = ("cheers", "attempts", "commitments", "goals", "member_periods", "processed_requests",
-          "members", "kv", "schedules", "outbox")
+          "members", "kv", "schedules", "outbox", "identify_slots", "sync_claims")
 
 
 def database_url(name: str) -> str:
@@ -78,6 +79,18 @@ async def create_database(prefix: str = "whosnext_test") -> str:
     finally:
         await conn.close()
     return database_url(name)
+
+
+@contextlib.contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new, empty database (no schema yet) for the block, dropped after it; skipped (or
+    failed, when required) without a server."""
+    server_or_skip()
+    url = run(create_database(prefix))
+    try:
+        yield url
+    finally:
+        run(drop_database(url))
 
 
 async def drop_database(url: str) -> None:

@@ -19,7 +19,7 @@ ALL_VARIABLES = {
                     "SLACK_HTTP_PORT", "SLACK_API_URL", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET",
                     "SLACK_REDIRECT_URI"},
     DiscordSettings: {"DISCORD_TOKEN", "DISCORD_GUILD_IDS", "DISCORD_API_URL",
-                      "DISCORD_GATEWAY_URL"},
+                      "DISCORD_GATEWAY_URL", "DISCORD_SHARD_COUNT", "DISCORD_SHARD_IDS"},
 }
 
 

@@ -1,9 +1,9 @@
 """The Discord adapter: a discord.py client and command tree built from the catalogue.
 
-``DiscordAdapter(app, settings, kv_store)``, ``kv_store`` being the core's ``KeyValueStore``
-port (the repository is one); ``await start()`` logs in, syncs the slash commands, connects to
-the gateway and returns once Discord says READY; ``await stop()``. ``adapter.poster`` is the
-scheduler's ``Poster``.
+``DiscordAdapter(app, settings, store)``, ``store`` being the core's ``Coordinator`` port (the
+repository is one); ``await start()`` logs in, syncs the slash commands, connects to the
+gateway and returns once Discord says READY (every shard of this process, when sharded);
+``await stop()``. ``adapter.poster`` is the scheduler's ``Poster``.
 
 Where Discord is (``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL``): ``routing.py`` points
 discord.py there from ``start()`` to ``stop()``, and says how and why.
@@ -11,7 +11,18 @@ discord.py there from ``start()`` to ``stop()``, and says how and why.
 Command sync. With ``DISCORD_GUILD_IDS`` the commands are copied to those servers and synced
 there on every start (instant; for development). Otherwise they are synced globally, and only
 when the catalogue's payload hash differs from the one stored in the database, so restarts
-never spend Discord's daily command-creation budget.
+never spend Discord's daily command-creation budget; and by one process only: the sync is
+claimed through the database first (``Coordinator.claim_command_sync``), so processes starting
+together with a new catalogue make one bulk overwrite between them, not one each.
+
+Shards (``DISCORD_SHARD_COUNT``, ``DISCORD_SHARD_IDS``; see ``settings.py``). The client is
+then discord.py's ``AutoShardedClient`` running this process's shards; Discord sends each
+server's events to the session of its shard, so each process answers its own shards' servers
+(and shard 0's process the DMs). Every session start (IDENTIFY) is booked through the database
+in discord.py's public ``before_identify_hook``: at most one per ``IDENTIFY_INTERVAL`` in each
+bucket ``shard_id % max_concurrency`` (``max_concurrency`` from ``GET /gateway/bot``), across
+every process of the bot. The poster's share of the REST budget is this process's share of
+the shards (``poster.limits_for``).
 
 Responding. Discord wants a first response within 3 seconds of creating the interaction (its
 snowflake time), not of our seeing it. Each command or button press runs in the core with a
@@ -27,7 +38,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
+import uuid
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -37,20 +51,28 @@ from discord import app_commands
 
 from adapters.discord import routing, slash, translate
 from adapters.discord.invite import check_token
-from adapters.discord.poster import DiscordPoster
+from adapters.discord.poster import DiscordPoster, limits_for
 from adapters.discord.render import ActionButton, relabelled_view, render
 from adapters.discord.routing import Endpoints
 from adapters.discord.settings import DiscordSettings
 from bot.app import App
 from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, drop_log_lines
-from bot.ports import KeyValueStore
+from bot.errors import Unavailable
+from bot.ports import Clock, Coordinator, SyncClaim, SystemClock
 from bot.reply import OOPS, Action, Reply, error_reply
 from bot.tasks import finish_within
 
 log = logging.getLogger(__name__)
 
 SYNC_KEY = "discord.command_hash.{application_id}"
+# A claim on the command sync lapses after this (its process died mid-sync); a sync takes
+# seconds, a few 429s included.
+SYNC_LEASE = timedelta(minutes=2)
+# Discord: one IDENTIFY per 5 s in each bucket. Booked half a second wider, for the way from
+# the database's clock to Discord's (each process sleeps on its own after booking).
+IDENTIFY_INTERVAL = timedelta(seconds=5.5)
+IDENTIFY_BUCKET = "discord:{application_id}:{bucket}"
 # Discord takes an interaction's first response only this many seconds after its creation.
 DISCORD_ANSWERS_WITHIN = 3.0
 # Seconds after an interaction's creation by which its first response leaves.
@@ -60,15 +82,22 @@ RESTARTING = "I'm restarting right now, so nothing was saved. Try again in a min
 NO_SERVER_BUTTON = "That button belongs to a server I can't tell from here. Try it in the server."
 
 
+def _client_options(guild_ready_timeout: float) -> dict[str, Any]:
+    intents = discord.Intents.none()
+    intents.guilds = True  # no privileged intents: slash commands need none
+    # A 429 asking more than 30 s (discord.py's least) raises RateLimited instead of being
+    # slept out inside one send: the outbox decides when to try again (the poster's own
+    # timeout, SEND_TIMEOUT, leaves room for the 30 s discord.py may still wait).
+    return {"intents": intents, "guild_ready_timeout": guild_ready_timeout,
+            "max_ratelimit_timeout": 30.0}
+
+
 class WhosNextClient(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float = 2.0):
-        intents = discord.Intents.none()
-        intents.guilds = True  # no privileged intents: slash commands need none
-        # A 429 asking more than 30 s (discord.py's least) raises RateLimited instead of being
-        # slept out inside one send: the outbox decides when to try again (the poster's own
-        # timeout, SEND_TIMEOUT, leaves room for the 30 s discord.py may still wait).
-        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout,
-                         max_ratelimit_timeout=30.0)
+    """One unsharded session: the bot as it runs in one process."""
+
+    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float = 2.0,
+                 **options: Any):
+        super().__init__(**_client_options(guild_ready_timeout), **options)
         self.adapter = adapter
         self.tree: app_commands.CommandTree = app_commands.CommandTree(self)
 
@@ -81,10 +110,34 @@ class WhosNextClient(discord.Client):
         await self.adapter.on_action(interaction, action, guild_id)
 
 
+class ShardedClient(WhosNextClient, discord.AutoShardedClient):
+    """This process's shards (``shard_ids`` of ``shard_count``), each session started when the
+    database says its bucket's turn has come."""
+
+    def __init__(self, adapter: DiscordAdapter, guild_ready_timeout: float, *,
+                 shard_ids: list[int], shard_count: int):
+        # No timeout on a shard's first connection (discord.py's is 180 s): its wait for its
+        # booked turn counts in it, and with many shards in a bucket the queue is longer. The
+        # start as a whole is bounded by ``DiscordAdapter._ready_within``.
+        super().__init__(adapter, guild_ready_timeout, shard_ids=shard_ids,
+                         shard_count=shard_count, shard_connect_timeout=None)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py's public seam before each IDENTIFY (its own sleeps 5 s, in this process
+        # only): book the bucket's next slot with every other process, and wait for it.
+        await self.adapter.identify_turn(self, shard_id or 0)
+
+
 class DiscordAdapter:
-    def __init__(self, app: App, settings: DiscordSettings, kv_store: KeyValueStore, *,
+    def __init__(self, app: App, settings: DiscordSettings, store: Coordinator, *,
                  response_budget: float = 2.0, ready_timeout: float = 60.0,
-                 guild_ready_timeout: float = 2.0):
+                 guild_ready_timeout: float = 2.0,
+                 identify_interval: timedelta = IDENTIFY_INTERVAL,
+                 clock: Clock | None = None):
+        """``identify_interval``: how far apart session starts of one bucket are booked (tests
+        against a fake with a shorter interval may shorten it). ``clock``: the real time that
+        bookings and the sync claim use (Discord's limits are in real seconds; on PostgreSQL
+        the database's clock is used instead)."""
         # discord.py warns at every client start that voice needs PyNaCl and davey. This bot
         # has no voice, so those two lines (and only those) are dropped.
         drop_log_lines("discord.client", "PyNaCl is not installed, voice will NOT be supported",
@@ -93,13 +146,22 @@ class DiscordAdapter:
         self.token = check_token(settings.discord_token)
         self.guild_ids = settings.guild_ids
         self.endpoints = Endpoints(settings.discord_api_url, settings.discord_gateway_url)
-        self.kv = kv_store
+        self.store = store
+        self.shard_count = settings.discord_shard_count
+        self.shard_ids = settings.shard_ids
+        self.identify_interval = identify_interval
+        self.max_concurrency = 1  # from GET /gateway/bot when sharded
+        self.owner = f"discord-{uuid.uuid4().hex[:12]}"  # this adapter, on its sync claims
+        self.real_clock = clock or SystemClock()
         self.response_budget = response_budget
         self.ready_timeout = ready_timeout
         self.guild_ready_timeout = guild_ready_timeout
         self.client: WhosNextClient | None = None
-        # The core's clock: the poster measures an outbox item's first try on it.
-        self.poster = DiscordPoster(lambda: self.client, clock=app.deps.clock)
+        # The core's clock: the poster measures an outbox item's first try on it. Sharded, the
+        # poster keeps to this process's share of the bot's REST budget.
+        spec = settings.shard_spec
+        self.poster = DiscordPoster(lambda: self.client, limits_for(spec.share if spec else 1.0),
+                                    clock=app.deps.clock)
         self._runner: asyncio.Task[None] | None = None
         self._routing: routing.Routing | None = None
         self._busy: set[asyncio.Task[Any]] = set()  # interactions being answered
@@ -114,7 +176,7 @@ class DiscordAdapter:
             raise RuntimeError("the Discord adapter is already running")
         self._stopping = False
         self._routing = routing.install(self.endpoints)
-        client = WhosNextClient(self, self.guild_ready_timeout)
+        client = self._new_client()
         for command in slash.build_commands(self._run_command, self._complete_zone):
             client.tree.add_command(command)
         client.tree.error(self._on_tree_error)
@@ -130,17 +192,79 @@ class DiscordAdapter:
                 raise ConfigError(f"Could not reach Discord at {self.endpoints.api} ({err}). "
                                   "Check DISCORD_API_URL and your network.") from None
             await self._sync(client)
+            await self._session_limits(client)
             self._runner = asyncio.create_task(client.connect(reconnect=True),
                                                name="whosnext-discord")
             await self._wait_ready(client, self._runner)
         except BaseException:
             await self.stop()
             raise
-        log.info("Discord: connected as %s, in %d server(s)", client.user, len(client.guilds))
+        shards = "" if self.shard_ids is None else (
+            f", shards {','.join(map(str, self.shard_ids))} of {self.shard_count}")
+        log.info("Discord: connected as %s, in %d server(s)%s", client.user, len(client.guilds),
+                 shards)
+
+    def _new_client(self) -> WhosNextClient:
+        if self.shard_ids is None or self.shard_count is None:
+            return WhosNextClient(self, self.guild_ready_timeout)
+        return ShardedClient(self, self.guild_ready_timeout, shard_ids=list(self.shard_ids),
+                             shard_count=self.shard_count)
+
+    # -- shards ---------------------------------------------------------------------------
+
+    async def _session_limits(self, client: WhosNextClient) -> None:
+        """Sharded: how many sessions may start at once (the buckets), and how many starts
+        are left today, from ``GET /gateway/bot``."""
+        if not isinstance(client, discord.AutoShardedClient) or self.shard_ids is None:
+            return
+        try:
+            limits = await client.fetch_session_start_limits()
+        except discord.DiscordException as err:
+            log.warning("Discord: couldn't read the session start limits (%s); starting one "
+                        "session at a time", err)
+            self.max_concurrency = 1
+            return
+        self.max_concurrency = max(1, limits.max_concurrency)
+        if limits.remaining < len(self.shard_ids):
+            hours = limits.reset_after / 3_600_000
+            log.error("Discord: only %d session start(s) left for today and %d shard(s) to "
+                      "start; Discord resets the count in %.1f h", limits.remaining,
+                      len(self.shard_ids), hours)
+
+    def bucket_of(self, shard_id: int) -> int:
+        return shard_id % self.max_concurrency
+
+    async def identify_turn(self, client: WhosNextClient, shard_id: int) -> None:
+        """Wait for this shard's turn to IDENTIFY, booked with every process of the bot. A
+        database out of reach must not keep the bot off Discord: then this process waits one
+        interval, as discord.py itself would."""
+        bucket = IDENTIFY_BUCKET.format(application_id=client.application_id,
+                                        bucket=self.bucket_of(shard_id))
+        try:
+            wait = await self.store.reserve_identify(bucket, self.identify_interval,
+                                                     self.real_clock.now())
+        except Exception as err:  # noqa: BLE001 - raised here, it would stop the shard for good
+            log.warning("Discord: couldn't book shard %d's session start in the database (%s); "
+                        "waiting %g s instead", shard_id, err if isinstance(err, Unavailable)
+                        else f"{type(err).__name__}: {err}",
+                        self.identify_interval.total_seconds())
+            wait = self.identify_interval.total_seconds()
+        if wait > 0:
+            log.info("Discord: shard %d starts its session in %.1f s (bucket %d)", shard_id,
+                     wait, self.bucket_of(shard_id))
+            await asyncio.sleep(wait)
+
+    def _ready_within(self) -> float:
+        """Seconds to wait for READY: sharded, every bucket may have a queue of session starts
+        (every process's) before this process's last one."""
+        if self.shard_count is None:
+            return self.ready_timeout
+        per_bucket = math.ceil(self.shard_count / self.max_concurrency)
+        return self.ready_timeout + per_bucket * self.identify_interval.total_seconds()
 
     async def _wait_ready(self, client: WhosNextClient, runner: asyncio.Task[None]) -> None:
         ready = asyncio.create_task(client.wait_until_ready())
-        done, _ = await asyncio.wait({ready, runner}, timeout=self.ready_timeout,
+        done, _ = await asyncio.wait({ready, runner}, timeout=self._ready_within(),
                                      return_when=asyncio.FIRST_COMPLETED)
         if ready in done:
             return
@@ -152,7 +276,7 @@ class DiscordAdapter:
             raise ConfigError(f"Could not connect to the Discord gateway at "
                               f"{self.endpoints.gateway} ({err or 'closed'}). Check "
                               "DISCORD_GATEWAY_URL and your network.") from err
-        raise ConfigError(f"Discord did not say READY within {self.ready_timeout:.0f} s. "
+        raise ConfigError(f"Discord did not say READY within {self._ready_within():.0f} s. "
                           "Check DISCORD_GATEWAY_URL and your network.")
 
     async def readiness(self) -> str | None:
@@ -164,6 +288,12 @@ class DiscordAdapter:
             return "not connected to Discord"
         if not client.is_ready():
             return "the Discord gateway isn't ready yet"
+        if isinstance(client, discord.AutoShardedClient):
+            down = sorted(i for i, shard in client.shards.items() if shard.is_closed())
+            if down:
+                return (f"the Discord gateway connection of shard "
+                        f"{', '.join(map(str, down))} is down (reconnecting)")
+            return None
         if client.ws is None or not client.ws.open:
             return "the Discord gateway connection is down (reconnecting)"
         return None
@@ -220,18 +350,28 @@ class DiscordAdapter:
             return
         key = SYNC_KEY.format(application_id=client.application_id)
         digest = self.catalogue_hash(client)
-        if await self.kv.get_value(key) == digest:
+        claim = await self.store.claim_command_sync(key, digest, self.owner,
+                                                    self.real_clock.now(), SYNC_LEASE)
+        if claim is SyncClaim.UNCHANGED:
             log.info("Discord: commands unchanged since the last sync; not syncing")
             return
+        if claim is SyncClaim.TAKEN:
+            log.info("Discord: another process of the bot is syncing the commands; not syncing")
+            return
+        commands: list[Any] | None = None
         try:
-            synced = await tree.sync()
+            commands = await tree.sync()
         except discord.HTTPException as err:
             # Keep running with the commands Discord has; the next start tries again.
             log.error("Discord: syncing commands failed (%s %s); will retry at the next start",
                       err.status, err.text)
-            return
-        await self.kv.set_value(key, digest)
-        log.info("Discord: %d commands synced globally (may take a while to show up)", len(synced))
+        finally:
+            # Let the claim go even if the start is cancelled meanwhile (it lapses otherwise).
+            await asyncio.shield(self.store.finish_command_sync(key, digest, self.owner,
+                                                                commands is not None))
+        if commands is not None:
+            log.info("Discord: %d commands synced globally (may take a while to show up)",
+                     len(commands))
 
     # -- commands, autocomplete, buttons ---------------------------------------------------
 

@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -73,6 +74,19 @@ log = logging.getLogger(__name__)
 # One bot token for every server: Discord's global limit is 50 requests a second, so the
 # scheduler starts at most 40 posts a second, 10 at a time.
 LIMITS = PostingLimits(concurrency=10, per_second=40.0)
+
+
+def limits_for(share: float) -> PostingLimits:
+    """``LIMITS`` for a process serving ``share`` of the bot's shards. The 50 requests a second
+    are per bot token, however many processes share it, so each process takes the part of
+    the budget that its part of the servers needs: posts go out for the servers of its own
+    shards only, and shards split the servers evenly. (Interaction responses don't count
+    against the global limit: commands are answered at full speed in every process.)"""
+    if share >= 1:
+        return LIMITS
+    assert LIMITS.per_second is not None
+    return PostingLimits(concurrency=max(1, math.floor(LIMITS.concurrency * share)),
+                         per_second=LIMITS.per_second * share)
 # How long after an item's first try a repeat is still dropped by Discord's nonce. Discord
 # says "a few minutes" and documents no number: 120 s stays well inside any reading of it.
 NONCE_WINDOW = timedelta(seconds=120)

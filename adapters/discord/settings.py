@@ -5,6 +5,13 @@ Discord runs when ``DISCORD_TOKEN`` is set (``enabled``). The token's form is ch
 ``check_token`` when the adapter is built (and by ``whosnext discord-invite``), so a malformed
 token stops only what needs Discord. No discord.py here: the composition root reads these
 settings before it knows whether Discord runs at all.
+
+Shards. Without ``DISCORD_SHARD_COUNT`` the bot is one unsharded session, as before. With it,
+the bot's servers are split into that many shards (a server's shard is ``(server id >> 22) %
+count``) and this process runs the shards ``DISCORD_SHARD_IDS`` names (``0,1``, or a range
+``0-3``; all of them when it is empty). Several processes on one database then share the bot,
+each with its own shard ids: each answers and posts for its own shards' servers
+(``shard_spec``).
 """
 
 from __future__ import annotations
@@ -14,12 +21,17 @@ import binascii
 import re
 from typing import Any, ClassVar
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import BaseSettings
 
 from bot.config import SETTINGS_CONFIG, ConfigError, blank_is_none, load
+from bot.ids import Platform
+from bot.shards import ShardSpec
 
 _PART = re.compile(r"^[A-Za-z0-9_\-]+$")
+# A server's shard: its id without the 22 bits below the timestamp, modulo the shard count.
+SNOWFLAKE_SHIFT = 22
+MAX_SHARD_RANGE = 10_000  # shards one range may name (a process runs a handful)
 _HELP = ("Copy the token from the Discord Developer Portal (your application → Bot → Reset "
          "Token) into .env as DISCORD_TOKEN=…")
 
@@ -33,6 +45,8 @@ class DiscordSettings(BaseSettings):
     discord_guild_ids: str = ""
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
+    discord_shard_count: int | None = None
+    discord_shard_ids: str = ""
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -47,6 +61,57 @@ class DiscordSettings(BaseSettings):
                 raise ValueError(f"“{part}” is not a server id (a number); separate ids by commas")
         return v
 
+    @field_validator("discord_shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, v: object) -> object:
+        v = blank_is_none(v)
+        if v is None or isinstance(v, int):
+            count = v
+        elif isinstance(v, str) and v.strip().isdecimal():
+            count = int(v.strip())
+        else:
+            raise ValueError(f"“{v}” is not a number of shards: give a whole number, 1 or more "
+                             "(the same in every process of the bot)")
+        if count is not None and count < 1:
+            raise ValueError(f"{count} shards is too few: give 1 or more (or leave it unset for "
+                             "one unsharded connection)")
+        return count
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids(cls, v: str, info: ValidationInfo) -> str:
+        ids = parse_shard_ids(v)
+        if not ids:
+            return v
+        if "discord_shard_count" not in info.data:
+            return v  # the count is wrong itself: that is the one problem to report
+        count = info.data["discord_shard_count"]
+        if count is None:
+            raise ValueError("shard ids need DISCORD_SHARD_COUNT as well: set it to the number "
+                             "of shards of the whole bot (the same in every process)")
+        wrong = sorted({i for i in ids if i >= count})
+        if wrong:
+            shown = ", ".join(map(str, wrong))
+            raise ValueError(f"shard {shown} doesn't exist with DISCORD_SHARD_COUNT={count}: "
+                             f"shard ids go from 0 to {count - 1}")
+        return v
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """The shards this process runs (None: unsharded)."""
+        if self.discord_shard_count is None:
+            return None
+        return parse_shard_ids(self.discord_shard_ids) or list(range(self.discord_shard_count))
+
+    @property
+    def shard_spec(self) -> ShardSpec | None:
+        """Which servers this process serves, for the scheduler (None: all of them)."""
+        ids = self.shard_ids
+        if self.discord_shard_count is None or ids is None:
+            return None
+        return ShardSpec(Platform.DISCORD, self.discord_shard_count, frozenset(ids),
+                         shift=SNOWFLAKE_SHIFT)
+
     @property
     def guild_ids(self) -> list[int]:
         return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
@@ -54,6 +119,28 @@ class DiscordSettings(BaseSettings):
     @property
     def enabled(self) -> bool:
         return self.discord_token is not None
+
+
+def parse_shard_ids(text: str) -> list[int]:
+    """``0,1`` or ``0-3,8``: the shard ids, in order; ValueError with a sentence otherwise."""
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        low, dash, high = part.partition("-")
+        if not low.strip().isdecimal() or (dash and not high.strip().isdecimal()):
+            raise ValueError(f"“{part}” is not a shard id: give numbers separated by commas, "
+                             "like 0,1 (or a range, like 0-3)")
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise ValueError(f"“{part}” is an empty range: write the lower id first, like 0-3")
+        if last - first >= MAX_SHARD_RANGE:
+            raise ValueError(f"“{part}” names more than {MAX_SHARD_RANGE} shards: one process "
+                             "can't run that many")
+        ids.extend(range(first, last + 1))
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"shard {', '.join(map(str, repeated))} is named twice: give each "
+                         "shard id once")
+    return ids
 
 
 def load_discord_settings(**overrides: Any) -> DiscordSettings:

@@ -40,6 +40,26 @@ earlier message, or 404 Unknown Message if that message has been deleted since (
 does, discord/discord-api-docs#6647). Only nonces sent with ``enforce_nonce`` are remembered,
 and ``5`` and ``"5"`` are different nonces: the stricter reading where Discord says nothing.
 
+Shards (docs "Gateway" → Sharding). ``FakeDiscord(shard_count=4, max_concurrency=2)``: ``GET
+/gateway/bot`` recommends that many shards and says the session start limit, ``max_concurrency``
+included. An IDENTIFY's ``shard`` must be ``[shard_id, num_shards]`` with ``0 <= shard_id <
+num_shards``, and every session of the bot must agree on ``num_shards``; otherwise the
+connection is closed with 4010 Invalid Shard. Each session gets the servers of its shard, ``(id
+>> 22) % num_shards``, in READY and GUILD_CREATE, and only their interactions; DMs go to shard 0
+(a session without ``shard`` is shard 0 of 1). Sessions start at most one per
+``identify_interval`` (5 s) in each bucket ``shard_id % max_concurrency``, on the real clock
+whichever process identifies: a faster IDENTIFY is answered with op 9 Invalid Session (what
+the docs say Discord does when a bot exceeds its maximum concurrency) and recorded as a refusal
+(code ``"identify_too_soon"``), which fails a test unless it allowed it. ``identify_times``
+holds each bucket's accepted IDENTIFYs (``time.monotonic()``); ``dispatched`` every GUILD_CREATE
+and INTERACTION_CREATE with the session it went to. Several processes can be told apart by
+giving each its own addresses, ``api_url_for(tag)`` and ``gateway_url_for(tag)`` (the same
+Discord under ``/via/<tag>``): each ``Call`` then carries ``via`` and ``session_via`` says which
+session came through which. One liberty: the start limit is enforced
+for a sharded fake only (``shard_count`` or ``max_concurrency`` above 1, or ``identify_limit=
+True``), so that the unsharded suite may stop and start a bot within 5 s; Discord would make
+such a restart wait (discord.py retries after an Invalid Session by itself).
+
 Faults on demand. ``fail_next`` and ``rate_limit_next`` answer the next matching request
 *instead of* handling it (a 5xx, a 429 the way Discord's edge sends it, or a Cloudflare ban
 with ``via=False``). ``drop_after``, ``fail_after`` and ``delay_next`` let the request be
@@ -55,6 +75,7 @@ import itertools
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -94,6 +115,10 @@ CANNOT_DM = (403, {"code": 50007, "message": "Cannot send messages to this user"
 MISSING_PERMISSIONS = (403, {"code": 50013, "message": "Missing Permissions"})
 # docs "Create Message": enforce_nonce dedupes "in the past few minutes"; the fake's default.
 NONCE_WINDOW = timedelta(minutes=5)
+# docs "Gateway" → Session Start Limit: max_concurrency IDENTIFYs per 5 seconds.
+IDENTIFY_INTERVAL = timedelta(seconds=5)
+IDENTIFY_TOO_SOON = "identify_too_soon"  # the refusal's code, for allow_refusals
+INVALID_SHARD = 4010  # close code (docs "Opcodes and Status Codes" → Gateway Close Event Codes)
 
 
 @dataclass
@@ -109,6 +134,7 @@ class Call:
     problems: list[str] = field(default_factory=list)  # ...and what was wrong, readably
     handled: bool = False  # the fake has acted on it (``status`` is its answer from then on)
     dropped: bool = False  # handled, then the connection closed without an answer (drop_after)
+    via: str | None = None  # the tag of the address it came to (api_url_for)
 
 
 @dataclass
@@ -210,7 +236,12 @@ def message_texts(message: dict[str, Any]) -> list[str]:
 
 class FakeDiscord:
     def __init__(self, *, bot_id: int = BOT_ID, guild_ids: tuple[int, ...] = (GUILD_ID,),
-                 channel_id: int = CHANNEL_ID, nonce_window: timedelta = NONCE_WINDOW):
+                 channel_id: int = CHANNEL_ID, nonce_window: timedelta = NONCE_WINDOW,
+                 shard_count: int = 1, max_concurrency: int = 1,
+                 identify_interval: timedelta = IDENTIFY_INTERVAL,
+                 channels: dict[int, int] | None = None, identify_limit: bool | None = None):
+        """``channels``: a channel of each server (guild id → channel id); the rest of the
+        servers have ``channel_id``."""
         self.bot_id = bot_id
         self.application_id = bot_id
         self.guild_ids = guild_ids
@@ -219,6 +250,18 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.refusals: list[Call] = []  # calls refused by Discord's rules (not fail_next's)
         self.identifies: list[dict[str, Any]] = []
+        self.shard_count = shard_count  # what GET /gateway/bot recommends
+        self.max_concurrency = max_concurrency
+        self.identify_interval = identify_interval
+        self.identify_limit = (shard_count > 1 or max_concurrency > 1 if identify_limit is None
+                               else identify_limit)
+        self.identify_times: dict[int, list[float]] = {}  # bucket → accepted IDENTIFYs
+        # (event, guild id or None, session number): what went to which session
+        self.dispatched: list[tuple[str, str | None, int]] = []
+        self.guild_channels = dict(channels or {})
+        self._sessions = itertools.count(1)
+        self.session_via: dict[int, str | None] = {}  # session number → its address's tag
+        self.session_shards: dict[int, tuple[int, int]] = {}  # ...→ its accepted shard
         self.gateway_queries: list[dict[str, str]] = []
         self.heartbeats = 0
         # Synced commands: None → global; else a guild id. Each a list of command payloads.
@@ -235,7 +278,7 @@ class FakeDiscord:
         self.closed_dms: set[str] = set()  # user ids whose DMs are closed to the bot
         # (author id, nonce) → (message id, when it was created)
         self._nonces: dict[tuple[str, int | str], tuple[str, datetime]] = {}
-        self._allowed_refusals: set[int] = set()
+        self._allowed_refusals: set[int | str] = set()
         self._failures: list[Failure] = []
         self._faults: list[Fault] = []
         self._sockets: list[_Session] = []
@@ -250,6 +293,8 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{path:.*}", self._rest)
+        app.router.add_get("/via/{via}/gateway", self._gateway)
+        app.router.add_route("*", "/via/{via}" + API_PREFIX + "/{path:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -272,6 +317,13 @@ class FakeDiscord:
     @property
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def api_url_for(self, tag: str) -> str:
+        """The same REST API at an address of ``tag``'s own: its calls carry ``via=tag``."""
+        return f"http://127.0.0.1:{self.port}/via/{tag}{API_PREFIX}"
+
+    def gateway_url_for(self, tag: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/via/{tag}/gateway"
 
     @property
     def token(self) -> str:
@@ -343,7 +395,7 @@ class FakeDiscord:
         message to it is 403 Cannot send messages to this user (50007)."""
         self.closed_dms.add(str(user_id))
 
-    def allow_refusals(self, *codes: int) -> None:
+    def allow_refusals(self, *codes: int | str) -> None:
         """This test expects Discord to refuse with these JSON codes (50035, 10062, ...)."""
         self._allowed_refusals.update(codes)
 
@@ -431,7 +483,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         body, files = await self._body(request)
-        call = Call(request.method, path, dict(request.query), body, files, dict(request.headers))
+        call = Call(request.method, path, dict(request.query), body, files, dict(request.headers),
+                    via=request.match_info.get("via"))
         self.calls.append(call)
         failure = self._take(self._failures, request.method, path)
         if failure is not None:  # answered instead of handled
@@ -507,9 +560,14 @@ class FakeDiscord:
             return _json(self.bot_user)
         if method == "GET" and path == "/oauth2/applications/@me":
             return _json(self.application_payload())
-        if method == "GET" and path in ("/gateway", "/gateway/bot"):
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
-                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        if method == "GET" and path == "/gateway":
+            return _json({"url": self.gateway_url})
+        if method == "GET" and path == "/gateway/bot":
+            starts = sum(len(t) for t in self.identify_times.values())
+            return _json({"url": self.gateway_url, "shards": self.shard_count,
+                          "session_start_limit": {
+                              "total": 1000, "remaining": 1000 - starts,
+                              "reset_after": 86_400_000, "max_concurrency": self.max_concurrency}})
         m = re.fullmatch(rf"/applications/{app}(?:/guilds/(\d+))?/commands", path)
         if m and method in ("PUT", "GET"):
             guild = int(m.group(1)) if m.group(1) else None
@@ -754,7 +812,8 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.gateway_queries.append(dict(request.query))
-        session = _Session(ws)
+        session = _Session(ws, next(self._sessions))
+        self.session_via[session.number] = request.match_info.get("via")
         await session.send(10, {"heartbeat_interval": 41250})
         try:
             async for msg in ws:
@@ -767,8 +826,9 @@ class FakeDiscord:
                     await session.send(11, None)
                 elif op == 2:
                     self.identifies.append(frame["d"])
-                    await self._ready(session)
-                    self._sockets.append(session)
+                    if await self._identify(session, frame["d"]):
+                        await self._ready(session)
+                        self._sockets.append(session)
                     await self._notify()
                 elif op == 6:  # RESUME: we keep no sessions; ask for a fresh IDENTIFY
                     await session.send(9, False)
@@ -778,14 +838,63 @@ class FakeDiscord:
             await self._notify()
         return ws
 
+    async def _identify(self, session: _Session, data: dict[str, Any]) -> bool:
+        """Whether Discord takes this IDENTIFY: a valid shard, agreeing with the other
+        sessions, within its bucket's session start limit. A refusal is answered as Discord
+        answers it and recorded."""
+        shard = data.get("shard", [0, 1])
+        valid = (isinstance(shard, list) and len(shard) == 2
+                 and all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+                 and shard[1] >= 1 and 0 <= shard[0] < shard[1])
+        counts = {s.shard[1] for s in self._sockets}
+        if not valid or (counts and counts != {shard[1]}):
+            why = (f"shard {shard!r} is not [shard_id, num_shards] with shard_id < num_shards"
+                   if not valid else f"shard {shard!r} disagrees with the sessions open "
+                   f"(num_shards {sorted(counts)})")
+            self._gateway_refusal(INVALID_SHARD, f"Invalid shard: {why}")
+            await session.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return False
+        bucket = shard[0] % self.max_concurrency
+        now = time.monotonic()
+        times = self.identify_times.setdefault(bucket, [])
+        if (self.identify_limit and times
+                and now - times[-1] < self.identify_interval.total_seconds()):
+            self._gateway_refusal(IDENTIFY_TOO_SOON, (
+                f"IDENTIFY of shard {shard[0]} {now - times[-1]:.2f} s after the last one in "
+                f"bucket {bucket} (at most {self.max_concurrency} per "
+                f"{self.identify_interval.total_seconds():g} s): Invalid Session"))
+            await session.send(9, False)
+            return False
+        times.append(now)
+        session.shard = (shard[0], shard[1])
+        self.session_shards[session.number] = session.shard
+        return True
+
+    def _gateway_refusal(self, code: int | str, message: str) -> None:
+        call = Call("GATEWAY", "/gateway", {}, None, status=0, error={"code": code,
+                    "message": message}, problems=[message], handled=True)
+        self.calls.append(call)
+        self.refusals.append(call)
+
+    def shard_of(self, guild_id: int | str | None, count: int) -> int:
+        """The shard a server's events go to (DMs: shard 0)."""
+        return 0 if guild_id is None else (int(guild_id) >> 22) % count
+
+    def _sessions_for(self, guild_id: int | str | None) -> list[_Session]:
+        return [s for s in self._sockets if self.shard_of(guild_id, s.shard[1]) == s.shard[0]]
+
     async def _ready(self, session: _Session) -> None:
+        shard_id, count = session.shard
+        guilds = [g for g in self.guild_ids if self.shard_of(g, count) == shard_id]
         await session.dispatch("READY", {
             "v": 10, "user": self.bot_user, "session_id": f"session-{self.snowflake()}",
             "resume_gateway_url": self.gateway_url, "guilds": [
-                {"id": str(g), "unavailable": True} for g in self.guild_ids],
+                {"id": str(g), "unavailable": True} for g in guilds],
             "application": {"id": str(self.application_id), "flags": 0},
-            "private_channels": [], "relationships": [], "presences": [], "shard": [0, 1]})
-        for guild in self.guild_ids:
+            "private_channels": [], "relationships": [], "presences": [],
+            "shard": [shard_id, count]})
+        for guild in guilds:
+            self.dispatched.append(("GUILD_CREATE", str(guild), session.number))
             await session.dispatch("GUILD_CREATE", self.guild_payload(guild))
 
     def guild_payload(self, guild_id: int) -> dict[str, Any]:
@@ -804,7 +913,8 @@ class FakeDiscord:
                        "mentionable": False, "flags": 0}],
             "emojis": [], "stickers": [], "joined_at": _now_iso(), "large": False,
             "unavailable": False, "member_count": 3, "voice_states": [], "members": [],
-            "channels": [self.channel_payload(self.channel_id, guild_id)], "threads": [],
+            "channels": [self.channel_payload(self.guild_channels.get(guild_id, self.channel_id),
+                                              guild_id)], "threads": [],
             "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
@@ -820,13 +930,15 @@ class FakeDiscord:
         return len(self._sockets)
 
     async def push(self, interaction: dict[str, Any]) -> None:
-        """Deliver an INTERACTION_CREATE on every connected gateway session."""
-        if not self._sockets:
-            await self.wait_until(lambda: self._sockets, timeout=10)
+        """Deliver an INTERACTION_CREATE on the gateway sessions of its server's shard (a DM's:
+        shard 0), as Discord does; waits for one to be connected."""
+        guild = interaction.get("guild_id")
+        sessions = await self.wait_until(lambda: self._sessions_for(guild), timeout=10)
         known = self.interactions.get(interaction.get("token", ""))
         if known is not None:
             known.deliveries += 1
-        for session in list(self._sockets):
+        for session in list(sessions):
+            self.dispatched.append(("INTERACTION_CREATE", guild, session.number))
             await session.dispatch("INTERACTION_CREATE", interaction)
 
     # -- interaction payloads ---------------------------------------------------------------
@@ -846,7 +958,8 @@ class FakeDiscord:
         earlier time) builds one that is already late."""
         ident = interaction_id or self.snowflake(created_at)
         token = f"itoken-{ident}"
-        channel = channel_id or self.channel_id
+        channel = (channel_id or (self.guild_channels.get(guild_id) if guild_id else None)
+                   or self.channel_id)
         permissions = MEMBER_PERMISSIONS | (MANAGE_GUILD if admin else 0)
         user = user_payload(user_id, name)
         payload: dict[str, Any] = {
@@ -946,10 +1059,12 @@ class FakeDiscord:
 
 
 class _Session:
-    """One gateway connection, with its own sequence numbers."""
+    """One gateway connection, with its own sequence numbers and (once identified) its shard."""
 
-    def __init__(self, ws: web.WebSocketResponse):
+    def __init__(self, ws: web.WebSocketResponse, number: int = 0):
         self.ws = ws
+        self.number = number
+        self.shard: tuple[int, int] = (0, 1)
         self.seq = 0
         self._lock = asyncio.Lock()
 
