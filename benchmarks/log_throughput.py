@@ -77,14 +77,11 @@ def command(tx: Tx, i: int, request: str) -> None:
     the logged attempt (the write), as the core would ask for them."""
     who = caller(i)
     now = datetime.now(UTC)
-    midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
     zones_unit(tx, COMMUNITY, who.member)
     log_attempt_unit(tx, NewAttempt(
         community=COMMUNITY, member=who.member, member_name=who.name, outcome=Outcome.REJECTED,
         ask=f"asked for thing {i}", at=now, who="boss", area="work", fear=5,
-        request_id=request, max_per_hour=10**9,
-        day_start=midnight, week_start=midnight - timedelta(days=now.weekday()),
-        history_since=now - timedelta(days=400)))
+        request_id=request, max_per_hour=10**9, history_since=now - timedelta(days=400)))
 
 
 # -- SQLite ----------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ HANDLERS: dict[str, Handler] = {
 ACTIONS: dict[str, ActionHandler] = {
     "cheer": cheer,
     "resolve": commitments.resolve,
+    "asks": commitments.asks_more,
     "forget": privacy.confirm_forget,
 }
 

@@ -4,11 +4,17 @@ this is the one module that imports matplotlib, and only the composition root im
 
 Matplotlib is used through its object API on the Agg canvas (no pyplot, no global figure
 state), so charts can be drawn on worker threads while the event loop keeps running.
+
+A stats card is drawn with a fixed layout (measuring every label to lay it out would double
+its cost) and kept: ``MatplotlibCharts`` draws a card once and hands out the same bytes until
+what it shows changes (the member's name, counts, or weeks), ``CARDS_KEPT`` cards at most.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from io import BytesIO
@@ -85,16 +91,21 @@ def stats_card(title: str, totals: Mapping[str, int], weeks: Sequence[date],
     for ax in (left, right):
         ax.spines[["top", "right"]].set_visible(False)
     fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.8, wspace=0.25)
     buf = BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
+CARDS_KEPT = 512  # about 30 KB each
+
+
 class MatplotlibCharts:
-    """``bot.ports.Charts`` on matplotlib."""
+    """``bot.ports.Charts`` on matplotlib; stats cards drawn once per content."""
 
     def __init__(self) -> None:
+        self._cards: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()  # cards are drawn on worker threads
         # A name in a script the installed fonts lack (李雷, さくら) draws as boxes, and
         # matplotlib warns once per glyph: noise in the log that no operator can act on.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font",
@@ -106,4 +117,15 @@ class MatplotlibCharts:
 
     def stats_card(self, title: str, totals: Mapping[str, int], weeks: Sequence[date],
                    per_week: Sequence[int]) -> bytes:
-        return stats_card(title, totals, weeks, per_week)
+        key = (title, tuple(sorted(totals.items())), tuple(weeks), tuple(per_week))
+        with self._lock:
+            kept = self._cards.get(key)
+            if kept is not None:
+                self._cards.move_to_end(key)
+                return kept
+        png = stats_card(title, totals, weeks, per_week)  # two threads may both draw: same bytes
+        with self._lock:
+            self._cards[key] = png
+            while len(self._cards) > CARDS_KEPT:
+                self._cards.popitem(last=False)
+        return png

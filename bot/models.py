@@ -119,11 +119,13 @@ class NewAttempt:
     # Fair play: refuse the write if the member already has this many entries in the hour
     # before ``at``. None: no limit.
     max_per_hour: int | None = None
-    # The member-local start of today and of this week (as instants), for streak celebrations.
-    day_start: datetime | None = None
-    week_start: datetime | None = None
-    # On the first attempt of the day, return the times of attempts since this instant.
+    # On the member's first attempt of their day, return their days with an attempt since
+    # this instant (for the streak celebrations).
     history_since: datetime | None = None
+
+
+# A member's days with an attempt, oldest first, each with how many attempts it had.
+DayCounts = tuple[tuple[date, int], ...]
 
 
 @dataclass(frozen=True)
@@ -146,12 +148,23 @@ class LogResult:
     limited: bool = False
     # The goal's target, when this attempt reached the member's rejection goal.
     goal_reached: int | None = None
-    # For streak celebrations: the member's attempts since ``day_start`` and ``week_start``
-    # (this one included), and, on the first attempt of the day only, the times of the member's
-    # attempts over the streak window, oldest first.
+    # For streak celebrations: the member's attempts on their day and in their week (from
+    # Monday) so far, this one included, and, on the first attempt of the day only, their days
+    # with an attempt since ``history_since``, oldest first (each day in the member's zone
+    # when they asked).
     today_count: int = 0
     week_count: int = 0
-    history: tuple[datetime, ...] = ()
+    days: DayCounts = ()
+
+
+@dataclass(frozen=True)
+class OpenPage:
+    """One page of a member's open items (/asks): open promises first (soonest due first),
+    then pending asks (oldest first); ``total`` is how many there are in all."""
+
+    commitments: tuple[Commitment, ...]
+    pending: tuple[Attempt, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -351,7 +364,7 @@ class Profile:
 
     info: MemberInfo
     totals: Totals
-    attempt_times: tuple[datetime, ...]  # UTC, oldest first
+    days: DayCounts  # the days with an attempt, oldest first (the member's own days)
     areas: tuple[tuple[str, int], ...]  # most used first
     cheers_given: int
     cheers_received: int

@@ -16,6 +16,7 @@ from bot.models import (
     Attempt,
     CheerStatus,
     Commitment,
+    DayCounts,
     Goal,
     Leaderboard,
     LogResult,
@@ -23,6 +24,7 @@ from bot.models import (
     NewAttempt,
     NewCommitment,
     NewPost,
+    OpenPage,
     OutboxItem,
     Outcome,
     Period,
@@ -100,6 +102,11 @@ class Repository(KeyValueStore, Protocol):
                          ) -> tuple[list[Commitment], list[Attempt]]:
         """Open commitments and pending attempts of one member, oldest first."""
 
+    async def open_page(self, community: CommunityRef, member: MemberRef, limit: int,
+                        offset: int) -> OpenPage:
+        """``limit`` of the member's open items from ``offset`` on (the order of
+        ``open_items``), and how many there are: reads only that page, whatever the total."""
+
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
                               outcome: Outcome, at: datetime) -> Resolution:
         """Turn a pending attempt into rejected/accepted; only its owner may."""
@@ -134,9 +141,10 @@ class Repository(KeyValueStore, Protocol):
     async def member(self, community: CommunityRef, member: MemberRef) -> MemberInfo | None:
         ...
 
-    async def attempt_times(self, community: CommunityRef, member: MemberRef,
-                            since: datetime) -> tuple[datetime, ...]:
-        """When the member's attempts since ``since`` were logged, oldest first (for streaks)."""
+    async def active_days(self, community: CommunityRef, member: MemberRef,
+                          since: date) -> DayCounts:
+        """The member's days with an attempt, on or after ``since``, oldest first, each with
+        its number of attempts (for streaks): each day in the member's zone when they asked."""
 
     async def zones(self, community: CommunityRef, member: MemberRef
                           ) -> tuple[str | None, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -51,10 +51,16 @@ def _week(d: date) -> int:
     return (d.toordinal() - 1) // 7  # date(1, 1, 1) was a Monday
 
 
-def weekly_streak(days: Iterable[date], today: date) -> Streak:
+def weekly_streak(days: Iterable[date] | Mapping[date, int], today: date) -> Streak:
     """Consecutive weeks with at least WEEKLY_TARGET attempts; a quiet day inside doesn't
-    matter. The current week is still open, so a streak ending last week is current."""
-    counts = Counter(_week(d) for d in days)
+    matter. The current week is still open, so a streak ending last week is current.
+    ``days``: a day per attempt, or each day with its number of attempts."""
+    counts: Counter[int] = Counter()
+    if isinstance(days, Mapping):
+        for d, n in days.items():
+            counts[_week(d)] += n
+    else:
+        counts.update(_week(d) for d in days)
     units = sorted(w for w, n in counts.items() if n >= WEEKLY_TARGET)
     return _runs(units, _week(today))
 

@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
     CheerStatus,
+    DayCounts,
     EntryKind,
     Goal,
     Leaderboard,
@@ -26,10 +28,13 @@ from bot.models import (
 )
 from storage.counters import (
     Counts,
-    as_totals,
+    active_days,
+    add_area,
+    add_day,
+    attempts_between,
     board,
     bump,
-    community_day,
+    community_zone,
     period_key,
     recount_periods,
     totals,
@@ -62,47 +67,34 @@ def over_limit(c: Tx, community: str, member: str, at: datetime,
 
 
 def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
-                    ) -> LogResult:
+                   ) -> LogResult:
     community, member = new.community.key, new.member.key
     if over_limit(c, community, member, new.at, new.max_per_hour):
         return LogResult(0, False, totals(c, community, member), 0, limited=True)
     rejected = 1 if new.outcome == Outcome.REJECTED else 0
     seq = touch_member(c, community, member, new.member_name, new.at, rejected)
-    day = community_day(c, community, new.at, new.default_zone)
+    zone = community_zone(c, community, new.default_zone)
+    day = new.at.astimezone(ZoneInfo(zone)).date().isoformat()
+    # The member's own day: in their zone, else the community's (as the core reckons it).
+    own = c.execute("SELECT timezone FROM members WHERE community_id = ? AND member_id = ?",
+                    (community, member)).fetchone()[0]
+    mine = new.at.astimezone(ZoneInfo(own or zone)).date()
     attempt_id: int = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
-        "private, created_at, commitment_id, request_id, local_day) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "private, created_at, commitment_id, request_id, local_day, member_day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (community, member, new.outcome, new.ask, new.who, new.area, new.fear, new.lesson,
          int(new.private), ts(new.at), commitment_id,
-         request_key(new.community, new.request_id), day)).fetchone()[0]
-    bump(c, community, member, day, 1, rejected)
+         request_key(new.community, new.request_id), day, mine.isoformat())).fetchone()[0]
+    bump(c, community, member, day, 1, {new.outcome: 1})
+    today = add_day(c, community, member, mine.isoformat(), 1)
+    add_area(c, community, member, new.area, 1)
     goal = check_goal(c, community, member, new.at) if rejected else None
-    # Totals by outcome, and how many since the member's midnight and Monday, in one pass.
-    never = "9999"  # sorts after every timestamp: counts nothing
-    counts: dict[str, int] = {}
-    today = week = 0
-    for outcome, n, since_day, since_week in c.execute(
-            "SELECT outcome, COUNT(*), SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) FROM attempts "
-            "WHERE community_id = ? AND member_id = ? GROUP BY outcome",
-            (ts(new.day_start) if new.day_start else never,
-             ts(new.week_start) if new.week_start else never, community, member)):
-        counts[outcome] = n
-        today, week = today + since_day, week + since_week
-    history = (times_since(c, community, member, new.history_since)
-               if today == 1 and new.history_since else ())
-    return LogResult(attempt_id, False, as_totals(counts), seq, goal_reached=goal,
-                     today_count=today, week_count=week, history=history)
-
-
-def times_since(c: Tx, community: str, member: str, since: datetime | None
-                 ) -> tuple[datetime, ...]:
-    """When the member's attempts were logged (all of them if ``since`` is None), oldest first."""
-    return tuple(from_ts(r[0]) for r in c.execute(
-        "SELECT created_at FROM attempts WHERE community_id = ? AND member_id = ? "
-        "AND created_at >= ? ORDER BY created_at",
-        (community, member, ts(since) if since else "")))
+    week = attempts_between(c, community, member, mine - timedelta(days=mine.weekday()), mine)
+    days = (active_days(c, community, member, new.history_since.astimezone(
+        ZoneInfo(own or zone)).date()) if today == 1 and new.history_since else ())
+    return LogResult(attempt_id, False, totals(c, community, member), seq, goal_reached=goal,
+                     today_count=today, week_count=week, days=days)
 
 
 def goal_progress(c: Tx, community: str, member: str, set_at: str) -> int:
@@ -206,9 +198,10 @@ class AttemptStore(Store):
                             ).fetchone()[0]
             c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
                       (outcome, ts(at), attempt_id))
+            bump(c, community.key, member.key, row["local_day"], 0,
+                 {Outcome.PENDING: -1, outcome: 1})
             goal = None
             if outcome == Outcome.REJECTED:
-                bump(c, community.key, member.key, row["local_day"], 0, 1)
                 goal = check_goal(c, community.key, member.key, at)
             result = LogResult(attempt_id, False, totals(c, community.key, member.key), seq,
                                goal_reached=goal)
@@ -219,8 +212,8 @@ class AttemptStore(Store):
                         request_id: str | None = None) -> Removed | None:
         def remove(c: Tx) -> Removed | None:
             args = (community.key, member.key)
-            a = c.execute("SELECT id, ask, outcome, created_at, commitment_id, local_day FROM attempts "
-                          "WHERE community_id = ? AND member_id = ? "
+            a = c.execute("SELECT id, ask, outcome, area, created_at, commitment_id, local_day, "
+                          "member_day FROM attempts WHERE community_id = ? AND member_id = ? "
                           "ORDER BY created_at DESC, id DESC LIMIT 1", args).fetchone()
             k = c.execute("SELECT id, ask, created_at FROM commitments WHERE community_id = ? "
                           "AND member_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -229,8 +222,9 @@ class AttemptStore(Store):
                 return None
             if a is not None and (k is None or a["created_at"] >= k["created_at"]):
                 c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
-                bump(c, community.key, member.key, a["local_day"], -1,
-                      -1 if a["outcome"] == Outcome.REJECTED else 0)
+                bump(c, community.key, member.key, a["local_day"], -1, {a["outcome"]: -1})
+                add_day(c, community.key, member.key, a["member_day"] or a["local_day"], -1)
+                add_area(c, community.key, member.key, a["area"], -1)
                 if a["commitment_id"] is not None:  # the promise it kept is open again
                     c.execute("UPDATE commitments SET status = 'open', closed_at = NULL "
                               "WHERE id = ?", (a["commitment_id"],))
@@ -278,8 +272,9 @@ class AttemptStore(Store):
             gone = c.execute("DELETE FROM cheers WHERE attempt_id = ? AND member_id = ?",
                              (attempt_id, member.key)).rowcount
             if not gone:
-                c.execute("INSERT INTO cheers (attempt_id, community_id, member_id, created_at) "
-                          "VALUES (?, ?, ?, ?)", (attempt_id, community.key, member.key, ts(at)))
+                c.execute("INSERT INTO cheers (attempt_id, community_id, member_id, created_at, "
+                          "owner_id) VALUES (?, ?, ?, ?, ?)",
+                          (attempt_id, community.key, member.key, ts(at), row["member_id"]))
             return (CheerStatus.REMOVED if gone else CheerStatus.ADDED), self._cheer_count(c, attempt_id)
         return await self._write(unit)
 
@@ -288,9 +283,9 @@ class AttemptStore(Store):
         return int(c.execute("SELECT COUNT(*) FROM cheers WHERE attempt_id = ?",
                              (attempt_id,)).fetchone()[0])
 
-    async def attempt_times(self, community: CommunityRef, member: MemberRef,
-                            since: datetime) -> tuple[datetime, ...]:
-        return await self._read(lambda c: times_since(c, community.key, member.key, since))
+    async def active_days(self, community: CommunityRef, member: MemberRef,
+                          since: date) -> DayCounts:
+        return await self._read(lambda c: active_days(c, community.key, member.key, since))
 
     async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
                        by_date: date | None, at: datetime) -> Goal:

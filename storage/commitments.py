@@ -12,6 +12,7 @@ from bot.models import (
     CommitmentStatus,
     NewAttempt,
     NewCommitment,
+    OpenPage,
     Outcome,
     PromiseEnd,
     Resolution,
@@ -58,6 +59,27 @@ class CommitmentStore(Store):
                 "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
                 "AND outcome = 'pending' ORDER BY id", args)]
             return commitments, pending
+        return await self._read(unit)
+
+    async def open_page(self, community: CommunityRef, member: MemberRef, limit: int,
+                        offset: int) -> OpenPage:
+        def unit(c: Tx) -> OpenPage:
+            args = (community.key, member.key)
+            promised = int(c.execute("SELECT COUNT(*) FROM commitments WHERE community_id = ? "
+                                     "AND member_id = ? AND status = 'open'", args).fetchone()[0])
+            row = c.execute("SELECT pending_count FROM members WHERE community_id = ? "
+                            "AND member_id = ?", args).fetchone()
+            pending = int(row[0]) if row else 0
+            commitments = tuple(commitment_row(r) for r in c.execute(
+                "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
+                "AND status = 'open' ORDER BY due_at, id LIMIT ? OFFSET ?",
+                (*args, limit, offset))) if offset < promised else ()
+            left = limit - len(commitments)
+            attempts = tuple(attempt_row(r) for r in c.execute(
+                "SELECT * FROM attempts WHERE community_id = ? AND member_id = ? "
+                "AND outcome = 'pending' ORDER BY created_at, id LIMIT ? OFFSET ?",
+                (*args, left, max(0, offset - promised)))) if left > 0 else ()
+            return OpenPage(commitments, attempts, promised + pending)
         return await self._read(unit)
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,

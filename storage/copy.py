@@ -70,6 +70,8 @@ TABLES: tuple[Table, ...] = (
     Table("cheers", ("attempt_id", "member_id")),
     Table("goals", ("community_id", "member_id")),
     Table("member_periods", ("community_id", "period", "member_id")),
+    Table("member_days", ("community_id", "member_id", "day")),
+    Table("member_areas", ("community_id", "member_id", "area")),
     Table("schedules", ("community_id",)),
     Table("outbox", ("id",), identity="id"),
     Table("processed_requests", ("key",)),
@@ -125,8 +127,8 @@ class Copied:
         c = self.counts
         named = ", ".join(_count(c[table], *nouns) for table, nouns in NOUNS.items())
         rest = sum(c[t.name] for t in TABLES if t.name not in NOUNS)
-        extra = (f", and {_count(rest, 'row', 'rows')} of bookkeeping (period counts, "
-                 "processed requests, settings)") if rest else ""
+        extra = (f", and {_count(rest, 'row', 'rows')} of bookkeeping (period, day and area "
+                 "counts, processed requests, settings)") if rest else ""
         return (f"Copied {_count(c[COMMUNITIES], 'community', 'communities')}: {named}{extra} "
                 f"from {self.source} to {self.target}; counts match.\n"
                 f"Set DATABASE_URL to it and start the bot: it carries on from the same counts. "

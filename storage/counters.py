@@ -1,8 +1,11 @@
-"""Counters kept in step with the attempts: each member's totals, the all-time and per-week and
-per-month aggregates the leaderboard reads, and each attempt's community-local day.
+"""Counters kept in step with the attempts: each member's totals by outcome, the all-time and
+per-week and per-month aggregates the leaderboard reads, each attempt's community-local day,
+and each member's own days and areas (``member_days``, ``member_areas``), so that what a
+member's command reads never grows with their history.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -10,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ids import MemberRef
 from bot.models import (
+    DayCounts,
     Leaderboard,
     LeaderRow,
     Outcome,
@@ -30,9 +34,13 @@ def as_totals(counts: dict[str, int]) -> Totals:
 
 
 def totals(c: Tx, community: str, member: str) -> Totals:
-    return as_totals(dict(c.execute(
-        "SELECT outcome, COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
-        "GROUP BY outcome", (community, member)).fetchall()))
+    """The member's maintained counts (``bump`` keeps them)."""
+    row = c.execute("SELECT attempts_count, rejections_count, accepted_count, pending_count "
+                    "FROM members WHERE community_id = ? AND member_id = ?",
+                    (community, member)).fetchone()
+    if row is None:
+        return Totals()
+    return Totals(attempts=row[0], rejected=row[1], accepted=row[2], pending=row[3])
 
 
 def touch_member(c: Tx, community: str, member: str, name: str, at: datetime,
@@ -55,12 +63,18 @@ def zone_lock(community: str) -> str:
 
 
 def bump(c: Tx, community: str, member: str, day: str, attempts: int,
-          rejections: int) -> None:
-    """Keep the leaderboard aggregates in step with the attempts table."""
+         outcomes: Mapping[str, int]) -> None:
+    """Keep the member's totals and the leaderboard aggregates in step with the attempts
+    table: ``attempts`` more (or fewer) of them, and ``outcomes`` the change per outcome."""
     c.lock(zone_lock(community), shared=True)
+    rejections = outcomes.get(Outcome.REJECTED, 0)
     c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
-              "rejections_count = rejections_count + ? WHERE community_id = ? AND member_id = ?",
-              (attempts, rejections, community, member))
+              "rejections_count = rejections_count + ?, accepted_count = accepted_count + ?, "
+              "pending_count = pending_count + ? WHERE community_id = ? AND member_id = ?",
+              (attempts, rejections, outcomes.get(Outcome.ACCEPTED, 0),
+               outcomes.get(Outcome.PENDING, 0), community, member))
+    if not attempts and not rejections:
+        return  # a pending ask turned into a yes: the boards count neither
     local = date.fromisoformat(day)
     c.executemany(
         "INSERT INTO member_periods (community_id, period, member_id, attempts, rejections) "
@@ -71,12 +85,54 @@ def bump(c: Tx, community: str, member: str, day: str, attempts: int,
          for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local))])
 
 
-def community_day(c: Tx, community: str, at: datetime, default_zone: str) -> str:
-    """The community-local day of ``at`` ('YYYY-MM-DD'), by its check-in zone if it has one.
-    Read inside the writing transaction, so a zone change can't slip in between."""
+def community_zone(c: Tx, community: str, default_zone: str) -> str:
+    """The community's check-in zone, or ``default_zone``. Read inside the writing
+    transaction, so a zone change can't slip in between."""
     c.lock(zone_lock(community), shared=True)
     row = c.execute("SELECT timezone FROM schedules WHERE community_id = ?", (community,)).fetchone()
-    return at.astimezone(ZoneInfo(row[0] if row else default_zone)).date().isoformat()
+    return str(row[0]) if row else default_zone
+
+
+def add_day(c: Tx, community: str, member: str, day: str, attempts: int) -> int:
+    """``attempts`` more (or fewer) on one of the member's days; how many that day has now."""
+    n = int(c.execute(
+        "INSERT INTO member_days (community_id, member_id, day, attempts) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (community_id, member_id, day) DO UPDATE SET "
+        "attempts = member_days.attempts + excluded.attempts RETURNING attempts",
+        (community, member, day, attempts)).fetchone()[0])
+    if n <= 0:
+        c.execute("DELETE FROM member_days WHERE community_id = ? AND member_id = ? AND day = ?",
+                  (community, member, day))
+    return n
+
+
+def add_area(c: Tx, community: str, member: str, area: str | None, attempts: int) -> None:
+    if area is None:
+        return
+    n = c.execute(
+        "INSERT INTO member_areas (community_id, member_id, area, attempts) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (community_id, member_id, area) DO UPDATE SET "
+        "attempts = member_areas.attempts + excluded.attempts RETURNING attempts",
+        (community, member, area, attempts)).fetchone()[0]
+    if n <= 0:
+        c.execute("DELETE FROM member_areas WHERE community_id = ? AND member_id = ? "
+                  "AND area = ?", (community, member, area))
+
+
+def active_days(c: Tx, community: str, member: str, since: date | None = None) -> DayCounts:
+    """The member's days with an attempt (on or after ``since``), oldest first, each with its
+    number of attempts."""
+    return tuple((date.fromisoformat(r[0]), int(r[1])) for r in c.execute(
+        "SELECT day, attempts FROM member_days WHERE community_id = ? AND member_id = ? "
+        "AND day >= ? ORDER BY day", (community, member, since.isoformat() if since else "")))
+
+
+def attempts_between(c: Tx, community: str, member: str, first: date, last: date) -> int:
+    """The member's attempts on their days from ``first`` to ``last``."""
+    return int(c.execute(
+        "SELECT COALESCE(SUM(attempts), 0) FROM member_days WHERE community_id = ? "
+        "AND member_id = ? AND day >= ? AND day <= ?",
+        (community, member, first.isoformat(), last.isoformat())).fetchone()[0])
 
 
 def move_to_zone(c: Tx, community: str, zone: ZoneInfo) -> None:

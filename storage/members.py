@@ -11,8 +11,8 @@ from bot.models import (
     MemberInfo,
     Profile,
 )
-from storage.attempts import goal_of, times_since
-from storage.counters import totals, touch_member
+from storage.attempts import goal_of
+from storage.counters import active_days, totals, touch_member
 from storage.db import Store, Tx
 from storage.rows import member_info
 
@@ -58,17 +58,16 @@ class MemberStore(Store):
                             args).fetchone()
             if row is None:
                 return None
-            times = times_since(c, *args, None)
+            # All from what's kept in step with the attempts: never the attempts themselves.
             areas = tuple((r[0], r[1]) for r in c.execute(
-                "SELECT area, COUNT(*) AS n FROM attempts WHERE community_id = ? AND member_id = ? "
-                "AND area IS NOT NULL GROUP BY area ORDER BY n DESC, area", args))
+                "SELECT area, attempts FROM member_areas WHERE community_id = ? AND member_id = ? "
+                "ORDER BY attempts DESC, area", args))
             given = c.execute("SELECT COUNT(*) FROM cheers WHERE community_id = ? AND member_id = ?",
                               args).fetchone()[0]
-            received = c.execute(
-                "SELECT COUNT(*) FROM cheers JOIN attempts a ON a.id = cheers.attempt_id "
-                "WHERE a.community_id = ? AND a.member_id = ?", args).fetchone()[0]
-            return Profile(member_info(row), totals(c, *args), times, areas, given, received,
-                           goal_of(c, *args))
+            received = c.execute("SELECT COUNT(*) FROM cheers WHERE community_id = ? "
+                                 "AND owner_id = ?", args).fetchone()[0]
+            return Profile(member_info(row), totals(c, *args), active_days(c, *args), areas,
+                           given, received, goal_of(c, *args))
         return await self._read(unit)
 
     async def get_value(self, key: str) -> str | None:

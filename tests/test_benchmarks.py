@@ -13,6 +13,8 @@ import pytest
 from tests import postgres
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+# The scripts with scratch databases (benchmarks/_scratch.py): gone after the run.
+SCRATCH = {"log_throughput.py", "leaderboard_scale.py", "history_scale.py"}
 
 
 def bench(tmp_path, script, *args, timeout=120):
@@ -26,12 +28,15 @@ def bench(tmp_path, script, *args, timeout=120):
     ("log_throughput.py", ["--commands", "40", "--rounds", "1"], "committed: True"),
     ("leaderboard_scale.py", ["--sizes", "500,1000", "--repeat", "1"], "data grew x2"),
     ("checkin_fanout.py", ["--communities", "30", "--active", "10", "--no-wait"], "vs base"),
+    ("history_scale.py", ["--attempts", "2000", "--repeat", "1", "--runs", "1"], "ratio"),
+    ("stats_card.py", ["--repeat", "2", "--runs", "1"], "kept card"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):
     stdout = bench(tmp_path, script, *args)
     assert expect in stdout
     if script != "checkin_fanout.py":
         assert "goal:" in stdout
+    if script in SCRATCH:
         folder = re.search(r"SQLite, scratch files in (.+)", stdout)
         assert folder and not Path(folder[1]).exists()  # its scratch files removed
 

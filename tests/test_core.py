@@ -353,9 +353,38 @@ async def test_a_retried_undo_or_cheer_changes_nothing_more(app, repo):
     assert "taken back" in text(other)  # a new press is a new press
 
 
-async def test_asks_lists_five_at_a_time(app):
-    for i in range(7):
+async def test_asks_pages_four_at_a_time_with_earlier_and_more(app, clock):
+    await run(app, "/who-next call the landlord when:friday")
+    for i in range(9):
+        clock.advance(seconds=1)
         await run(app, f"/pending ask {i}")
-    reply = await run(app, "/asks")
-    assert len([b for b in reply.blocks if isinstance(b, Buttons)]) == 5
-    assert "…and 2 more" in text(reply) and "ask 4" in text(reply) and "ask 5" not in text(reply)
+    first = await run(app, "/asks")
+    rows = [b for b in first.blocks if isinstance(b, Buttons)]
+    assert len(rows) == 5  # four items and the page's buttons: Discord's five rows at most
+    assert text(first).startswith("Your open asks (1–4 of 10)")
+    assert "call the landlord" in text(first) and "ask 2" in text(first)
+    assert "ask 3" not in text(first)
+    [more] = rows[-1].buttons
+    assert more.label == "More ›" and first.private
+
+    second = await press(app, more.action)
+    assert second.replace_original and second.private
+    assert text(second).startswith("Your open asks (5–8 of 10)")
+    assert "ask 3" in text(second) and "ask 6" in text(second) and "ask 7" not in text(second)
+    earlier, more = [b for b in second.blocks if isinstance(b, Buttons)][-1].buttons
+    assert (earlier.label, more.label) == ("‹ Earlier", "More ›")
+    last = await press(app, more.action)
+    assert text(last).startswith("Your open asks (9–10 of 10)") and "ask 8" in text(last)
+    assert [b.label for b in [b for b in last.blocks if isinstance(b, Buttons)][-1].buttons] == \
+        ["‹ Earlier"]
+    assert "ask 0" in text(await press(app, earlier.action))  # back to the first page
+
+    # Someone else pressing Sam's button sees their own list, never Sam's.
+    stranger = await press(app, Action("asks", "1"), "kenji")
+    assert "Nothing open right now" in text(stranger)
+    # A page sorted out in the meantime shows the last page there is; a forged value is refused.
+    for _ in range(6):
+        await run(app, "/undo")
+    assert text(await press(app, more.action)).startswith("Your open asks")
+    forged = await press(app, Action("asks", "x1"))
+    assert forged.error and "/asks" in text(forged)

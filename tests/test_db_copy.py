@@ -157,7 +157,8 @@ async def test_sqlite_moves_to_postgresql_and_the_bot_carries_on(tmp_path, pg_ur
     assert out.stdout.splitlines()[0] == (
         f"Copied 2 communities: 5 members, 12 attempts, 2 promises, 2 cheers, 1 goal, "
         f"1 check-in schedule, 1 scheduled post, and {sum_bookkeeping(db)} rows of bookkeeping "
-        f"(period counts, processed requests, settings) from {db} to {where}; counts match.")
+        f"(period, day and area counts, processed requests, settings) from {db} to {where}; "
+        "counts match.")
     assert out.stderr == ""  # a small database: just the summary
     assert digest(db) == source  # the source is only read
 
@@ -188,7 +189,8 @@ async def test_sqlite_moves_to_postgresql_and_the_bot_carries_on(tmp_path, pg_ur
 
 def sum_bookkeeping(db: Path) -> int:
     rows = sqlite_rows(db)
-    return sum(len(rows[name]) for name in ("member_periods", "processed_requests", "kv"))
+    return sum(len(rows[name]) for name in ("member_periods", "member_days", "member_areas",
+                                            "processed_requests", "kv"))
 
 
 async def test_a_target_that_isnt_empty_is_refused_and_left_as_it_was(tmp_path, pg_url):
@@ -204,7 +206,8 @@ async def test_a_target_that_isnt_empty_is_refused_and_left_as_it_was(tmp_path, 
     where = pg_url.rpartition("@")[2]
     assert out.stderr.strip() == (
         f"whosnext: the target {where} isn't empty (members has 1 row, attempts has 1 row, "
-        "member_periods has 2 rows); nothing was changed. Copy into a new, empty database.")
+        "member_periods has 2 rows, member_days has 1 row); nothing was changed. Copy into a new, "
+        "empty database.")
     assert await pg_counts(pg_url) == before
 
 

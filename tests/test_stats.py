@@ -32,3 +32,38 @@ async def test_stats_card_is_a_png(app, clock):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (700, 320)
+
+
+async def test_the_card_is_drawn_off_the_loop_once_per_content(repo, clock, monkeypatch):
+    import threading
+
+    from bot import chart
+    from bot.app import App
+
+    drawn: list[str] = []
+    draw = chart.stats_card
+
+    def counted(*args):
+        drawn.append(threading.current_thread().name)
+        return draw(*args)
+
+    monkeypatch.setattr(chart, "stats_card", counted)
+    app = App(repo, clock, default_timezone="UTC", max_logs_per_hour=1000,
+              charts=chart.MatplotlibCharts())
+    clock.set(datetime(2026, 11, 26, 9, tzinfo=UTC))
+    await run(app, "/rejected asked for a raise")
+
+    def card(reply) -> bytes:
+        [image] = [b for b in reply.blocks if isinstance(b, Image)]
+        return image.data
+
+    first = card(await run(app, "/stats"))
+    again = card(await run(app, "/stats"))
+    assert first == again and len(drawn) == 1  # the same card, drawn once
+    assert threading.main_thread().name not in drawn  # on a worker thread, not the loop's
+    await run(app, "/accepted asked for a day off")  # what the card shows changed
+    changed = card(await run(app, "/stats"))
+    assert changed != first and len(drawn) == 2
+    # Another member's card is theirs: drawn for them.
+    await run(app, "/rejected asked too", who="sam")
+    assert card(await run(app, "/stats", who="sam")) not in (first, changed) and len(drawn) == 3

@@ -258,15 +258,23 @@ def _fit(parts: list[str], limit: int) -> str:
 
 def _number_items(blocks: tuple[Block, ...]) -> tuple[list[Block], list[tuple[str, Buttons]]]:
     """With several rows of buttons (``/asks``), number each item and its row so it is clear
-    which buttons belong to which ask. Returns the blocks to show and the labelled rows."""
+    which buttons belong to which ask: a row right after an item's line. Returns the blocks to
+    show and the labelled rows."""
     rows = [b for b in blocks if isinstance(b, Buttons)]
     if len(rows) <= 1:
         return [b for b in blocks if not isinstance(b, Buttons)], [("", r) for r in rows]
     shown: list[Block] = []
     labelled: list[tuple[str, Buttons]] = []
+    numbered = 0
+    previous: Block | None = None
     for block in blocks:
+        after, previous = previous, block
         if isinstance(block, Buttons):
-            number = len(labelled) + 1
+            if not isinstance(after, Text):  # a row of its own (a page's Earlier / More)
+                labelled.append(("", block))
+                continue
+            numbered += 1
+            number = numbered
             labelled.append((_row_prefix(number), block))
             for i in range(len(shown) - 1, -1, -1):  # number the line this row belongs to
                 prev = shown[i]

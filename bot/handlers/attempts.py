@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
@@ -14,7 +14,6 @@ from bot.ids import MemberRef
 from bot.invocation import Caller, Invocation
 from bot.models import LogResult, NewAttempt, Outcome
 from bot.reply import Block, Buttons, Context, Mention, Reply, Strong, Text
-from bot.schedules import local_midnight
 
 VERBS = {Outcome.REJECTED: "got a no", Outcome.ACCEPTED: "got a yes",
          Outcome.PENDING: "is waiting to hear back"}
@@ -34,8 +33,6 @@ async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         private=bool(opts.get("private", False)), request_id=inv.request_id,
         default_zone=deps.default_timezone,
         max_per_hour=deps.max_logs_per_hour,
-        day_start=local_midnight(today, member_zone),
-        week_start=local_midnight(today - timedelta(days=today.weekday()), member_zone),
         history_since=now - stats.STREAK_WINDOW,
     ))
     if result.limited:
@@ -56,16 +53,17 @@ async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: Zone
     """'5 days in a row' when this attempt grew the daily streak (the first ask of the day),
     and 'N weeks in a row' when it made this week count. Reads history only when needed."""
     lines: list[str] = []
-    history = result.history
+    days = dict(result.days)
     if result.today_count == 1:
-        daily = stats.daily_streak(stats.local_days(history, zone), today)
+        daily = stats.daily_streak(days, today)
         if daily.current >= 2:
             lines.append(f"{daily.current} days in a row!")
     if result.week_count == stats.WEEKLY_TARGET:
-        if not history:  # not the first ask today: read it now (at most once a week)
-            history = await deps.repo.attempt_times(caller.community, caller.member,
-                                                    deps.now() - stats.STREAK_WINDOW)
-        weeks = stats.weekly_streak(stats.local_days(history, zone), today).current
+        if not days:  # not the first ask today: read them now (at most once a week)
+            days = dict(await deps.repo.active_days(
+                caller.community, caller.member,
+                (deps.now() - stats.STREAK_WINDOW).astimezone(zone).date()))
+        weeks = stats.weekly_streak(days, today).current
         lines.append(f"{weeks} weeks in a row with {stats.WEEKLY_TARGET}+ asks!" if weeks >= 2
                      else f"{stats.WEEKLY_TARGET} asks this week: the week counts!")
     return lines

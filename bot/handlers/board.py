@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,7 +101,7 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     t, name = profile.totals, profile.info.name
     zone = await deps.zone_of(caller.community, member)
     today = deps.now().astimezone(zone).date()
-    days = stats.local_days(profile.attempt_times, zone)
+    days = dict(profile.days)
     daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)
     blocks: list[Block] = [
         Heading(f"{'Your' if mine else name + chr(39) + 's'} asking so far"),
@@ -146,16 +147,16 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
 CARD_WEEKS = 12
 
 
-async def stats_image(charts: Charts, name: str, totals: Totals, days: list[date],
+async def stats_image(charts: Charts, name: str, totals: Totals, days: Mapping[date, int],
                       today: date) -> Image:
     """The stats card: drawn off the event loop (matplotlib takes tens of milliseconds)."""
     monday = today - timedelta(days=today.weekday())
     weeks = [monday - timedelta(weeks=n) for n in range(CARD_WEEKS - 1, -1, -1)]
     per_week = [0] * CARD_WEEKS
-    for d in days:
+    for d, n in days.items():
         index = CARD_WEEKS - 1 - (monday - (d - timedelta(days=d.weekday()))).days // 7
         if 0 <= index < CARD_WEEKS:
-            per_week[index] += 1
+            per_week[index] += n
     png = await asyncio.to_thread(
         charts.stats_card,
         f"{name}: {prompts.attempts_word(totals.attempts)}, {prompts.rejections_word(totals.rejected)}",

@@ -9,7 +9,7 @@ from bot import prompts
 from bot.errors import Refusal
 from bot.handlers import Deps, Options
 from bot.handlers.attempts import celebration, rate_limited
-from bot.invocation import ActionInvocation, Invocation
+from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.models import (
     Attempt,
     Commitment,
@@ -32,12 +32,12 @@ from bot.reply import (
     Strong,
     Text,
     Visibility,
-    private_reply,
 )
 from bot.when import due_date, end_of_day
 
-# /asks lists this many items at most: each has a row of buttons, and Discord allows five rows.
-MAX_LISTED = 5
+# /asks shows this many items a page: each has a row of buttons, the page's Earlier / More
+# buttons one more, and Discord allows five rows.
+PER_PAGE = 4
 # Button codes: r = rejected, a = accepted, w = still waiting, s = didn't ask.
 OUTCOME_CODES: dict[str, PromiseEnd] = {"r": Outcome.REJECTED, "a": Outcome.ACCEPTED,
                                          "w": Outcome.PENDING, "s": CommitmentStatus.SKIPPED}
@@ -99,20 +99,45 @@ def pending_blocks(a: Attempt) -> list[Block]:
 
 
 async def asks(deps: Deps, inv: Invocation, opts: Options) -> Reply:
-    caller = inv.caller
-    commitments, pending = await deps.repo.open_items(caller.community, caller.member)
-    if not commitments and not pending:
-        return private_reply(Text.of("Nothing open right now. "
-                                     "Promise your next ask with /who-next, or log one you made."))
+    return await asks_page(deps, inv.caller, 0)
+
+
+async def asks_more(deps: Deps, act: ActionInvocation) -> Reply:
+    """The Earlier / More buttons under /asks: that page, in place of the one pressed."""
+    if not act.value.isdecimal() or len(act.value) > 6:
+        raise Refusal("That button doesn't look right any more. Try /asks for a fresh list.")
+    return await asks_page(deps, act.caller, int(act.value), replace=True)
+
+
+async def asks_page(deps: Deps, caller: Caller, page: int, replace: bool = False) -> Reply:
+    """One page of the member's open items, PER_PAGE at a time: only that page is read."""
+    found = await deps.repo.open_page(caller.community, caller.member, PER_PAGE, page * PER_PAGE)
+    if found.total and not (found.commitments or found.pending):  # sorted out meanwhile
+        page = (found.total - 1) // PER_PAGE
+        found = await deps.repo.open_page(caller.community, caller.member, PER_PAGE,
+                                          page * PER_PAGE)
+    if not found.total:
+        return Reply((Text.of("Nothing open right now. "
+                              "Promise your next ask with /who-next, or log one you made."),),
+                     Visibility.PRIVATE, replace_original=replace)
     zone, now = await deps.member_zone(caller), deps.now()
-    blocks: list[Block] = [Heading("Your open asks")]
-    items = [commitment_blocks(c, zone, now) for c in commitments] + [pending_blocks(a) for a in pending]
-    for item in items[:MAX_LISTED]:
-        blocks += item
-    if len(items) > MAX_LISTED:
-        blocks.append(Context.of(f"…and {len(items) - MAX_LISTED} more. Sort these out and "
-                                 "/asks shows the next ones."))
-    return private_reply(*blocks)
+    first = page * PER_PAGE + 1
+    shown = len(found.commitments) + len(found.pending)
+    title = "Your open asks" if found.total <= PER_PAGE else \
+        f"Your open asks ({first}–{first + shown - 1} of {found.total})"
+    blocks: list[Block] = [Heading(title)]
+    for c in found.commitments:
+        blocks += commitment_blocks(c, zone, now)
+    for a in found.pending:
+        blocks += pending_blocks(a)
+    nav = []
+    if page > 0:
+        nav.append(Button("‹ Earlier", Action("asks", str(page - 1))))
+    if first + shown - 1 < found.total:
+        nav.append(Button("More ›", Action("asks", str(page + 1))))
+    if nav:
+        blocks.append(Buttons(tuple(nav)))
+    return Reply(tuple(blocks), Visibility.PRIVATE, replace_original=replace)
 
 
 async def resolve(deps: Deps, act: ActionInvocation) -> Reply:

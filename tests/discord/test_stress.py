@@ -473,7 +473,8 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
 
     heavy_asks = answer("asks", heavy)
     assert heavy_asks.private and "Your open asks" in heavy_asks.text
-    assert len(heavy_asks.message["components"]) == 5 and "more" in heavy_asks.text
+    assert len(heavy_asks.message["components"]) == 5 and " of " in heavy_asks.text
+    assert [b["label"] for b in heavy_asks.message["components"][-1]["components"]] == ["More ›"]
     resolve_ids = [b["custom_id"] for b in buttons(heavy_asks.message)]
     assert len(resolve_ids) == len(set(resolve_ids)) and len(resolve_ids) > 15
     assert secretive.secret in answer("asks", secretive).text  # shown to its member only

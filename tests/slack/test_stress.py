@@ -337,7 +337,8 @@ async def test_a_crowded_hostile_workspace_through_slack(http_adapter, fake, htt
     for i in list_owners:
         listed = await cmd(i, "asks")
         assert listed["response_type"] == "ephemeral"
-        assert "Your open asks" in section_texts(listed) and "more" in section_texts(listed), listed
+        assert "Your open asks" in section_texts(listed) and " of " in section_texts(listed)
+        assert "More ›" in [b["text"]["text"] for b in buttons(listed)], listed
     owner = 0
     listed = await cmd(owner, "asks")  # promises first, then pending asks
     waiting = label_of(listed, "Still waiting")
