@@ -1,4 +1,4 @@
-"""The core's settings from the environment and an optional ``.env`` file (pydantic-settings).
+"""The core's settings from the environment and an optional ``.env`` file (``bot.envsettings``).
 
 Only what the core itself uses lives here: the database, the default time zone, logging, the
 check-in grace window and fair-play limits. Each adapter declares its own settings class (the
@@ -17,14 +17,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from bot.envsettings import BaseSettings, Field, SettingsError, ValidationInfo, field_validator
 
 # How every settings class of the bot reads its variables: the environment first, then
 # ``.env`` in the working directory; names are case-insensitive; other variables are ignored
 # (each class reads only its own).
-SETTINGS_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                     extra="ignore", case_sensitive=False)
+SETTINGS_CONFIG = {"env_file": ".env"}
+__all__ = ["BaseSettings", "Field", "ValidationInfo", "field_validator"]  # for the adapters
 
 
 class ConfigError(Exception):
@@ -57,13 +56,8 @@ def load(cls: type[S], **overrides: Any) -> S:
     (a field's name in capitals is its variable)."""
     try:
         return cls(**overrides)
-    except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            var = str(e["loc"][0]).upper() if e["loc"] else "?"
-            msg = str(e["msg"]).removeprefix("Value error, ")
-            problems.append(f"{var}: {msg}")
-        raise bad_configuration(problems) from None
+    except SettingsError as err:
+        raise bad_configuration(err.problems) from None
 
 
 class Settings(BaseSettings):

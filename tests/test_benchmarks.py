@@ -30,6 +30,7 @@ def bench(tmp_path, script, *args, timeout=120):
     ("checkin_fanout.py", ["--communities", "30", "--active", "10", "--no-wait"], "vs base"),
     ("history_scale.py", ["--attempts", "2000", "--repeat", "1", "--runs", "1"], "ratio"),
     ("stats_card.py", ["--repeat", "2", "--runs", "1"], "kept card"),
+    ("startup.py", ["--repeat", "1", "--runs", "1"], "difference"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):
     stdout = bench(tmp_path, script, *args)

@@ -21,10 +21,15 @@ import binascii
 import re
 from typing import Any, ClassVar
 
-from pydantic import ValidationInfo, field_validator
-from pydantic_settings import BaseSettings
-
-from bot.config import SETTINGS_CONFIG, ConfigError, blank_is_none, load
+from bot.config import (
+    SETTINGS_CONFIG,
+    BaseSettings,
+    ConfigError,
+    ValidationInfo,
+    blank_is_none,
+    field_validator,
+    load,
+)
 from bot.ids import Platform
 from bot.shards import ShardSpec
 

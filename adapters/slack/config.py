@@ -18,10 +18,15 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings
-
-from bot.config import SETTINGS_CONFIG, ConfigError, blank_is_none, load
+from bot.config import (
+    SETTINGS_CONFIG,
+    BaseSettings,
+    ConfigError,
+    Field,
+    blank_is_none,
+    field_validator,
+    load,
+)
 
 _HEX = re.compile(r"[0-9a-fA-F]{16,128}")
 _TOKEN_BODY = re.compile(r"[A-Za-z0-9-]+")
