@@ -31,6 +31,8 @@ def bench(tmp_path, script, *args, timeout=120):
     ("history_scale.py", ["--attempts", "2000", "--repeat", "1", "--runs", "1"], "ratio"),
     ("stats_card.py", ["--repeat", "2", "--runs", "1"], "kept card"),
     ("startup.py", ["--repeat", "1", "--runs", "1"], "difference"),
+    ("slack_http.py", ["--runs", "1", "--clients", "4", "--seconds", "0.3", "--rate", "50",
+                       "--rate-seconds", "0.3"], "every /rejected stored once: True"),
 ])
 def test_benchmark_runs(tmp_path, script, args, expect):
     stdout = bench(tmp_path, script, *args)

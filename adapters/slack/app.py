@@ -10,6 +10,14 @@ buttons of the message pressed (a Cheer count), that message is rewritten with `
 if it is a channel message (an ephemeral one can't be). Work that outlives a request
 runs in tasks the adapter tracks: ``idle()`` waits for them, ``stop()`` drains them.
 
+bolt runs with ``process_before_response=True``: it awaits each listener and answers with its
+ack when the listener returns, instead of running the listener beside the request and looking
+for the ack every 10 ms (bolt's asyncio listener runner), which put a 10 ms floor under every
+answer and a wake-up every 10 ms under every request in flight. That is sound because every
+listener here returns as soon as it has acked, well within the budget: the work before an
+ack is bounded by the deadline above, and anything after it (an answer slower than the
+budget, uploads, a button's answer, forgetting an uninstalled workspace) is spawned.
+
 One workspace or any (``settings.oauth``). With ``SLACK_CLIENT_ID`` the app is installed per
 workspace through ``/slack/install`` (``install.py``), each workspace's token kept in the
 database (``oauth.py``); every call for a request, and every post, uses the token of the
@@ -136,24 +144,21 @@ class SlackAdapter:
         # Bolt also reads SLACK_BOT_TOKEN from the environment and, finding one beside our
         # client, warns that it's unused: it is the same token, so that line is dropped.
         drop_log_lines("slack_bolt.AsyncApp", warning_client_prioritized_and_token_skipped())
+        oauth: dict[str, Any] = {}
         if self.installs is not None and installs is not None:
             flow = install_flow(settings, self.installs,
                                 RepositoryStateStore(installs, app.deps.clock), self.client)
             # The flow's settings are passed too, so that bolt builds no default settings of
-            # its own from the environment (their file stores would write to $HOME).
-            self.bolt_app = AsyncApp(client=self.client, name="whosnext",
-                                     signing_secret=settings.slack_signing_secret or "",
-                                     oauth_settings=flow.settings, oauth_flow=flow,
-                                     # bolt takes an AsyncAuthorize here (its annotation
-                                     # names only plain callables)
-                                     authorize=InstalledAuthorize(  # type: ignore[arg-type]
-                                         self.workspaces),
-                                     user_facing_authorize_error_message=NOT_INSTALLED_HERE,
-                                     request_verification_enabled=True)
-        else:
-            self.bolt_app = AsyncApp(client=self.client, name="whosnext",
-                                     signing_secret=settings.slack_signing_secret or "",
-                                     request_verification_enabled=True)
+            # its own from the environment (their file stores would write to $HOME). bolt
+            # takes an AsyncAuthorize as ``authorize`` (its annotation names only callables).
+            oauth = {"oauth_settings": flow.settings, "oauth_flow": flow,
+                     "authorize": InstalledAuthorize(self.workspaces),
+                     "user_facing_authorize_error_message": NOT_INSTALLED_HERE}
+        # process_before_response: see the module's docstring.
+        self.bolt_app = AsyncApp(client=self.client, name="whosnext",
+                                 signing_secret=settings.slack_signing_secret or "",
+                                 request_verification_enabled=True, process_before_response=True,
+                                 **oauth)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -164,8 +169,9 @@ class SlackAdapter:
     def _register(self) -> None:
         # One listener for every command (a command configured in Slack but not in the catalogue
         # gets the core's friendly answer). Never two that match the same command: when a
-        # listener hasn't acked within 3 s, bolt runs the next matching one, i.e. the same
-        # command again.
+        # listener hasn't acked (within 3 s, were bolt polling for the ack; by the time it
+        # returns, as bolt awaits it here), bolt runs the next matching one, i.e. the same
+        # command again. Every listener returns once it has acked (process_before_response).
         self.bolt_app.command(re.compile(r"^/.+"))(self._on_command)
         self.bolt_app.action(re.compile(rf"^{Action.PREFIX}:"))(self._on_action)
         self.bolt_app.view(CALLBACK_ID)(self._on_view_submission)
@@ -599,12 +605,17 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ installs (OAuth)
 
+    # Events are acked when their listener returns (process_before_response): the database
+    # work is spawned, so that a slow database can't hold the ack past Slack's 3 seconds.
+
     async def _on_uninstalled(self, body: dict[str, Any]) -> None:
-        await self._forget(str(body.get("team_id") or ""), "the app was uninstalled")
+        self._spawn(self._forget(str(body.get("team_id") or ""), "the app was uninstalled"),
+                    "forgetting an uninstalled workspace")
 
     async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if (event.get("tokens") or {}).get("bot"):  # a user's token alone is none of ours
-            await self._forget(str(body.get("team_id") or ""), "its bot token was revoked")
+            self._spawn(self._forget(str(body.get("team_id") or ""), "its bot token was revoked"),
+                        "forgetting a revoked token")
 
     async def _forget(self, team: str, why: str) -> None:
         """Forget the workspace's token: its posts stop (each try finds no install); its

@@ -28,7 +28,10 @@ SET_CHECKIN = "set time:09:00 days:weekdays channel:<#C0ASKS|asks>"
 @pytest.fixture
 async def impatient(app, fake, sleeps) -> AsyncIterator[SlackAdapter]:
     """An adapter whose bolt listeners give up waiting for an ack after 0.2 s instead of 3 s
-    (bolt's ``ack_timeout``), so "slower than the ack timeout" takes a tiny test delay."""
+    (bolt's ``ack_timeout``), so "slower than the ack timeout" takes a tiny test delay. bolt
+    only applies it when it polls for the ack; the adapter runs with process_before_response,
+    where bolt awaits the listener instead: the test keeps that a slow command runs once
+    either way."""
     adapter = SlackAdapter(app, settings_for(fake, "http"), http_host="127.0.0.1", http_port=0,
                            sleep=sleeps)
     for listener in adapter.bolt_app._async_listeners:
