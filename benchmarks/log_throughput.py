@@ -4,7 +4,7 @@ the same statements straight through the driver, one transaction per command, in
     python benchmarks/log_throughput.py [--commands 3000] [--rounds 3] [--database URL]
 
 - SQLite (the default: a temporary file; or ``--database sqlite:///path.db``): the baseline
-  runs the repository's own unit functions (``zones_unit``, ``log_attempt_unit``) with Python's
+  runs the repository's own unit function (``log_attempt_unit``) with Python's
   sqlite3 module on this thread, same pragmas, no asyncio and no core. Ours runs one at a
   time and 100 concurrent.
 - PostgreSQL (``--database postgresql://user@host:5432/db``): first each command's unit
@@ -52,7 +52,6 @@ from bot.models import NewAttempt, Outcome  # noqa: E402
 from storage.attempts import log_attempt_unit  # noqa: E402
 from storage.connect import open_repository, sqlite_path  # noqa: E402
 from storage.db import SqliteTx, Tx  # noqa: E402
-from storage.members import zones_unit  # noqa: E402
 from storage.sqlite import PRAGMAS  # noqa: E402
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "bench")
@@ -73,11 +72,10 @@ class Clock:
 
 
 def command(tx: Tx, i: int, request: str) -> None:
-    """What /rejected number ``i`` runs on the repository: the member's zones (a read), then
-    the logged attempt (the write), as the core would ask for them."""
+    """What /rejected number ``i`` runs on the repository (one write, which also reads the
+    member's zone), as the core asks for it."""
     who = caller(i)
     now = datetime.now(UTC)
-    zones_unit(tx, COMMUNITY, who.member)
     log_attempt_unit(tx, NewAttempt(
         community=COMMUNITY, member=who.member, member_name=who.name, outcome=Outcome.REJECTED,
         ask=f"asked for thing {i}", at=now, who="boss", area="work", fear=5,

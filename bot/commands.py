@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
 from enum import StrEnum
+from functools import cached_property
 
 from bot.days import DAY_NAMES
 from bot.errors import Refusal
@@ -69,7 +70,7 @@ class CommandSpec:
                 return opt
         return None
 
-    @property
+    @cached_property
     def usage_hint(self) -> str:
         parts = []
         for i, opt in enumerate(self.options):
@@ -80,7 +81,7 @@ class CommandSpec:
                 parts.append(f"[{opt.name}:{sample}]")
         return " ".join(parts)
 
-    @property
+    @cached_property
     def usage(self) -> str:
         return f"Usage: /{self.name} {self.usage_hint}".rstrip()
 
@@ -191,8 +192,9 @@ def clean_text(value: str) -> str:
     """Neutralise control characters and direction overrides; fold runs of white space."""
     value = unicodedata.normalize("NFC", value)
     value = _INVISIBLE.sub("", value)
-    value = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Zl", "Zp") else ch
-                    for ch in value)
+    if not value.isprintable():  # printable text has none of these: the usual case, at once
+        value = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Zl", "Zp")
+                        else ch for ch in value)
     return " ".join(value.split())
 
 

@@ -155,6 +155,8 @@ class LogResult:
     today_count: int = 0
     week_count: int = 0
     days: DayCounts = ()
+    # The member's day this attempt counts on (their zone when they asked).
+    day: date | None = None
 
 
 @dataclass(frozen=True)

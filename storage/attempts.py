@@ -94,7 +94,7 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
     days = (active_days(c, community, member, new.history_since.astimezone(
         ZoneInfo(own or zone)).date()) if today == 1 and new.history_since else ())
     return LogResult(attempt_id, False, totals(c, community, member), seq, goal_reached=goal,
-                     today_count=today, week_count=week, days=days)
+                     today_count=today, week_count=week, days=days, day=mine)
 
 
 def goal_progress(c: Tx, community: str, member: str, set_at: str) -> int:

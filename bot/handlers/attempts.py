@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from bot import prompts, stats
 from bot.errors import Refusal
@@ -23,9 +22,7 @@ async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     outcome = Outcome(inv.command)  # /rejected, /accepted or /pending
     now = deps.now()
-    community_tz, member_tz = await deps.repo.zones(caller.community, caller.member)
-    member_zone = deps.zone(member_tz, community_tz)
-    today = now.astimezone(member_zone).date()
+    # One trip to the database: it knows the member's zone, and says which day this is theirs.
     result = await deps.repo.log_attempt(NewAttempt(
         community=caller.community, member=caller.member, member_name=caller.name,
         outcome=outcome, ask=opts["ask"], at=now, who=opts.get("who"),
@@ -37,7 +34,8 @@ async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     ))
     if result.limited:
         raise rate_limited(deps.max_logs_per_hour)
-    streaks = [] if result.duplicate else await streak_lines(deps, caller, result, member_zone, today)
+    streaks = [] if result.duplicate or result.day is None else \
+        await streak_lines(deps, caller, result, result.day)
     return celebration(caller.member, caller.name, outcome, opts["ask"],
                        bool(opts.get("private", False)), result, streaks)
 
@@ -48,8 +46,8 @@ def rate_limited(limit: int) -> Refusal:
                    "so nothing was saved this time. Give it a little while and log it then.")
 
 
-async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: ZoneInfo,
-                       today: date) -> list[str]:
+async def streak_lines(deps: Deps, caller: Caller, result: LogResult, today: date
+                       ) -> list[str]:
     """'5 days in a row' when this attempt grew the daily streak (the first ask of the day),
     and 'N weeks in a row' when it made this week count. Reads history only when needed."""
     lines: list[str] = []
@@ -60,9 +58,8 @@ async def streak_lines(deps: Deps, caller: Caller, result: LogResult, zone: Zone
             lines.append(f"{daily.current} days in a row!")
     if result.week_count == stats.WEEKLY_TARGET:
         if not days:  # not the first ask today: read them now (at most once a week)
-            days = dict(await deps.repo.active_days(
-                caller.community, caller.member,
-                (deps.now() - stats.STREAK_WINDOW).astimezone(zone).date()))
+            days = dict(await deps.repo.active_days(caller.community, caller.member,
+                                                    today - stats.STREAK_WINDOW))
         weeks = stats.weekly_streak(days, today).current
         lines.append(f"{weeks} weeks in a row with {stats.WEEKLY_TARGET}+ asks!" if weeks >= 2
                      else f"{stats.WEEKLY_TARGET} asks this week: the week counts!")
