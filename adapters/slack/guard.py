@@ -35,7 +35,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from aiohttp import hdrs, web
 
@@ -213,10 +213,28 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     return value
 
 
+_CHECKED = frozenset({"payload", "ssl_check", "team_id", "user_id"})
+
+
+def form_fields(text: str, wanted: frozenset[str] = _CHECKED) -> dict[str, str]:
+    """The ``wanted`` fields of a form body as ``parse_qsl(keep_blank_values=True)`` reads them
+    (bolt's reading: the last of a name wins), decoding no other value: a slash command's text
+    and response URL are most of its bytes, and bolt decodes them anyway."""
+    found: dict[str, str] = {}
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = unquote(name.replace("+", " "), errors="replace")
+        if name in wanted:
+            found[name] = unquote(value.replace("+", " "), errors="replace")
+    return found
+
+
 def _check_form(text: str) -> None:
     if text.lstrip().startswith(("{", "[")):
         raise Refused(400, "JSON sent as a form")
-    fields = dict(parse_qsl(text, keep_blank_values=True))  # as bolt reads it
+    fields = form_fields(text)
     if "payload" in fields:
         _check_interaction(_json_object(fields["payload"], "payload"))
     elif "ssl_check" not in fields:  # Slack's certificate check carries no ids
