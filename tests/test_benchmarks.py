@@ -14,7 +14,7 @@ from tests import postgres
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 # The scripts with scratch databases (benchmarks/_scratch.py): gone after the run.
-SCRATCH = {"log_throughput.py", "leaderboard_scale.py", "history_scale.py"}
+SCRATCH = {"log_throughput.py", "leaderboard_scale.py", "history_scale.py", "memory_soak.py"}
 
 
 def bench(tmp_path, script, *args, timeout=120):
@@ -31,6 +31,7 @@ def bench(tmp_path, script, *args, timeout=120):
     ("history_scale.py", ["--attempts", "2000", "--repeat", "1", "--runs", "1"], "ratio"),
     ("stats_card.py", ["--repeat", "2", "--runs", "1"], "kept card"),
     ("startup.py", ["--repeat", "1", "--runs", "1"], "difference"),
+    ("memory_soak.py", ["--commands", "200", "--members", "20"], "resident memory"),
     ("slack_http.py", ["--runs", "1", "--clients", "4", "--seconds", "0.3", "--rate", "50",
                        "--rate-seconds", "0.3"], "every /rejected stored once: True"),
 ])
