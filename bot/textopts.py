@@ -14,16 +14,18 @@ from bot.commands import CommandSpec, OptionError
 
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}
 _NAME = re.compile(r"[A-Za-z][A-Za-z_-]*")
+_SPACE = re.compile(r"\s*")  # \s is str.isspace() (Unicode white space)
+_WORD = re.compile(r"\S+")
 
 
 def _tokens(text: str) -> list[tuple[str | None, str, bool]]:
     """Split into (option name or None, value, was_quoted) tokens."""
     out: list[tuple[str | None, str, bool]] = []
     i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
+    while True:
+        i = _SPACE.match(text, i).end()  # type: ignore[union-attr]  # \s* always matches
+        if i >= n:
+            break
         name = None
         m = _NAME.match(text, i)
         if m and m.end() < n and text[m.end()] == ":":
@@ -42,9 +44,7 @@ def _tokens(text: str) -> list[tuple[str | None, str, bool]]:
             out.append((name, text[i + 1:end], True))
             i = end + 1
             continue
-        j = i
-        while j < n and not text[j].isspace():
-            j += 1
+        j = _WORD.match(text, i).end()  # type: ignore[union-attr]  # text[i] isn't space
         out.append((name, text[i:j], False))
         i = j
     return out
