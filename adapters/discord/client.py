@@ -56,7 +56,7 @@ from adapters.discord.render import ActionButton, relabelled_view, render
 from adapters.discord.routing import Endpoints
 from adapters.discord.settings import DiscordSettings
 from bot.app import App
-from bot.commands import CommandSpec, get_command
+from bot.commands import CommandSpec
 from bot.config import ConfigError, drop_log_lines
 from bot.errors import Unavailable
 from bot.ports import Clock, Coordinator, SyncClaim, SystemClock
@@ -379,10 +379,10 @@ class DiscordAdapter:
                            values: dict[str, Any]) -> None:
         who = translate.caller(interaction)
         if who is None:
-            await self._respond(interaction, _ready(error_reply(NO_SERVER)), command=spec.name)
+            await self._respond(interaction, _ready(error_reply(NO_SERVER)), command=spec)
             return
         inv = translate.invocation(interaction, spec, values, who)
-        await self._respond(interaction, self.app.dispatch(inv), command=spec.name)
+        await self._respond(interaction, self.app.dispatch(inv), command=spec)
 
     async def on_action(self, interaction: discord.Interaction, action: Action,
                         guild_id: str | None) -> None:
@@ -413,13 +413,24 @@ class DiscordAdapter:
                 await interaction.response.send_message(**r.send_kwargs(), ephemeral=True)
 
     async def _respond(self, interaction: discord.Interaction, work: Awaitable[Reply], *,
-                       command: str | None = None, guild_id: str | None = None) -> None:
+                       command: CommandSpec | None = None, guild_id: str | None = None) -> None:
         """Answer within Discord's 3 seconds: the reply itself if the core is quick, else a
-        deferral now and the reply as a followup. ``stop`` waits for this to finish."""
+        deferral now and the reply as a followup. ``stop`` waits for this to finish.
+
+        The core runs right here, in discord.py's task for the interaction; a timer set for
+        the budget starts the deferral beside it if the core is still working then. (No task,
+        shield or ``wait_for`` of our own per interaction: a quick answer costs one timer.)"""
         current = asyncio.current_task()
         if current is not None:
             self._busy.add(current)
-            current.add_done_callback(self._busy.discard)
+        try:
+            await self._answer(interaction, work, command, guild_id)
+        finally:
+            if current is not None:
+                self._busy.discard(current)
+
+    async def _answer(self, interaction: discord.Interaction, work: Awaitable[Reply],
+                      command: CommandSpec | None, guild_id: str | None) -> None:
         age = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         if age >= DISCORD_ANSWERS_WITHIN or self._stopping:
             if asyncio.iscoroutine(work):
@@ -431,27 +442,37 @@ class DiscordAdapter:
                             "late to answer; not running it", interaction.id, age)
                 return
             work = _ready(error_reply(RESTARTING))
-        task = asyncio.ensure_future(work)
-        budget = max(0.0, min(self.response_budget, FIRST_RESPONSE_BY - age))
+        # When the core is slow, the "thinking…" placeholder is public for commands whose
+        # answers normally are (the catalogue says which), private for the rest; a button
+        # press is acknowledged without one (deferred_public None).
+        deferred_public = None if command is None else command.public
+        deferral: asyncio.Task[None] | None = None
+
+        def defer() -> None:
+            nonlocal deferral
+            deferral = asyncio.ensure_future(_defer(interaction, deferred_public))
+
+        budget = min(self.response_budget, FIRST_RESPONSE_BY - age)
+        timer = None
+        if budget > 0:
+            timer = asyncio.get_running_loop().call_later(budget, defer)
+        else:
+            defer()
         try:  # the core never raises: it answers every failure itself
-            reply: Reply | None = await asyncio.wait_for(asyncio.shield(task), budget)
-        except TimeoutError:
-            reply = None
+            reply = await work
+        except BaseException:  # cancelled: so is a deferral on its way
+            if deferral is not None:
+                deferral.cancel()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
         try:
-            if reply is not None:
+            if deferral is None:
                 await self._send_first(interaction, reply, guild_id)
                 return
-            # When the core is slow, the "thinking…" placeholder is public for commands whose
-            # answers normally are (the catalogue says which), private for the rest.
-            spec = get_command(command) if command is not None else None
-            deferred_public = spec is not None and spec.public
-            if command is not None:
-                await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
-            else:
-                await interaction.response.defer()  # a button: acknowledge, change nothing yet
-            reply = await task
-            await self._follow_up(interaction, reply, guild_id, deferred_public
-                                  if command is not None else None)
+            await deferral
+            await self._follow_up(interaction, reply, guild_id, deferred_public)
         except discord.HTTPException as err:
             log.warning("Discord: could not answer interaction %s (%s %s)", interaction.id,
                         err.status, err.text or "")
@@ -502,6 +523,15 @@ class DiscordAdapter:
 
 async def _ready(reply: Reply) -> Reply:
     return reply
+
+
+async def _defer(interaction: discord.Interaction, deferred_public: bool | None) -> None:
+    """The first response while the core is still working: "thinking…" for a command (public
+    or private), a bare acknowledgement for a button press (``None``)."""
+    if deferred_public is None:
+        await interaction.response.defer()  # a button: acknowledge, change nothing yet
+    else:
+        await interaction.response.defer(ephemeral=not deferred_public, thinking=True)
 
 
 def _relabelled(interaction: discord.Interaction, reply: Reply) -> discord.ui.View | None:

@@ -159,11 +159,17 @@ _URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 # Markdown characters, each shown as itself after a backslash. "+" and "." (after a digit)
 # start lists; the rest are formatting, links, headings, quotes and <@…>/<#…>/<t:…> markup.
 _MARKDOWN = frozenset("\\`*_~|[]()<>#-+")
+# Each Markdown character after a backslash, each "@" before a zero-width space: one
+# ``str.translate`` (in C) instead of a Python loop over the characters.
+_ESCAPES = {ord(ch): "\\" + ch for ch in _MARKDOWN} | {ord("@"): "@\u200b"}
+_TITLE_ESCAPES = {ord(ch): "\\" + ch for ch in "\\`*_~|"}
 
 
 def escape(text: str) -> str:
     """Member-written text, safe to show whatever stands next to it: no Markdown, no links but
     bare ones, no mentions, headings, quotes or lists."""
+    if "://" not in text:  # no link to keep whole (the common case: one pass, no regex)
+        return _escape_plain(text)
     out: list[str] = []
     at = 0
     for url in _URL.finditer(text):
@@ -177,19 +183,29 @@ def escape(text: str) -> str:
 def escape_title(text: str) -> str:
     """An embed title shows no links, mentions, headings or lists, so only the formatting
     characters need a backslash there ("Check-in" stays as it is)."""
-    return "".join("\\" + ch if ch in "\\`*_~|" else ch for ch in text)
+    return text.translate(_TITLE_ESCAPES)
 
 
 def _escape_plain(text: str) -> str:
-    out: list[str] = []
-    for i, char in enumerate(text):
-        if char in _MARKDOWN or (char == "." and (i == 0 or text[i - 1].isdigit())):
-            out.append("\\" + char)
-        elif char == "@":
-            out.append("@\u200b")
-        else:
-            out.append(char)
-    return "".join(out)
+    """``text`` (no link in it) escaped: its Markdown characters and its "@"s, and a "." that
+    starts it or follows a digit (a list)."""
+    out = text.translate(_ESCAPES)
+    if "." not in out:
+        return out
+    # A "." is never translated, and what stands before it after translation is what stood
+    # before it in ``text`` (a character keeps its place after its backslash; "@" is followed
+    # by the zero-width space, not a digit): so the test reads ``out`` as it would ``text``.
+    parts: list[str] = []
+    at = 0
+    dot = out.find(".")
+    while dot != -1:
+        if dot == 0 or out[dot - 1].isdigit():
+            parts.append(out[at:dot])
+            parts.append("\\.")
+            at = dot + 1
+        dot = out.find(".", dot + 1)
+    parts.append(out[at:])
+    return "".join(parts)
 
 
 def span(s: Span) -> str:
@@ -303,7 +319,16 @@ def build_view(rows: list[tuple[str, Buttons]], guild_id: str | None = None
     for row_index, (prefix, block) in enumerate(kept):
         for button in block.buttons[:MAX_PER_ROW]:
             view.add_item(_button(button, prefix, guild_id, row_index))
-    return view, len(rows) - len(kept)
+    return _sent_only(view), len(rows) - len(kept)
+
+
+def _sent_only(view: discord.ui.View) -> discord.ui.View:
+    """A view to send that discord.py doesn't keep listening to (``View.stop()``). Presses
+    never need it: they reach ``ActionButton`` by custom id (``add_dynamic_items`` at
+    start-up). A live view would be walked and stored again after every send or edit, and an
+    ephemeral one given a 15-minute timeout task; a stopped one is sent just the same."""
+    view.stop()
+    return view
 
 
 def _button(button: Button, prefix: str, guild_id: str | None, row: int) -> ActionButton:
@@ -338,7 +363,7 @@ def relabelled_view(components: list[discord.Component], relabel: tuple[Button, 
             item.item.disabled = child.disabled
             item.row = row
             view.add_item(item)
-    return view if changed else None
+    return _sent_only(view) if changed else None
 
 
 def render(reply: Reply, *, guild_id_in_buttons: str | None = None,

@@ -64,6 +64,8 @@ _MARKUP = re.compile(r"<(?P<kind>@!?|@&|#)(?P<id>[0-9]+)>|<a?:(?P<emoji>\w+):[0-
 
 def plain_mentions(text: str, resolved: Mapping[str, Any]) -> str:
     """``text`` with Discord's mention markup turned into names a reader understands."""
+    if "<" not in text:  # no markup at all (most text): no regex pass
+        return text
     def name(match: re.Match[str]) -> str:
         if match["emoji"]:
             return f":{match['emoji']}:"

@@ -60,6 +60,13 @@ for a sharded fake only (``shard_count`` or ``max_concurrency`` above 1, or ``id
 True``), so that the unsharded suite may stop and start a bot within 5 s; Discord would make
 such a restart wait (discord.py retries after an Invalid Session by itself).
 
+Under load (``benchmarks/discord_interactions.py``). ``FakeDiscord(keep_calls=False)`` keeps no
+call in ``calls`` (nor its headers), so that a long run doesn't grow with every request;
+``on_answered(call)``, if set, is called with each REST call once it is answered, to time the
+bot's answers. Every check of Discord's rules still runs and every refusal is still kept in
+``refusals``. ``register_commands(payloads)`` registers commands as a sync would, for a bot
+that doesn't sync.
+
 Faults on demand. ``fail_next`` and ``rate_limit_next`` answer the next matching request
 *instead of* handling it (a 5xx, a 429 the way Discord's edge sends it, or a Cloudflare ban
 with ``via=False``). ``drop_after``, ``fail_after`` and ``delay_next`` let the request be
@@ -239,15 +246,20 @@ class FakeDiscord:
                  channel_id: int = CHANNEL_ID, nonce_window: timedelta = NONCE_WINDOW,
                  shard_count: int = 1, max_concurrency: int = 1,
                  identify_interval: timedelta = IDENTIFY_INTERVAL,
-                 channels: dict[int, int] | None = None, identify_limit: bool | None = None):
+                 channels: dict[int, int] | None = None, identify_limit: bool | None = None,
+                 keep_calls: bool = True):
         """``channels``: a channel of each server (guild id → channel id); the rest of the
-        servers have ``channel_id``."""
+        servers have ``channel_id``. ``keep_calls=False`` (for load: see "Under load" in the
+        module doc) keeps no REST call in ``calls``; refusals are still checked and kept."""
         self.bot_id = bot_id
         self.application_id = bot_id
         self.guild_ids = guild_ids
         self.channel_id = channel_id
         self.bot_user = user_payload(bot_id, "Who's Next", bot=True)
         self.calls: list[Call] = []
+        self.keep_calls = keep_calls
+        # Called with each REST call once the fake has answered it (``handled``, ``status``).
+        self.on_answered: Callable[[Call], None] | None = None
         self.refusals: list[Call] = []  # calls refused by Discord's rules (not fail_next's)
         self.identifies: list[dict[str, Any]] = []
         self.shard_count = shard_count  # what GET /gateway/bot recommends
@@ -483,13 +495,17 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         body, files = await self._body(request)
-        call = Call(request.method, path, dict(request.query), body, files, dict(request.headers),
+        call = Call(request.method, path, dict(request.query), body, files,
+                    dict(request.headers) if self.keep_calls else {},
                     via=request.match_info.get("via"))
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
         failure = self._take(self._failures, request.method, path)
         if failure is not None:  # answered instead of handled
             call.status, call.handled = failure.status, True
             await self._notify()
+            if self.on_answered is not None:
+                self.on_answered(call)
             if failure.status == 429 and "Via" not in failure.headers:
                 return web.Response(status=429, text="error code: 1015", headers=failure.headers)
             return _json(failure.body, failure.status, failure.headers)
@@ -501,6 +517,8 @@ class FakeDiscord:
             response = self._answer(call)
         finally:
             await self._notify()
+        if self.on_answered is not None:
+            self.on_answered(call)
         if fault is None:
             return response
         if fault.kind == "delay":
@@ -572,8 +590,7 @@ class FakeDiscord:
         if m and method in ("PUT", "GET"):
             guild = int(m.group(1)) if m.group(1) else None
             if method == "PUT":
-                _check(rules.check_commands(body))
-                self.commands[guild] = [self._command_payload(c, guild) for c in body]
+                self.register_commands(body, guild)
             return _json(self.commands.get(guild, []))
         m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
         if m and method == "POST":
@@ -605,6 +622,13 @@ class FakeDiscord:
             return _json({"id": channel, "type": 1, "last_message_id": None,
                           "recipients": [user_payload(int(user), f"user{user[-4:]}")]})
         return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    def register_commands(self, commands: Any, guild_id: int | None = None) -> None:
+        """A bulk overwrite of the commands (global, or of one server), checked as Discord
+        checks ``PUT .../commands``: what a bot's sync does, for a test or a load whose bot
+        doesn't sync."""
+        _check(rules.check_commands(commands))
+        self.commands[guild_id] = [self._command_payload(c, guild_id) for c in commands]
 
     def application_payload(self) -> dict[str, Any]:
         return {"id": str(self.application_id), "name": "Who's Next", "icon": None,
@@ -933,7 +957,8 @@ class FakeDiscord:
         """Deliver an INTERACTION_CREATE on the gateway sessions of its server's shard (a DM's:
         shard 0), as Discord does; waits for one to be connected."""
         guild = interaction.get("guild_id")
-        sessions = await self.wait_until(lambda: self._sessions_for(guild), timeout=10)
+        sessions = self._sessions_for(guild) or await self.wait_until(
+            lambda: self._sessions_for(guild), timeout=10)
         known = self.interactions.get(interaction.get("token", ""))
         if known is not None:
             known.deliveries += 1
