@@ -16,7 +16,7 @@ load generator in the same run.
 - Each side is a subprocess of its own (``--serve SIDE``, started one at a time, never two at
   once), so that it has a core to itself on a 2-core machine (the load generator has the
   other) and its peak memory is its own. Peak memory is the server process's
-  ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` when it stops (imports included; "ready" is
+  ``VmHWM`` (/proc/self/status) when it stops (imports included; "ready" is
   the same figure just before the first request). And its CPU time (``ru_utime + ru_stime``,
   every thread: the storage's worker thread too) from "ready" to the stop, over the requests
   it answered: a figure the noise of a shared machine moves less than throughput.
@@ -139,9 +139,17 @@ class SlackStub:
 # -- the servers (each in a subprocess of its own: --serve SIDE) ------------------------------
 
 def _usage() -> dict[str, float]:
-    """This process's peak memory (KiB on Linux) and CPU seconds (user and system) so far."""
+    """This process's peak memory (KiB) and CPU seconds (user and system) so far. The peak is
+    ``VmHWM``: on Linux a subprocess's ``ru_maxrss`` starts from its parent's at the fork (the
+    load generator's), ``VmHWM`` from the exec."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
+    peak = float(usage.ru_maxrss)
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(float(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        pass
+    return {"maxrss_kib": peak, "cpu": usage.ru_utime + usage.ru_stime}
 
 
 async def serve_bolt(api_url: str, pbr: bool) -> web.AppRunner:
@@ -410,7 +418,7 @@ def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
         print(f"  {side:<9} {spread([r.rate.rate for r in rs], '6.1f')} req/s   "
               f"p50 {spread([r.rate.pct(0.5) for r in rs], '5.1f')} ms   "
               f"p99 {spread([r.rate.pct(0.99) for r in rs], '5.1f')} ms")
-    print("peak memory (ru_maxrss of the server process, MiB), ready -> after the load:")
+    print("peak memory (VmHWM of the server process, MiB), ready -> after the load:")
     for side, rs in results.items():
         print(f"  {side:<9} {spread([r.maxrss_ready_kib / 1024 for r in rs], '5.1f')} -> "
               f"{spread([r.maxrss_kib / 1024 for r in rs], '5.1f')}")
