@@ -28,6 +28,7 @@ pydantic.
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -98,9 +99,16 @@ def _spec(name: str, hint: Any, default: Any) -> _Spec:
     return _Spec(name, hint, optional, info)
 
 
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
 def read_env_file(path: Path) -> dict[str, str]:
-    """``NAME=value`` lines (``export`` allowed, ``#`` comments, values optionally quoted),
-    names in lower case; an absent file is no variables."""
+    """``NAME=value`` lines as python-dotenv reads them, for what a .env of ours holds:
+    ``export`` allowed, ``#`` comments (after a value too, with a space before), values in
+    single quotes as written, in double quotes with ``\\n``-style escapes, and ``${NAME}`` /
+    ``${NAME:-default}`` taken from the environment or an earlier line. Names in lower case;
+    an absent file is no variables."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -112,12 +120,35 @@ def read_env_file(path: Path) -> dict[str, str]:
             continue
         name, _, value = line.removeprefix("export ").partition("=")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        found[name.strip().lower()] = value
+        quote = value[:1]
+        if quote in ("'", '"') and quote in value[1:]:
+            inner = value[1:value.index(quote, 1)] if quote == "'" else _double_quoted(value)
+            found[name.strip().lower()] = _expand(inner, found)
+            continue
+        value = re.split(r"\s#", value, maxsplit=1)[0].rstrip()
+        found[name.strip().lower()] = _expand(value, found)
     return found
+
+
+def _double_quoted(value: str) -> str:
+    """The text between a value's double quotes, escapes read (``\\"`` doesn't close it)."""
+    out, i = [], 1
+    while i < len(value) and value[i] != '"':
+        if value[i] == "\\" and i + 1 < len(value):
+            out.append(_ESCAPES.get(value[i + 1], "\\" + value[i + 1]))
+            i += 2
+            continue
+        out.append(value[i])
+        i += 1
+    return "".join(out)
+
+
+def _expand(value: str, earlier: Mapping[str, str]) -> str:
+    def one(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        found = os.environ.get(name, earlier.get(name.lower()))
+        return found if found else (default or "")
+    return _REFERENCE.sub(one, value) if "${" in value else value
 
 
 def _coerce(spec: _Spec, value: Any) -> Any:
@@ -143,7 +174,7 @@ def _coerce(spec: _Spec, value: Any) -> Any:
             raise ValueError("should be a whole number")
         if not isinstance(value, int):
             text = str(value).strip()
-            if not (text.lstrip("-").isdecimal() and text.isascii() and len(text) <= 12):
+            if not re.fullmatch(r"-?[0-9]{1,12}", text):
                 raise ValueError(f"should be a whole number, not “{text[:40]}”")
             value = int(text)
         if info.ge is not None and value < info.ge:

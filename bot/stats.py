@@ -6,8 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from bot import prompts
 
@@ -20,11 +19,6 @@ STREAK_WINDOW = timedelta(days=400)
 class Streak:
     current: int
     best: int
-
-
-def local_days(times: Iterable[datetime], zone: ZoneInfo) -> list[date]:
-    """The member-local calendar day of each timestamp (a day ends at local midnight)."""
-    return [t.astimezone(zone).date() for t in times]
 
 
 def _runs(units: list[int], today: int) -> Streak:
@@ -51,23 +45,15 @@ def _week(d: date) -> int:
     return (d.toordinal() - 1) // 7  # date(1, 1, 1) was a Monday
 
 
-def weekly_streak(days: Iterable[date] | Mapping[date, int], today: date) -> Streak:
-    """Consecutive weeks with at least WEEKLY_TARGET attempts; a quiet day inside doesn't
-    matter. The current week is still open, so a streak ending last week is current.
-    ``days``: a day per attempt, or each day with its number of attempts."""
+def weekly_streak(days: Mapping[date, int], today: date) -> Streak:
+    """Consecutive weeks with at least WEEKLY_TARGET attempts (``days``: each day with its
+    number of attempts); a quiet day inside doesn't matter. The current week is still open,
+    so a streak ending last week is current."""
     counts: Counter[int] = Counter()
-    if isinstance(days, Mapping):
-        for d, n in days.items():
-            counts[_week(d)] += n
-    else:
-        counts.update(_week(d) for d in days)
+    for d, n in days.items():
+        counts[_week(d)] += n
     units = sorted(w for w, n in counts.items() if n >= WEEKLY_TARGET)
     return _runs(units, _week(today))
-
-
-def week_count(days: Iterable[date], today: date) -> int:
-    this = _week(today)
-    return sum(1 for d in days if _week(d) == this)
 
 
 def goal_pace(remaining: int, today: date, by: date | None) -> str | None:

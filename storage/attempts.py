@@ -4,6 +4,7 @@ goals and the leaderboard.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -198,8 +199,9 @@ class AttemptStore(Store):
                             ).fetchone()[0]
             c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
                       (outcome, ts(at), attempt_id))
-            bump(c, community.key, member.key, row["local_day"], 0,
-                 {Outcome.PENDING: -1, outcome: 1})
+            moved: Counter[str] = Counter({Outcome.PENDING: -1})
+            moved[outcome] += 1  # still pending: no change at all
+            bump(c, community.key, member.key, row["local_day"], 0, moved)
             goal = None
             if outcome == Outcome.REJECTED:
                 goal = check_goal(c, community.key, member.key, at)

@@ -93,30 +93,29 @@ def community_zone(c: Tx, community: str, default_zone: str) -> str:
     return str(row[0]) if row else default_zone
 
 
-def add_day(c: Tx, community: str, member: str, day: str, attempts: int) -> int:
-    """``attempts`` more (or fewer) on one of the member's days; how many that day has now."""
+def _add(c: Tx, table: str, column: str, community: str, member: str, key: str,
+         attempts: int) -> int:
+    """``attempts`` more (or fewer) in the member's row of ``table`` for ``key``; how many it
+    holds now (a row that falls to none is gone)."""
     n = int(c.execute(
-        "INSERT INTO member_days (community_id, member_id, day, attempts) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (community_id, member_id, day) DO UPDATE SET "
-        "attempts = member_days.attempts + excluded.attempts RETURNING attempts",
-        (community, member, day, attempts)).fetchone()[0])
+        f"INSERT INTO {table} (community_id, member_id, {column}, attempts) VALUES (?, ?, ?, ?) "
+        f"ON CONFLICT (community_id, member_id, {column}) DO UPDATE SET "
+        f"attempts = {table}.attempts + excluded.attempts RETURNING attempts",
+        (community, member, key, attempts)).fetchone()[0])
     if n <= 0:
-        c.execute("DELETE FROM member_days WHERE community_id = ? AND member_id = ? AND day = ?",
-                  (community, member, day))
+        c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ? "
+                  f"AND {column} = ?", (community, member, key))
     return n
 
 
+def add_day(c: Tx, community: str, member: str, day: str, attempts: int) -> int:
+    """``attempts`` more (or fewer) on one of the member's days; how many that day has now."""
+    return _add(c, "member_days", "day", community, member, day, attempts)
+
+
 def add_area(c: Tx, community: str, member: str, area: str | None, attempts: int) -> None:
-    if area is None:
-        return
-    n = c.execute(
-        "INSERT INTO member_areas (community_id, member_id, area, attempts) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (community_id, member_id, area) DO UPDATE SET "
-        "attempts = member_areas.attempts + excluded.attempts RETURNING attempts",
-        (community, member, area, attempts)).fetchone()[0]
-    if n <= 0:
-        c.execute("DELETE FROM member_areas WHERE community_id = ? AND member_id = ? "
-                  "AND area = ?", (community, member, area))
+    if area is not None:
+        _add(c, "member_areas", "area", community, member, area, attempts)
 
 
 def active_days(c: Tx, community: str, member: str, since: date | None = None) -> DayCounts:

@@ -10,15 +10,23 @@ has after applying it. Applying is idempotent: a database at version N only runs
   must differ on PostgreSQL has its twin of the same name in ``migrations/postgresql/``. Each
   migration's transaction first takes an advisory lock and reads the version again, so
   processes starting together apply each migration once, one after another.
+
+What SQL can't do (a time zone's days) a migration does in Python after its statements, in
+its transaction: ``AFTER``, by version, on both backends.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.rows import from_ts
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 PG_BASELINE = 7
@@ -41,6 +49,34 @@ def _files(folder: Any) -> dict[int, Migration]:
             found[int(m.group(1))] = Migration(int(m.group(1)), entry.name,
                                                entry.read_text("utf-8"))
     return found
+
+
+def _days_in_own_zones(db: Any) -> None:
+    """0010: the SQL gave every attempt its community's day. A member with a zone of their own
+    asked on their own days: their attempts' days, and their days' counts, in that zone."""
+    for community, member, zone in db.execute(
+            "SELECT community_id, member_id, timezone FROM members "
+            "WHERE timezone IS NOT NULL").fetchall():
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # never stored by /timezone, which checks it
+        days = [(from_ts(at).astimezone(tz).date().isoformat(), ident) for ident, at in
+                db.execute("SELECT id, created_at FROM attempts WHERE community_id = ? AND "
+                           "member_id = ?", (community, member)).fetchall()]
+        if not days:
+            continue
+        db.executemany("UPDATE attempts SET member_day = ? WHERE id = ?", days)
+        db.execute("DELETE FROM member_days WHERE community_id = ? AND member_id = ?",
+                   (community, member))
+        db.executemany("INSERT INTO member_days (community_id, member_id, day, attempts) "
+                       "VALUES (?, ?, ?, ?)", [(community, member, day, n) for day, n in
+                                              Counter(day for day, _ in days).items()])
+
+
+# Python run after a migration's SQL, in its transaction: ``db`` is the sqlite3 connection or
+# the PostgreSQL ``PgTx`` (both take ``execute`` and ``executemany`` with ``?``).
+AFTER: dict[int, Callable[[Any], None]] = {10: _days_in_own_zones}
 
 
 def migrations(backend: str = "sqlite") -> list[Migration]:
@@ -85,6 +121,8 @@ def apply(conn: sqlite3.Connection) -> int:
         try:
             for stmt in statements(mig.sql):
                 conn.execute(stmt)
+            if mig.version in AFTER:
+                AFTER[mig.version](conn)
             conn.execute(f"PRAGMA user_version = {mig.version:d}")
             conn.execute("COMMIT")
         except BaseException:
@@ -122,6 +160,8 @@ def apply_postgresql(c: Any) -> list[Migration]:
             mig = todo[0]
             for stmt in statements(mig.sql):
                 c.run(stmt)
+            if mig.version in AFTER:
+                AFTER[mig.version](c)
             c.execute("UPDATE whosnext_schema SET version = ?", (mig.version,))
             c.run("COMMIT")
         except BaseException:

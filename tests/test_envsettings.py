@@ -90,3 +90,23 @@ def test_copies_and_unchecked_construction_as_pydantic_has_them():
     assert raw.demo_port == -5 and raw.model_fields_set == {"demo_port"}
     assert "secret" not in repr(Demo(demo_token="secret"))  # tokens never in a log line
     assert "demo_token='***'" in repr(Demo(demo_token="secret"))
+
+
+def test_the_env_file_reads_as_python_dotenv_does(tmp_path, monkeypatch):
+    from bot.envsettings import read_env_file
+
+    monkeypatch.setenv("PGPASS", "s3cret")
+    path = tmp_path / ".env"
+    path.write_text('# comment\nexport A=plain\nB="quoted" # mine\nC=\'single # kept\'\n'
+                    'D=value # comment\nE="line\\nnext"\nF=postgresql://bot:${PGPASS}@db/w\n'
+                    'G=${MISSING:-fallback}\nH=${A}-x\nJ="say \\"hi\\""\nK=\nL=a#b\n')
+    assert read_env_file(path) == {
+        "a": "plain", "b": "quoted", "c": "single # kept", "d": "value", "e": "line\nnext",
+        "f": "postgresql://bot:s3cret@db/w", "g": "fallback", "h": "plain-x",
+        "j": 'say "hi"', "k": "", "l": "a#b"}
+    assert read_env_file(tmp_path / "absent") == {}
+
+
+def test_a_number_that_isnt_one_is_said_plainly():
+    with pytest.raises(SettingsError, match="DEMO_PORT: should be a whole number, not “--5”"):
+        Demo(demo_port="--5")

@@ -19,6 +19,7 @@ from tests import postgres
 from tests.helpers import COMMUNITY, press, run
 
 ANA = MemberRef(COMMUNITY.platform, "ana")
+KAI = MemberRef(COMMUNITY.platform, "kai")  # in Auckland, a community on UTC
 ATTEMPTS = [  # outcome, area, created_at: ana's, under the schema before 0010
     ("rejected", "work", "2026-11-20T09:00:00.000000Z"),
     ("rejected", "work", "2026-11-20T10:00:00.000000Z"),
@@ -71,17 +72,24 @@ async def test_the_migration_fills_them_and_every_write_keeps_them(old_database,
     old = await open_repository(database, db_clock=False)
 
     def fill(tx):
-        for who in ("ana", "sam"):
+        for who in ("ana", "sam", "kai"):
             tx.execute("INSERT INTO members (community_id, member_id, display_name, created_at) "
                        "VALUES (?, ?, ?, ?)", (COMMUNITY.key, f"console:{who}", who,
                                                "2026-11-01T00:00:00.000000Z"))
+        tx.execute("UPDATE members SET timezone = 'Pacific/Auckland' WHERE member_id = ?",
+                   (KAI.key,))
+        # 20:00 UTC on 1 Dec: the community's 1 Dec, already 2 Dec in Auckland
+        tx.execute("INSERT INTO attempts (community_id, member_id, outcome, ask, created_at, "
+                   "local_day) VALUES (?, ?, 'rejected', 'x', '2026-12-01T20:00:00.000000Z', "
+                   "'2026-12-01')", (COMMUNITY.key, KAI.key))
         for outcome, area, at in ATTEMPTS:
             tx.execute("INSERT INTO attempts (community_id, member_id, outcome, ask, area, "
                        "created_at, local_day) VALUES (?, ?, ?, 'x', ?, ?, ?)",
                        (COMMUNITY.key, ANA.key, outcome, area, at, at[:10]))
         tx.execute("UPDATE members SET attempts_count = 5, rejections_count = 2 "
                    "WHERE member_id = ?", (ANA.key,))
-        first = tx.execute("SELECT MIN(id) FROM attempts").fetchone()[0]
+        first = tx.execute("SELECT MIN(id) FROM attempts WHERE member_id = ?",
+                           (ANA.key,)).fetchone()[0]
         tx.execute("INSERT INTO cheers (attempt_id, community_id, member_id, created_at) "
                    "VALUES (?, ?, 'console:sam', '2026-11-24T00:00:00.000000Z')",
                    (first, COMMUNITY.key))
@@ -98,6 +106,8 @@ async def test_the_migration_fills_them_and_every_write_keeps_them(old_database,
                                   (date(2026, 11, 23), 2)]
         assert filled["areas"] == [("love", 1), ("work", 3)]
         assert (await repo.open_page(COMMUNITY, ANA, 4, 0)).total == 2
+        # A member with a zone of their own asked on their own days.
+        assert [d for d, _ in (await repo.profile(COMMUNITY, KAI)).days] == [date(2026, 12, 2)]
 
         # Every write after it: logs in each outcome, a resolve, a cheer and its undoing, undo.
         app = App(repo, clock, default_timezone="UTC", max_logs_per_hour=1000)

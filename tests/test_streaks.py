@@ -1,15 +1,14 @@
 """Streaks: daily and weekly, counted in the member's own days (DST included), and celebrated
 when they grow."""
 
+from collections import Counter
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import stats
-from tests.helpers import run
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from tests.helpers import COMMUNITY, caller, run
 
 
 def text(reply) -> str:
@@ -28,11 +27,22 @@ def test_daily_streak_counts_consecutive_days_and_survives_until_tonight():
     assert stats.daily_streak([], d("2026-11-27")) == stats.Streak(0, 0)
 
 
-def test_a_day_ends_at_the_members_local_midnight():
+async def days_logged(app, clock, zone: str, times: list[datetime], who: str) -> list[date]:
+    """The member's days after logging at ``times`` with ``zone`` as their /timezone."""
+    await run(app, f"/timezone {zone}", who=who)
+    for t in times:
+        clock.set(t)
+        await run(app, f"/rejected at {t.isoformat()}", who=who)
+    profile = await app.deps.repo.profile(COMMUNITY, caller(who).member)
+    return [day for day, _ in profile.days]
+
+
+async def test_a_day_ends_at_the_members_local_midnight(app, clock):
     # 23:30 and 00:30 Berlin time are two days there, though the same UTC day.
     times = [datetime(2026, 11, 24, 22, 30, tzinfo=UTC), datetime(2026, 11, 24, 23, 30, tzinfo=UTC)]
-    assert stats.daily_streak(stats.local_days(times, BERLIN), d("2026-11-25")).current == 2
-    assert stats.daily_streak(stats.local_days(times, ZoneInfo("UTC")), d("2026-11-25")).current == 1
+    assert await days_logged(app, clock, "Europe/Berlin", times, "ana") == \
+        [d("2026-11-24"), d("2026-11-25")]
+    assert await days_logged(app, clock, "UTC", times, "sam") == [d("2026-11-24")]
 
 
 @pytest.mark.parametrize("zone, days", [
@@ -41,7 +51,7 @@ def test_a_day_ends_at_the_members_local_midnight():
     ("America/New_York", ("2026-03-07", "2026-03-08", "2026-03-09")),
     ("America/New_York", ("2026-10-31", "2026-11-01", "2026-11-02")),
 ])
-def test_streaks_run_straight_through_dst_changes(zone, days):
+async def test_streaks_run_straight_through_dst_changes(app, clock, zone, days):
     tz = ZoneInfo(zone)
     # just after local midnight and just before the next one, on each day
     times = []
@@ -49,20 +59,23 @@ def test_streaks_run_straight_through_dst_changes(zone, days):
         local = date.fromisoformat(day)
         times.append(datetime(local.year, local.month, local.day, 0, 5, tzinfo=tz))
         times.append(datetime(local.year, local.month, local.day, 23, 55, tzinfo=tz))
-    local_days = stats.local_days([t.astimezone(UTC) for t in times], tz)
-    assert sorted(set(local_days)) == [date.fromisoformat(x) for x in days]
-    assert stats.daily_streak(local_days, date.fromisoformat(days[-1])) == stats.Streak(3, 3)
+    logged = await days_logged(app, clock, zone, [t.astimezone(UTC) for t in times], "ana")
+    assert logged == [date.fromisoformat(x) for x in days]
+    assert stats.daily_streak(logged, date.fromisoformat(days[-1])) == stats.Streak(3, 3)
 
 
 def test_weekly_streak_needs_exactly_three_and_forgives_quiet_days():
     # weeks starting Mon 2026-11-09, 11-16 (3 asks, with quiet days), 11-23 (2 so far)
-    days = [d("2026-11-09"), d("2026-11-09"), d("2026-11-13"),
+    asks = [d("2026-11-09"), d("2026-11-09"), d("2026-11-13"),
             d("2026-11-16"), d("2026-11-20"), d("2026-11-22"),
             d("2026-11-23"), d("2026-11-24")]
-    assert stats.weekly_streak(days, d("2026-11-25")) == stats.Streak(2, 2)  # this week still open
-    assert stats.weekly_streak(days + [d("2026-11-26")], d("2026-11-26")) == stats.Streak(3, 3)
-    assert stats.weekly_streak(days[:2] + days[3:], d("2026-11-25")) == stats.Streak(1, 1)
-    assert stats.weekly_streak(days, d("2026-12-08")).current == 0
+
+    def streak(days, today):  # each day with its number of asks, as storage keeps them
+        return stats.weekly_streak(Counter(days), today)
+    assert streak(asks, d("2026-11-25")) == stats.Streak(2, 2)  # this week still open
+    assert streak(asks + [d("2026-11-26")], d("2026-11-26")) == stats.Streak(3, 3)
+    assert streak(asks[:2] + asks[3:], d("2026-11-25")) == stats.Streak(1, 1)
+    assert streak(asks, d("2026-12-08")).current == 0
 
 
 async def test_a_growing_streak_is_celebrated(app, clock):

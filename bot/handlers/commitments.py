@@ -116,7 +116,7 @@ async def asks_page(deps: Deps, caller: Caller, page: int, replace: bool = False
         page = (found.total - 1) // PER_PAGE
         found = await deps.repo.open_page(caller.community, caller.member, PER_PAGE,
                                           page * PER_PAGE)
-    if not found.total:
+    if not (found.commitments or found.pending):
         return Reply((Text.of("Nothing open right now. "
                               "Promise your next ask with /who-next, or log one you made."),),
                      Visibility.PRIVATE, replace_original=replace)

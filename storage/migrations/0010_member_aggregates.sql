@@ -14,7 +14,9 @@ UPDATE members SET
 
 -- attempts.member_day: the day the attempt was made on in the member's own zone at the time
 -- (a day asked on stays that day, whatever zone the member moves to later). Existing attempts
--- get their community day, the member's day for everyone without a zone of their own.
+-- get their community day here, the member's day for everyone without a zone of their own,
+-- and those of members with a zone of their own are put on their days in it just after, in
+-- Python (storage/migrate.py, AFTER).
 ALTER TABLE attempts ADD COLUMN member_day TEXT;
 UPDATE attempts SET member_day = local_day;
 
