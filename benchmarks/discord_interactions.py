@@ -69,8 +69,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import slack_http  # noqa: E402
+from benchmarks._report import spread  # noqa: E402
 from benchmarks._scratch import Scratch  # noqa: E402
-from benchmarks.slack_http import Load, spread, stored_once  # noqa: E402
+from benchmarks.slack_http import Load, stored_once  # noqa: E402
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord  # noqa: E402
 
 MEMBERS = 50

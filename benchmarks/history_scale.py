@@ -41,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._report import spread  # noqa: E402
 from benchmarks._scratch import Scratch  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
@@ -220,10 +221,6 @@ async def one_run(scratch: Scratch, crowd: int, repeat: int) -> dict[str, dict[s
         else:
             load_sqlite(url, crowd)
         return await measure(url, repeat)
-
-
-def spread(values: Sequence[float]) -> str:
-    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 async def main_async(args: argparse.Namespace) -> None:

@@ -70,6 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
+from benchmarks._report import spread  # noqa: E402
 from benchmarks._scratch import Scratch  # noqa: E402
 from storage.connect import sqlite_path  # noqa: E402
 
@@ -396,12 +397,6 @@ def stored_once(database: str, answered: int) -> None:
 
 
 # -- the report -------------------------------------------------------------------------------
-
-def spread(values: Sequence[float], fmt: str) -> str:
-    """min / median / max."""
-    return " / ".join(format(v, fmt) for v in (min(values), statistics.median(values),
-                                                max(values)))
-
 
 def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
     print(f"{args.runs} runs; each figure min / median / max")

@@ -30,6 +30,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._report import spread  # noqa: E402
+
 GOAL = 0.12  # seconds over the bare interpreter
 
 
@@ -64,10 +68,6 @@ def one_run(repeat: int) -> dict[str, float]:
     return {"bare": statistics.median(bare), "ours": statistics.median(ours)}
 
 
-def spread(values: Sequence[float]) -> str:
-    return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=9)
@@ -77,9 +77,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     over = [r["ours"] - r["bare"] for r in runs]
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"start-up (median of {args.repeat} per run, {args.runs} runs: min / median / max)")
-    print(f"  bare python -c 'import asyncio, sqlite3': {spread([r['bare'] for r in runs])} s")
-    print(f"  whosnext console answering /help:        {spread([r['ours'] for r in runs])} s")
-    print(f"  difference:                               {spread(over)} s")
+    bare, ours = (spread([r[side] for r in runs], ".3f") for side in ("bare", "ours"))
+    print(f"  bare python -c 'import asyncio, sqlite3': {bare} s")
+    print(f"  whosnext console answering /help:        {ours} s")
+    print(f"  difference:                               {spread(over, '.3f')} s")
     median = statistics.median(over)
     print(f"goal: within {GOAL} s of the bare interpreter: "
           f"{'met' if median <= GOAL else 'not met'} ({median:.3f} s over); "

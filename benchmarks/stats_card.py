@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._report import spread  # noqa: E402
 from bot import chart  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
@@ -101,10 +102,6 @@ async def one_run(repeat: int) -> dict[str, float]:
         finally:
             await repo.close()
     return out
-
-
-def spread(values: Sequence[float]) -> str:
-    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 async def main_async(args: argparse.Namespace) -> None:
