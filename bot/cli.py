@@ -124,8 +124,14 @@ def _parser() -> argparse.ArgumentParser:
                                 "celebrate every no. Some will, some won't, so what. Who's next?")
     p.add_argument("--version", action="version", version=f"whosnext {__version__}")
     sub = p.add_subparsers(dest="command")
-    sub.add_parser("run", help="run on Slack and/or Discord (the terminal if no token is set)")
-    c = sub.add_parser("console", help="try the bot in your terminal")
+    sub.add_parser("help", help="show this help")
+    sub.add_parser("run", help="run on Slack and/or Discord (the terminal if no token is set)",
+                   description="Run the bot on Slack and/or Discord, as the SLACK_* and "
+                   "DISCORD_* settings say (environment or .env); with neither set, in your "
+                   "terminal. Ctrl-C or SIGTERM stops it.")
+    c = sub.add_parser("console", help="try the bot in your terminal",
+                       description="Try the bot in your terminal: type commands like "
+                       "/rejected asked for a raise, and /help for all of them.")
     c.add_argument("--user", help="who you are (default: your login name)")
     c.add_argument("--db", help="a SQLite file or a database URL (default: DATABASE_URL, "
                    "sqlite:///whosnext.db)")
@@ -135,7 +141,10 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: a Socket Mode manifest)")
     m.add_argument("--oauth", action="store_true", help="an app any workspace can install "
                    "(HTTP mode: adds the OAuth redirect URL and the uninstall events)")
-    sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server")
+    sub.add_parser("discord-invite", help="print the link that adds the bot to a Discord server",
+                   description="Print the link that adds the bot to a Discord server. Needs "
+                   "DISCORD_TOKEN (environment or .env): the link is built from the bot's id "
+                   "in it.")
     d = sub.add_parser("db", help="the database: its schema, bring it up to date, copy it")
     d.add_argument("action", choices=("status", "upgrade", "copy"),
                    help="status: its version and what's pending (changes nothing); upgrade: "
@@ -396,7 +405,11 @@ def _default_user() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "help":  # before the settings: help works whatever .env holds
+        parser.print_help()
+        return 0
     try:
         config = load_configuration()
     except ConfigError as err:

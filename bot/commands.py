@@ -154,7 +154,9 @@ CATALOGUE: tuple[CommandSpec, ...] = (
     CommandSpec("undo", "Remove your most recent entry."),
     CommandSpec("export", "Your data here, as a CSV file, just for you."),
     CommandSpec("forget-me", "Delete everything the bot holds about you here."),
-    CommandSpec("help", "What Who's Next is for, and every command."),
+    CommandSpec("help", "What Who's Next is for, and every command.", (
+        OptionSpec("command", OptionType.TEXT, "A command to explain, like rejected",
+                   max_length=40, example="rejected"),)),
 )
 
 _BY_NAME = {c.name: c for c in CATALOGUE}

@@ -41,7 +41,7 @@ PENDING_CHEERS: tuple[str, ...] = (
     "Ask made, answer on its way. The asking was the brave part.",
     "Out there now. Whatever comes back, you already did the hard bit.",
 )
-COMMITMENT_CHEERS: tuple[str, ...] = (
+COMMITMENT_CHEERS: tuple[str, ...] = (  # the first promises no follow-up (reminders off)
     "Promise noted. Future you is going to be glad you asked.",
     "On the list! I'll check in when it's due.",
 )

@@ -82,3 +82,22 @@ def test_reading_the_settings_imports_no_platform_library(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_help_is_a_command_and_every_command_says_what_it_does(tmp_path):
+    out = whosnext(["help"], "", tmp_path, env={"SLACK_MODE": "carrier-pigeon"})
+    assert out.returncode == 0 and "usage: whosnext" in out.stdout  # whatever .env holds
+    assert "slack-manifest" in out.stdout and "discord-invite" in out.stdout
+    for command, says in (("run", "Run the bot on Slack and/or Discord"),
+                          ("console", "Try the bot in your terminal"),
+                          ("discord-invite", "Needs DISCORD_TOKEN")):
+        shown = whosnext([command, "--help"], "", tmp_path)
+        assert shown.returncode == 0 and says in " ".join(shown.stdout.split()), shown.stdout
+
+
+def test_slack_manifest_refuses_a_plain_http_request_url(tmp_path):
+    out = whosnext(["slack-manifest", "--request-url", "http://bot.example.com/slack/events"],
+                   "", tmp_path)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "Slack sends its requests to https:// URLs only" in out.stderr
+    assert "Traceback" not in out.stderr

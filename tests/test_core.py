@@ -388,3 +388,28 @@ async def test_asks_pages_four_at_a_time_with_earlier_and_more(app, clock):
     assert text(await press(app, more.action)).startswith("Your open asks")
     forged = await press(app, Action("asks", "x1"))
     assert forged.error and "/asks" in text(forged)
+
+
+async def test_help_for_one_command_explains_it(app):
+    one = await run(app, "/help rejected")
+    assert not one.error and one.private
+    assert text(one).startswith("/rejected\nLog an ask that got a no.")
+    assert "Usage: /rejected asked for a raise" in text(one)
+    assert "ask: What you asked for (needed)" in text(one)
+    assert "area: Which part of life (work, money, creative, social, learning, other)" in text(one)
+    assert "For the community's admins." in text(await run(app, "/help /Checkin"))
+    typo = await run(app, "/help rejectd")
+    assert typo.error and "There's no command /rejectd. Did you mean /rejected?" in text(typo)
+    assert "Try: /help rejected" in text(typo)
+    assert "/stats [member]" in text(await run(app, "/help"))  # no command: every one
+
+
+async def test_who_next_promises_no_check_in_with_reminders_off(app):
+    await run(app, "/reminders off")
+    for i in range(4):  # whichever cheer the promise's id picks
+        reply = await run(app, f"/who-next ask Sam for an intro {i}")
+        assert "I'll check in" not in text(reply)
+        assert "Your reminders are off, so I won't check in" in text(reply)
+    await run(app, "/reminders on")
+    replies = [text(await run(app, f"/who-next ask Kim {i}")) for i in range(2)]
+    assert any("I'll check in when it's due" in r for r in replies)

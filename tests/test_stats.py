@@ -67,3 +67,14 @@ async def test_the_card_is_drawn_off_the_loop_once_per_content(repo, clock, monk
     # Another member's card is theirs: drawn for them.
     await run(app, "/rejected asked too", who="sam")
     assert card(await run(app, "/stats", who="sam")) not in (first, changed) and len(drawn) == 3
+
+
+def test_each_members_card_is_a_file_of_its_own():
+    from bot.handlers.board import card_filename
+
+    assert card_filename("Ana") == "whosnext-stats-ana.png"
+    assert card_filename("sam") == "whosnext-stats-sam.png"
+    assert card_filename("Mary Jo O'Neil") == "whosnext-stats-mary-jo-o-neil.png"
+    assert card_filename("李雷") != card_filename("さくら")  # nothing to spell: a checksum each
+    assert card_filename("李雷").startswith("whosnext-stats-")
+    assert card_filename("../../etc/passwd") == "whosnext-stats-etc-passwd.png"

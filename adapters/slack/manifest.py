@@ -43,7 +43,11 @@ MAX_URL_LENGTH = 3000
 
 def check_request_url(request_url: str) -> str:
     """The URL, or a ConfigError saying why Slack would refuse it."""
-    if not re.match(r"https?://\S+\Z", request_url):
+    if re.match(r"http://\S+\Z", request_url):
+        raise ConfigError("Slack sends its requests to https:// URLs only: give the request URL "
+                          "(--request-url) as https://…, with TLS in front of the bot (a "
+                          "balancer, or a tunnel while you try it).")
+    if not re.match(r"https://\S+\Z", request_url):
         raise ConfigError("The request URL (--request-url) must be a full URL like "
                           f"https://your.host/slack/events, not {request_url!r}.")
     if len(request_url) > MAX_URL_LENGTH:

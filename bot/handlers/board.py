@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import zlib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -163,4 +165,11 @@ async def stats_image(charts: Charts, name: str, totals: Totals, days: Mapping[d
         {Outcome.REJECTED: totals.rejected, Outcome.ACCEPTED: totals.accepted,
          Outcome.PENDING: totals.pending},
         weeks, per_week)
-    return Image(png, "whosnext-stats.png", f"{name}'s stats card")
+    return Image(png, card_filename(name), f"{name}'s stats card")
+
+
+def card_filename(name: str) -> str:
+    """``whosnext-stats-ana.png``: each member's card a file of its own (a name with no letter
+    or digit of a-z is named by a short checksum of it instead)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
+    return f"whosnext-stats-{slug or format(zlib.crc32(name.encode()), '08x')}.png"

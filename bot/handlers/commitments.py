@@ -69,11 +69,18 @@ async def who_next(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         max_per_hour=deps.max_logs_per_hour))
     if commitment is None:
         raise rate_limited(deps.max_logs_per_hour)
+    info = await deps.repo.member(caller.community, caller.member)
+    if info is None or info.reminders:
+        cheer = prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)
+        after = "When it's done, log it with /rejected or /accepted, or resolve it from /asks."
+    else:  # no follow-up will come: promise none
+        cheer = prompts.COMMITMENT_CHEERS[0]
+        after = ("Your reminders are off, so I won't check in: it waits in /asks, or log it "
+                 "with /rejected or /accepted when it's done.")
     return Reply((
         Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
-        Text.of(f"Due {describe_due(due, zone, now)}. ",
-                prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)),
-        Context.of("When it's done, log it with /rejected or /accepted, or resolve it from /asks."),
+        Text.of(f"Due {describe_due(due, zone, now)}. ", cheer),
+        Context.of(after),
     ))
 
 
