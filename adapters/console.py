@@ -7,20 +7,27 @@ Reads lines from standard input (interactive or piped):
     !3                                      presses button 3 (sam> !3 presses it as sam)
 
 The member who runs the console (``--user``) is the community's admin; the others are not.
+Names are case-insensitive: ``Sam>`` and ``sam>`` are one member, shown as first typed.
+
+On a real terminal, lines are read with prompt_toolkit: line editing, Up and Down through
+this session's lines, and scheduled posts printed above the prompt with the half-typed line
+redrawn under them. Piped input is read line by line, without importing it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import App
+from bot.app import App, meant_line
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation, Caller
 from bot.ports import Delivery, PostingLimits
@@ -38,6 +45,8 @@ from bot.reply import (
 )
 
 _AS_MEMBER = re.compile(r"^\s*([^\s>/!][^\s>]{0,31})>\s*(.*)$")
+# A `code` span in the core's texts (option names, examples): the terminal shows the words.
+_CODE = re.compile(r"`([^`\n]+)`")
 CHANNEL = "general"
 HELP = ("Type a command like /rejected asked for a raise, or /help. "
         "Start a line with NAME> to act as someone else; !N presses button N.")
@@ -52,6 +61,10 @@ class Console:
         self.out = out or sys.stdout
         self.files_dir = files_dir
         self.buttons: dict[int, Action] = {}
+        # Each member's display name: the first spelling seen (``--user``'s for its member).
+        self.names: dict[str, str] = {user.lower(): user}
+        # While a prompt reads a line (``run_prompt``): prints a reply above it instead of out.
+        self.above_prompt: Callable[[str], None] | None = None
 
     def save(self, filename: str, data: bytes) -> Path:
         """Files (CSV exports, charts) land in ``files_dir``; the terminal shows the path."""
@@ -61,8 +74,10 @@ class Console:
         return path
 
     def caller(self, name: str) -> Caller:
-        return Caller(MemberRef(Platform.CONSOLE, name.lower()), name, self.community,
-                      ChannelRef(Platform.CONSOLE, CHANNEL), is_admin=(name == self.user))
+        member = name.lower()
+        return Caller(MemberRef(Platform.CONSOLE, member), self.names.setdefault(member, name),
+                      self.community, ChannelRef(Platform.CONSOLE, CHANNEL),
+                      is_admin=(member == self.user.lower()))
 
     async def handle_line(self, line: str) -> None:
         line = line.strip()
@@ -79,7 +94,9 @@ class Console:
             reply = await self.app.run_text(command, text, self.caller(name))
             self.show(reply, name)
         else:
-            self._print(HELP)
+            command, _, text = line.partition(" ")
+            meant = meant_line(command, text)
+            self._print(f"Did you mean {meant}? Commands start with a slash." if meant else HELP)
 
     async def _press(self, name: str, number: str) -> None:
         action = self.buttons.get(int(number)) if number.isdecimal() else None
@@ -92,16 +109,17 @@ class Console:
         self.show(reply, name)
 
     def show(self, reply: Reply, name: str, header: str | None = None) -> None:
+        name = self.names.get(name.lower(), name)
         lines: list[str] = [header] if header else []
         for block in reply.blocks:
             if isinstance(block, Heading):
-                lines.append(f"== {block.text} ==")
+                lines.append(f"== {plain(block.text)} ==")
             elif isinstance(block, Text):
-                lines.append(spans_text(block.spans))
+                lines.append(plain(spans_text(block.spans)))
             elif isinstance(block, Context):
-                lines.append(f"  {spans_text(block.spans)}")
+                lines.append(f"  {plain(spans_text(block.spans))}")
             elif isinstance(block, Fields):
-                pairs = [f"{k}: {v}" for k, v in block.pairs]
+                pairs = [f"{plain(k)}: {plain(v)}" for k, v in block.pairs]
                 lines += ["  " + " | ".join(pairs[i:i + 5]) for i in range(0, len(pairs), 5)]
             elif isinstance(block, Image):
                 lines.append(f"  [image: {block.alt}, saved to {self.save(block.filename, block.data)}]")
@@ -124,8 +142,16 @@ class Console:
         self._print("\n".join(lines))
 
     def _print(self, text: str) -> None:
+        if self.above_prompt is not None:
+            self.above_prompt(f"{text}\n")
+            return
         print(text, file=self.out, flush=True)
         print(file=self.out, flush=True)
+
+
+def plain(text: str) -> str:
+    """Terminal text of the core's: a `code` span shows as its words, with no backticks."""
+    return _CODE.sub(r"\1", text) if "`" in text else text
 
 
 class ConsolePoster:
@@ -149,19 +175,28 @@ class ConsolePoster:
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
-        self.console.show(replace(reply, visibility=Visibility.PUBLIC), member.id,
-                          header=f"(DM to {member.id})")
+        name = self.console.names.get(member.id, member.id)
+        self.console.show(replace(reply, visibility=Visibility.PUBLIC), name,
+                          header=f"(DM to {name})")
         return Delivery.sent()
+
+
+def greeting(console: Console) -> str:
+    return f"Who's Next in your terminal, as {console.user}. {HELP} Ctrl-D to leave."
 
 
 async def run_console(console: Console, stdin: TextIO | None = None,
                       stop: asyncio.Event | None = None) -> None:
-    """Run lines until end of input, or until ``stop`` is set (Ctrl-C, SIGTERM). Interactive
-    terminals get a greeting and a prompt. Lines are read on a daemon thread, so scheduled posts
-    keep flowing while the console waits, and a stop never waits for Enter: the thread is left
-    blocked in its read and ends with the process."""
+    """Run lines until end of input, or until ``stop`` is set (Ctrl-C, SIGTERM). A real
+    terminal (standard input and output) gets ``run_prompt``; anything else is read line by
+    line (an interactive one gets a greeting and a prompt). Lines are read on a daemon thread,
+    so scheduled posts keep flowing while the console waits, and a stop never waits for Enter:
+    the thread is left blocked in its read and ends with the process."""
     stdin = stdin or sys.stdin
     interactive = stdin.isatty()
+    if interactive and stdin is sys.stdin and sys.stdout.isatty():
+        await run_prompt(console, stop)
+        return
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
 
@@ -175,7 +210,7 @@ async def run_console(console: Console, stdin: TextIO | None = None,
     threading.Thread(target=read, name="console-input", daemon=True).start()
     stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
     if interactive:
-        console._print(f"Who's Next in your terminal, as {console.user}. {HELP} Ctrl-D to leave.")
+        console._print(greeting(console))
     try:
         while True:
             if interactive:
@@ -194,4 +229,45 @@ async def run_console(console: Console, stdin: TextIO | None = None,
                 return
             await console.handle_line(line)
     finally:
+        stopped.cancel()
+
+
+async def run_prompt(console: Console, stop: asyncio.Event | None = None) -> None:
+    """The console on a real terminal, through prompt_toolkit (imported only here): a ``> ``
+    prompt with line editing and this session's history (Up recalls a line, a refused one
+    too). Replies, scheduled posts and DMs print above the prompt, the half-typed line redrawn
+    under them (anything else printed meanwhile too: ``patch_stdout``). Ctrl-D on an empty
+    line leaves, Ctrl-C too, and so does ``stop`` (SIGTERM, or SIGINT from outside).
+
+    It reads and writes prompt_toolkit's current app session (the terminal, unless a test made
+    one with ``create_app_session``)."""
+    from prompt_toolkit import PromptSession, print_formatted_text
+    from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    session: PromptSession[str] = PromptSession(history=InMemoryHistory())
+    stopped = asyncio.ensure_future((stop or asyncio.Event()).wait())
+    console.above_prompt = lambda text: print_formatted_text(text)
+    try:
+        with patch_stdout():
+            console._print(greeting(console))
+            while True:
+                # Ctrl-C is a key while the prompt reads (raw mode): it ends the prompt with
+                # KeyboardInterrupt. The signal handlers and the loop's exception handler stay
+                # the caller's (prompt_toolkit's own would wait for Enter after an error).
+                asking = asyncio.ensure_future(session.prompt_async(
+                    "> ", handle_sigint=False, set_exception_handler=False))
+                await asyncio.wait({asking, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not asking.done():
+                    asking.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, EOFError, KeyboardInterrupt):
+                        await asking  # prompt_toolkit puts the terminal back as it was
+                    return
+                try:
+                    line = asking.result()
+                except (EOFError, KeyboardInterrupt):
+                    return
+                await console.handle_line(line)
+    finally:
+        console.above_prompt = None
         stopped.cancel()

@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 from bot import commands
 from bot.commands import CommandSpec, OptionError
@@ -117,7 +118,7 @@ class App:
         Never raises."""
         spec = commands.get_command(command)
         if spec is None or spec.name not in HANDLERS:
-            return self._unknown(command)
+            return self._unknown(command, text)
         try:
             options = grammar(spec, text)
         except Exception as err:  # a bad option (or a bug): answered, and counted, as dispatch would
@@ -144,9 +145,9 @@ class App:
         self.metrics.command(name, outcome, max(0.0, self._timer() - started))
         return reply
 
-    def _unknown(self, name: str) -> Reply:
+    def _unknown(self, name: str, text: str = "") -> Reply:
         self.metrics.command("unknown", CommandOutcome.REFUSED, 0.0)
-        return unknown_command(name)
+        return unknown_command(name, text)
 
 
 async def _raise(err: Exception) -> Reply:
@@ -173,9 +174,47 @@ async def answer(what: str, work: Awaitable[Reply], outage: OutageLog,
     return reply, CommandOutcome.REFUSED if reply.error else CommandOutcome.OK
 
 
-def unknown_command(name: str) -> Reply:
+def unknown_command(name: str, text: str = "") -> Reply:
+    """The answer to ``/name text`` when no command is called ``name``: a did-you-mean for a
+    space instead of a dash (``/who next call mom`` is ``/who-next call mom``), else for the
+    closest name."""
     shown = name if len(name) <= 40 else name[:40] + "…"
+    dashed = _dashed(name, text)
     close = commands.suggest_command(name)
-    did = f" Did you mean /{close}?" if close else ""
+    did = f" Did you mean {dashed}?" if dashed else f" Did you mean /{close}?" if close else ""
     return error_reply(f"I don't know the command “/{shown.lstrip('/')}”.{did}",
                        "Send /help to see everything I can do.")
+
+
+def meant_line(command: str, text: str = "") -> str | None:
+    """The command line that ``command text``, typed without its slash, most likely meant:
+    ``rejected asked`` is ``/rejected asked``, ``who next call mom`` ``/who-next call mom``,
+    ``rejcted asked`` ``/rejected asked``. None when nothing comes close."""
+    known = _served(command)
+    if known:
+        return _line(known, text)
+    # A sentence is likelier than a typo and a missing slash at once: only a near miss counts
+    # ("rejcted", not "hello" for /help).
+    close = commands.suggest_command(command)
+    near = close is not None and SequenceMatcher(None, command.lower(), close).ratio() >= 0.8
+    return _dashed(command, text) or (_line(close, text) if close and near else None)
+
+
+def _served(name: str) -> str | None:
+    """The name of the command ``name`` calls (any case), if there is one."""
+    spec = commands.get_command(name)
+    return spec.name if spec is not None and spec.name in HANDLERS else None
+
+
+def _dashed(name: str, text: str) -> str | None:
+    """``/who next call mom`` as ``/who-next call mom``: the line, if name-dash-first-word is
+    a command."""
+    first, _, rest = text.strip().partition(" ")
+    joined = _served(f"{name.lstrip('/')}-{first}") if first else None
+    return _line(joined, rest) if joined else None
+
+
+def _line(command: str, text: str) -> str:
+    """``/command text`` for a did-you-mean, a long text cut short."""
+    text = " ".join(text.split())
+    return f"/{command} {text if len(text) <= 60 else text[:60].rstrip() + '…'}".rstrip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from bot.models import (
 )
 from bot.ports import Charts, Repository
 from bot.reply import Block, Context, Heading, Image, Mention, Reply, Span, Strong, Text
-from bot.schedules import local_midnight, previous_day
+from bot.schedules import checkin_period, local_midnight, period_label
 
 MAX_NAMES = 15
 MAX_HIGHLIGHTS = 3
@@ -88,28 +89,38 @@ def milestones(activity: Activity) -> list[tuple[MemberRef, str]]:
 
 
 def daily_window(schedule: Schedule, day: date) -> ActivityWindow:
-    """What the check-in on local date ``day`` reads: the asks since the previous check-in day
-    (yesterday, for a daily schedule), and the promises still open, up to the end of ``day``."""
+    """What the check-in on local date ``day`` reads: the asks since the previous check-in
+    (``checkin_period``), up to its own time, and the promises still open, from the previous
+    check-in's day up to the end of ``day``."""
     zone = ZoneInfo(schedule.timezone)
-    start = local_midnight(previous_day(schedule, day), zone)
-    end, tomorrow = local_midnight(day, zone), local_midnight(day + timedelta(days=1), zone)
-    return ActivityWindow(schedule.community, start, end, start, tomorrow)
+    period = checkin_period(schedule, day)
+    due_from = local_midnight(period.since_day, zone)
+    tomorrow = local_midnight(day + timedelta(days=1), zone)
+    return ActivityWindow(schedule.community, period.start, period.end, due_from, tomorrow)
 
 
 async def daily_post(repo: Repository, schedule: Schedule, day: date, late: bool = False
                      ) -> Reply:
-    """The check-in for local date ``day``: what happened since the previous check-in day,
+    """The check-in for local date ``day``: what happened since the previous check-in,
     milestones, promises due today, the ones still open, and an invitation."""
     act = (await repo.activities([daily_window(schedule, day)]))[0]
-    return daily_reply(schedule, day, previous_day(schedule, day), act, late)
+    return daily_reply(schedule, day, checkin_period(schedule, day).since_day, act, late)
 
 
 def _promises(title: str, commitments: Sequence[Commitment], act: Activity, ending: str
               ) -> Text:
-    """One line of promises with their owners mentioned, the first MAX_COMMITMENTS of them."""
-    items: list[list[Span]] = [[_mention(act.names, c.member), ": ", Strong(_short(c.ask))]
-             for c in commitments[:MAX_COMMITMENTS]]
-    more = len(commitments) - MAX_COMMITMENTS
+    """One line of promises with their owners mentioned, the first MAX_COMMITMENTS of them; a
+    member's identical promises are one item ("@ana: call the landlord (×2)")."""
+    same: Counter[tuple[str, str]] = Counter((c.member.key, c.ask) for c in commitments)
+    seen: dict[tuple[str, str], Commitment] = {}
+    for c in commitments:
+        seen.setdefault((c.member.key, c.ask), c)
+    first = list(seen.values())
+    items: list[list[Span]] = [
+        [_mention(act.names, c.member), ": ", Strong(_short(c.ask)),
+         f" (×{n})" if (n := same[(c.member.key, c.ask)]) > 1 else ""]
+        for c in first[:MAX_COMMITMENTS]]
+    more = sum(same[(c.member.key, c.ask)] for c in first[MAX_COMMITMENTS:])
     return Text.of(Strong(title), *_joined(items), f" (and {more} more)" if more > 0 else "",
                    ending)
 
@@ -122,21 +133,23 @@ def _short(ask: str) -> str:
 
 def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late: bool = False
                 ) -> Reply:
+    """The check-in on ``day`` from what ``daily_window`` read; ``since``: the previous
+    check-in's day (``checkin_period``), which the period's label names."""
     late_at = schedule.time if late else None
+    label = period_label(day, replace(checkin_period(schedule, day), since_day=since))
     if not act.attempts and not act.commitments:  # most communities, most days: one text each
-        return _quiet_reply(day, since, late_at)
-    return _daily_reply(day, since, act, ZoneInfo(schedule.timezone), late_at)
+        return _quiet_reply(day, label, late_at)
+    return _daily_reply(day, label, act, ZoneInfo(schedule.timezone), late_at)
 
 
 @lru_cache(maxsize=64)
-def _quiet_reply(day: date, since: date, late_at: str | None) -> Reply:
-    return _daily_reply(day, since, Activity((), {}, {}, ()), ZoneInfo("UTC"), late_at)
+def _quiet_reply(day: date, label: str, late_at: str | None) -> Reply:
+    return _daily_reply(day, label, Activity((), {}, {}, ()), ZoneInfo("UTC"), late_at)
 
 
-def _daily_reply(day: date, since: date, act: Activity, zone: ZoneInfo, late_at: str | None
+def _daily_reply(day: date, period: str, act: Activity, zone: ZoneInfo, late_at: str | None
                  ) -> Reply:
     seed = day.toordinal()
-    period = "Yesterday" if since == day - timedelta(days=1) else f"Since {since.strftime('%A')}"
     blocks: list[Block] = [Heading(f"Check-in · {_date_words(day)}")]
     if act.attempts:
         blocks.append(Text.of(Strong(f"{period}: "), counts_line(act.attempts) + "."))
@@ -192,6 +205,7 @@ async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
     """The recap posted on ``day``: the seven local days before it, against the seven before
     those. The chart (with ``charts``) is drawn on a worker thread."""
     zone = ZoneInfo(schedule.timezone)
+    name = schedule.community_name
     week_start = day - timedelta(days=7)
     start = local_midnight(day - timedelta(days=14), zone)
     middle, end = local_midnight(week_start, zone), local_midnight(day, zone)
@@ -206,16 +220,30 @@ async def weekly_recap(repo: Repository, schedule: Schedule, day: date,
             per_day[a.outcome][index] += 1
     png = None
     if this_week and charts is not None:
-        png = await asyncio.to_thread(charts.week_chart, days, per_day, "Asks per day, by outcome")
+        subtitle = _titled(name, date_range(week_start, days[-1]))
+        png = await asyncio.to_thread(charts.week_chart, days, per_day, "Asks per day, by outcome",
+                                      subtitle=subtitle)
     totals = [sum(per_day[o][i] for o in per_day) for i in range(7)]
-    return recap_reply(day, act, this_week, last_week, totals, png)
+    return recap_reply(day, act, this_week, last_week, totals, png, name)
+
+
+def date_range(first: date, last: date) -> str:
+    """'1–7 Dec', or '30 Nov – 6 Dec' across months."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last.strftime('%b')}"
+    return f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b')}"
+
+
+def _titled(name: str | None, span: str) -> str:
+    """'Ask Club · 1–7 Dec'; the range alone for a community without a name."""
+    return f"{name.strip()} · {span}" if name and name.strip() else span
 
 
 def recap_reply(day: date, act: Activity, this_week: list[Attempt], last_week: int,
-                per_day: list[int], png: bytes | None) -> Reply:
+                per_day: list[int], png: bytes | None, name: str | None = None) -> Reply:
     first, last = day - timedelta(days=7), day - timedelta(days=1)
-    span = f"{first.day} {first.strftime('%b')} – {last.day} {last.strftime('%b')}"
-    blocks: list[Block] = [Heading(f"Weekly recap · {span}")]
+    span = date_range(first, last)
+    blocks: list[Block] = [Heading(f"Weekly recap · {_titled(name, span)}")]
     if not this_week:
         blocks.append(Text.of(prompts.RECAP_QUIET))
         if last_week:
@@ -249,7 +277,9 @@ def recap_reply(day: date, act: Activity, this_week: list[Attempt], last_week: i
                             for i, n in enumerate(per_day))
         blocks.append(Image(png, f"whosnext-week-{first.isoformat()}.png",
                             f"Asks per day, {span}: {summary}"))
-    blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, day.toordinal())))
+    # The next invitation after the check-in's (seeded by the same day): a recap and the
+    # check-in posted with it never end on the same challenge.
+    blocks.append(Text.of(prompts.pick(prompts.CHECKIN_INVITES, day.toordinal() + 1)))
     return Reply(tuple(blocks))
 
 

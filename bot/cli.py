@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -423,11 +424,14 @@ def main(argv: list[str] | None = None) -> int:
               "See .env.example to connect Slack or Discord.", file=sys.stderr)
         command = "console"
     # In the terminal, log lines would interleave with the conversation: warnings only,
-    # unless LOG_LEVEL was set on purpose.
+    # unless LOG_LEVEL was set on purpose, in the environment (a .env copied from .env.example
+    # says INFO, for the platforms).
     level = settings.log_level
-    if command == "console" and "log_level" not in settings.model_fields_set:
+    if command == "console" and not any(k.upper() == "LOG_LEVEL" for k in os.environ):
         level = "WARNING"
     configure_logging(level, settings.log_format)
+    if command == "console" and sys.stderr.isatty():
+        _log_to_current_stderr()
     if level != "DEBUG":  # APScheduler logs every job run at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
@@ -451,6 +455,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"whosnext: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+class _CurrentStderr:
+    """``sys.stderr`` as it is at each write, for a log handler."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def _log_to_current_stderr() -> None:
+    """On a terminal, the console's prompt takes standard error over while it reads a line
+    (prompt_toolkit's ``patch_stdout``): log lines written to it then print above the prompt
+    instead of through the half-typed line."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+            handler.setStream(_CurrentStderr())
 
 
 def _run_until_stopped(main: Coroutine[Any, Any, None]) -> None:

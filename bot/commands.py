@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from difflib import get_close_matches
@@ -45,6 +45,9 @@ class OptionSpec:
     max_value: int | None = None
     choices: tuple[str, ...] = ()
     example: str = ""
+    # For a value that is a phrase (``when:next friday``): whether some words read as one. The
+    # text grammar then takes the longest run of unquoted words that does.
+    phrase: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,11 @@ class CommandSpec:
         return any(o.required for o in self.options)
 
 
+def _when_phrase(text: str) -> bool:
+    from bot.when import is_phrase  # bot.when imports this module: import it only when used
+    return is_phrase(text)
+
+
 ASK = OptionSpec("ask", OptionType.TEXT, "What you asked for", required=True, max_length=500,
                  example="asked for a raise")
 WHO = OptionSpec("who", OptionType.TEXT, "Who you asked", max_length=100, example='"my boss"')
@@ -111,8 +119,9 @@ CATALOGUE: tuple[CommandSpec, ...] = (
     CommandSpec("who-next", "Promise an ask you will make, and by when.", (
         OptionSpec("ask", OptionType.TEXT, "The ask you will make", required=True,
                    max_length=500, example="ask Sam for an intro"),
-        OptionSpec("when", OptionType.TEXT, "today, tomorrow, friday, in 3 days or 2027-01-31",
-                   max_length=40, example="friday"),
+        OptionSpec("when", OptionType.TEXT,
+                   "today, friday, next friday, in 2 weeks, end of month or 31 Jan",
+                   max_length=40, example="friday", phrase=_when_phrase),
     ), public=True),
     CommandSpec("asks", "Your open promises and pending asks, with buttons to resolve them."),
     CommandSpec("leaderboard", "Who's making the most asks.", (
@@ -129,9 +138,11 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("target", OptionType.TEXT, "How many no's to collect, or off", max_length=10,
                    example="100"),
         OptionSpec("by", OptionType.DATE, "By when (YYYY-MM-DD)", example="2027-06-30"),
+        OptionSpec("since", OptionType.TEXT, "Count no's since a day (YYYY-MM-DD), or start for "
+                   "all", max_length=20, example="start"),
     )),
-    CommandSpec("timezone", "Set your time zone.", (
-        OptionSpec("zone", OptionType.ZONE, "An IANA zone like Europe/Berlin", required=True,
+    CommandSpec("timezone", "Set your time zone, or see it.", (
+        OptionSpec("zone", OptionType.ZONE, "An IANA zone like Europe/Berlin (none: show yours)",
                    max_length=64, example="Europe/Berlin"),
     )),
     CommandSpec("checkin", "Admins: schedule the group check-ins.", (
@@ -148,8 +159,8 @@ CATALOGUE: tuple[CommandSpec, ...] = (
                    choices=(*DAY_NAMES, "off"), example="monday"),
     ), admin_only=True),
     CommandSpec("reminders", "Let the bot DM you follow-ups, or not.", (
-        OptionSpec("state", OptionType.CHOICE, "on or off", required=True, choices=("on", "off"),
-                   example="on"),
+        OptionSpec("state", OptionType.CHOICE, "on or off (none: show which)",
+                   choices=("on", "off"), example="on"),
     )),
     CommandSpec("undo", "Remove your most recent entry."),
     CommandSpec("export", "Your data here, as a CSV file, just for you."),

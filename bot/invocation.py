@@ -10,13 +10,15 @@ from bot.ids import ChannelRef, CommunityRef, MemberRef
 @dataclass(frozen=True)
 class Caller:
     """Who is asking, where. ``is_admin`` is the platform's own verdict (Manage Server, Slack
-    admin or owner, the console's own user)."""
+    admin or owner, the console's own user). ``community_name``: what the platform calls the
+    community (the Discord server's name, the Slack workspace's), when it says."""
 
     member: MemberRef
     name: str
     community: CommunityRef
     channel: ChannelRef | None = None
     is_admin: bool = False
+    community_name: str | None = None
 
 
 @dataclass(frozen=True)

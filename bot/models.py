@@ -8,7 +8,7 @@ Storage maps every row back to the enum; the core and the Repository protocol us
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal, TypeAlias
 
@@ -81,6 +81,7 @@ class PostKind(StrEnum):
     CHECKIN = "checkin"
     RECAP = "recap"
     FOLLOWUP = "followup"  # a DM to the member whose /who-next came due
+    NEWS = "news"  # a promise resolved away from its channel (a follow-up DM), told there
 
 
 class OutboxState(StrEnum):
@@ -193,6 +194,8 @@ class NewCommitment:
     at: datetime
     request_id: str | None = None
     max_per_hour: int | None = None
+    zone: str | None = None  # the zone whose day it's due at the end of
+    channel_id: str | None = None  # where it was made: the group hears how it went there
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,8 @@ class Commitment:
     due_at: datetime
     created_at: datetime
     status: CommitmentStatus
+    zone: str | None = None  # the zone it was made in (None: made before zones were kept)
+    channel_id: str | None = None  # the channel it was made in, if known
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,8 @@ class Resolution:
     status: ResolutionStatus
     attempt: LogResult | None = None
     ask: str = ""
+    private: bool = False  # the resolved ask was private: nobody else hears of it
+    announced_in: str | None = None  # the channel the group hears of it in, via the outbox
 
 
 # -- check-ins ------------------------------------------------------------------------------
@@ -259,6 +266,7 @@ class Schedule:
     recap_day: str | None = "monday"  # None: no weekly recap
     enabled: bool = True
     updated_at: datetime | None = None
+    community_name: str | None = None  # the Discord server's or Slack workspace's name
 
 
 @dataclass(frozen=True)
@@ -318,11 +326,21 @@ class OutboxItem:
     finished_at: datetime | None = None
     followup: FollowUp | None = None
     zone: str | None = None  # the community's check-in zone (for a follow-up's wording)
+    news: News | None = None  # what a news post tells: None when it was undone meanwhile
 
     @property
     def key(self) -> str:
         """The id the platforms see on every try (Discord's nonce: at most 25 characters)."""
         return f"whosnext-{self.id}"
+
+
+@dataclass(frozen=True)
+class News:
+    """A kept promise the group hears of in the channel it was made in: the attempt it became
+    and its member's name."""
+
+    attempt: Attempt
+    name: str
 
 
 @dataclass(frozen=True)
@@ -357,7 +375,17 @@ class Goal:
     by_date: date | None
     set_at: datetime
     reached_at: datetime | None
-    progress: int  # rejections logged since the goal was set
+    progress: int  # rejections logged from ``counts_from`` on
+    counts_from: datetime | None = None  # None: from ``set_at``
+
+    @property
+    def counts_all(self) -> bool:
+        """It counts every no the member ever logged here (``since:start``)."""
+        return self.counts_from is not None and self.counts_from <= GOAL_FROM_START
+
+
+# What a goal set with ``since:start`` counts from: before anyone could log an ask.
+GOAL_FROM_START = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from datetime import date, datetime, timedelta
 from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_recap
 from bot.errors import Unavailable
 from bot.handlers import Deps
+from bot.handlers.commitments import news_reply
 from bot.ids import CommunityRef, Platform
 from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
 from bot.outage import OutageLog
@@ -78,6 +79,7 @@ LATE = timedelta(minutes=1)  # a first try this long after its time says it was 
 TURNED_OFF = "check-ins were turned off before it went out"
 PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
+UNDONE = "the ask was undone before its news went out"
 
 
 @dataclass
@@ -302,6 +304,11 @@ class Outbox:
                     continue
                 zone = self.deps.zone(item.followup.member.timezone, item.zone)
                 reply = followup_reply(item.followup, zone, now)
+            elif item.kind == PostKind.NEWS:  # needs no schedule: told where it was promised
+                if item.news is None:
+                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, UNDONE))
+                    continue
+                reply = news_reply(item.news)
             else:
                 schedule = await self._schedule(item.community)
                 if schedule is None:

@@ -113,9 +113,11 @@ class Repository(KeyValueStore, Protocol):
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: PromiseEnd, at: datetime,
-                                 default_zone: str = "UTC") -> Resolution:
+                                 default_zone: str = "UTC", pressed_in: str | None = None
+                                 ) -> Resolution:
         """Close a commitment: an ``Outcome`` logs an attempt (the commitment is done),
-        ``skipped`` does not."""
+        ``skipped`` does not. Kept away from the channel it was made in (``pressed_in``, a
+        channel id), a NEWS post for that channel is queued with it (``announced_in``)."""
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
                         request_id: str | None = None) -> Removed | None:
@@ -124,6 +126,10 @@ class Repository(KeyValueStore, Protocol):
 
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         ...
+
+    async def limit_lifts_at(self, community: CommunityRef, member: MemberRef, at: datetime,
+                             limit: int) -> datetime:
+        """When the member may log again under an hourly ``limit`` (``at`` if they may now)."""
 
     async def leaderboard(self, community: CommunityRef, since: date | None, by: RankBy,
                           caller: MemberRef, limit: int = 10, period: Period = Period.ALL
@@ -158,8 +164,11 @@ class Repository(KeyValueStore, Protocol):
         """Everything /stats shows about a member, or None if they are unknown here."""
 
     async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
-                       by_date: date | None, at: datetime) -> Goal:
-        """Set or change the goal; an open goal keeps its progress. Returns it as it now is."""
+                       by_date: date | None, at: datetime, counts_from: datetime | None = None,
+                       ) -> Goal:
+        """Set or change the goal, counting no's from ``counts_from``. Without one, an open
+        goal keeps what it counts from, and a new (or reached) one counts from ``at``. Returns
+        it as it now is."""
 
     async def goal(self, community: CommunityRef, member: MemberRef) -> Goal | None:
         """The member's goal with its progress, if they have one."""
@@ -417,11 +426,16 @@ class Charts(Protocol):
     one, replies simply carry no picture."""
 
     def week_chart(self, days: Sequence[date], counts: Mapping[str, Sequence[int]],
-                   title: str) -> bytes:
-        """A stacked bar chart, one bar per day; ``counts[outcome][i]`` belongs to ``days[i]``."""
+                   title: str, subtitle: str = "") -> bytes:
+        """A stacked bar chart, one bar per day; ``counts[outcome][i]`` belongs to ``days[i]``;
+        ``subtitle`` (its dates and the community's name, say) is drawn under the title."""
         ...
 
-    def stats_card(self, title: str, totals: Mapping[str, int], weeks: Sequence[date],
-                   per_week: Sequence[int]) -> bytes:
-        """A member's totals by outcome beside their asks per week."""
+    def stats_card(self, name: str, totals: Mapping[str, int], weeks: Sequence[date],
+                   per_week: Sequence[int], facts: Sequence[tuple[str, str]] = (),
+                   goal: tuple[int, int, str] | None = None, notes: Sequence[str] = ()) -> bytes:
+        """A member's card: ``name`` as its heading, their totals by outcome, ``facts`` as
+        (label, value) tiles (streaks, cheers), a ``goal`` bar (progress, target, caption) when
+        they have one, ``notes`` lines (milestones), and their asks per week (``weeks``: each
+        week's Monday, oldest first, the last one this week's)."""
         ...

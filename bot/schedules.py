@@ -196,15 +196,20 @@ def _recap_day(day: str | None) -> frozenset[int]:
     return frozenset({DAY_NAMES.index(day)}) if day else frozenset()
 
 
-def next_fire(schedule: Schedule, kind: PostKind, now: datetime) -> datetime | None:
+def next_fire(schedule: Schedule, kind: PostKind, now: datetime, done: date | None = None
+              ) -> datetime | None:
     """When the schedule's next check-in (or recap) falls, at or after ``now``, in UTC; None
-    if it has no day for it. The same times its cron trigger fires at."""
+    if it has no day for it. The same times its cron trigger fires at. ``done``: the local
+    date of the latest one already queued or sent; a date posts once, so none falls on it or
+    before (a time moved later on a day whose check-in went out waits for the next day)."""
     days = weekdays_of(schedule, kind)
     if not days:
         return None
     today = now.astimezone(ZoneInfo(schedule.timezone)).date()
-    for ahead in range(8):  # today's may have passed: then at most a week on
+    for ahead in range(9):  # today's may have passed or be done: then at most a week on
         day = today + timedelta(days=ahead)
+        if done is not None and day <= done:
+            continue
         if day.weekday() in days and (at := occurrence_at(schedule, day)) >= now:
             return at
     return None
@@ -258,3 +263,37 @@ def previous_day(schedule: Schedule, day: date) -> date:
         if earlier.weekday() in days:
             return earlier
     return day - timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class CheckinPeriod:
+    """What the check-in on a local date covers: asks logged in [start, end), ``end`` being
+    its own scheduled time. ``start`` is the previous check-in's scheduled time, or, when the
+    schedule was set (or changed) on or after the previous check-in's day began (its first
+    check-in, or one whose time may have moved), midnight of that day: an ask may be told
+    twice then, never left out."""
+
+    since_day: date  # the previous check-in's local date
+    start: datetime  # UTC
+    end: datetime  # UTC
+    after_checkin: bool  # start is the previous check-in's time (else midnight of since_day)
+
+
+def checkin_period(schedule: Schedule, day: date) -> CheckinPeriod:
+    zone = ZoneInfo(schedule.timezone)
+    since = previous_day(schedule, day)
+    midnight = local_midnight(since, zone)
+    fresh = schedule.updated_at is not None and schedule.updated_at >= midnight
+    start = midnight if fresh else occurrence_at(schedule, since)
+    return CheckinPeriod(since, start, occurrence_at(schedule, day), not fresh)
+
+
+def period_label(day: date, period: CheckinPeriod) -> str:
+    """How a check-in names what it covers: 'Since yesterday's check-in', 'Since Friday's
+    check-in', 'Since last Monday's check-in'; 'Since yesterday' … from midnight."""
+    back = (day - period.since_day).days
+    name = period.since_day.strftime("%A")
+    when = "yesterday" if back == 1 else f"last {name}" if back == 7 else name
+    if not period.after_checkin:
+        return f"Since {when}"
+    return f"Since {when}'s check-in"

@@ -7,8 +7,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import prompts
+from bot.models import Goal
 
 WEEKLY_TARGET = 3  # attempts that make a week count for the weekly streak
 # How far back a celebration looks when it counts a streak.
@@ -54,6 +56,18 @@ def weekly_streak(days: Mapping[date, int], today: date) -> Streak:
         counts[_week(d)] += n
     units = sorted(w for w, n in counts.items() if n >= WEEKLY_TARGET)
     return _runs(units, _week(today))
+
+
+def goal_counts(goal: Goal, zone: ZoneInfo, today: date) -> str:
+    """What a goal counts, as every place showing its progress says it: 'counting from
+    Tue 1 Dec' (a whole day; with the year when it isn't this one, with the time when it
+    counts from a moment of that day), or 'counting every no you've logged here'."""
+    if goal.counts_all:
+        return "counting every no you've logged here"
+    start = (goal.counts_from or goal.set_at).astimezone(zone)
+    year = f" {start.year}" if start.year != today.year else ""
+    at = f", {start:%H:%M}" if (start.hour, start.minute, start.second) != (0, 0, 0) else ""
+    return f"counting from {start:%a} {start.day} {start:%b}{year}{at}"
 
 
 def goal_pace(remaining: int, today: date, by: date | None) -> str | None:

@@ -98,17 +98,17 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
                      today_count=today, week_count=week, days=days, day=mine)
 
 
-def goal_progress(c: Tx, community: str, member: str, set_at: str) -> int:
+def goal_progress(c: Tx, community: str, member: str, counts_from: str) -> int:
     return int(c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
                          "AND outcome = 'rejected' AND created_at >= ?",
-                         (community, member, set_at)).fetchone()[0])
+                         (community, member, counts_from)).fetchone()[0])
 
 
 def check_goal(c: Tx, community: str, member: str, at: datetime) -> int | None:
     """Mark the member's goal reached (once) if this rejection got there; returns its target."""
-    goal = c.execute("SELECT target, set_at FROM goals WHERE community_id = ? AND member_id = ? "
-                     "AND reached_at IS NULL", (community, member)).fetchone()
-    if goal is None or goal_progress(c, community, member, goal["set_at"]) < goal["target"]:
+    goal = c.execute("SELECT target, counts_from FROM goals WHERE community_id = ? "
+                     "AND member_id = ? AND reached_at IS NULL", (community, member)).fetchone()
+    if goal is None or goal_progress(c, community, member, goal["counts_from"]) < goal["target"]:
         return None
     c.execute("UPDATE goals SET reached_at = ? WHERE community_id = ? AND member_id = ?",
               (ts(at), community, member))
@@ -122,7 +122,8 @@ def goal_of(c: Tx, community: str, member: str) -> Goal | None:
         return None
     return Goal(row["target"], date.fromisoformat(row["by_date"]) if row["by_date"] else None,
                 from_ts(row["set_at"]), from_ts(row["reached_at"]) if row["reached_at"] else None,
-                goal_progress(c, community, member, row["set_at"]))
+                goal_progress(c, community, member, row["counts_from"]),
+                from_ts(row["counts_from"]))
 
 
 def once(c: Tx, community: CommunityRef, member: MemberRef, kind: str,
@@ -207,7 +208,7 @@ class AttemptStore(Store):
                 goal = check_goal(c, community.key, member.key, at)
             result = LogResult(attempt_id, False, totals(c, community.key, member.key), seq,
                                goal_reached=goal)
-            return Resolution(ResolutionStatus.DONE, result, row["ask"])
+            return Resolution(ResolutionStatus.DONE, result, row["ask"], bool(row["private"]))
         return await self._write(unit)
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
@@ -241,6 +242,20 @@ class AttemptStore(Store):
 
     async def totals(self, community: CommunityRef, member: MemberRef) -> Totals:
         return await self._read(lambda c: totals(c, community.key, member.key))
+
+    async def limit_lifts_at(self, community: CommunityRef, member: MemberRef, at: datetime,
+                             limit: int) -> datetime:
+        """When the member's entries in the hour before it fall below ``limit`` again: an hour
+        after the newest ``limit``-th entry of that hour (``at`` when they already are)."""
+        def unit(c: Tx) -> datetime:
+            args = (community.key, member.key, ts(at - timedelta(hours=1)))
+            row = c.execute("SELECT created_at FROM (SELECT created_at FROM attempts WHERE "
+                            "community_id = ? AND member_id = ? AND created_at > ? UNION ALL "
+                            "SELECT created_at FROM commitments WHERE community_id = ? AND "
+                            "member_id = ? AND created_at > ?) t ORDER BY created_at DESC "
+                            "LIMIT 1 OFFSET ?", args + args + (limit - 1,)).fetchone()
+            return at if row is None else from_ts(row[0]) + timedelta(hours=1)
+        return await self._read(unit)
 
     async def leaderboard(self, community: CommunityRef, since: date | None, by: RankBy,
                           caller: MemberRef, limit: int = 10, period: Period = Period.ALL
@@ -290,18 +305,25 @@ class AttemptStore(Store):
         return await self._read(lambda c: active_days(c, community.key, member.key, since))
 
     async def set_goal(self, community: CommunityRef, member: MemberRef, name: str, target: int,
-                       by_date: date | None, at: datetime) -> Goal:
-        """Set or change the goal. Changing an open goal keeps its progress (it counts from when
-        it was first set); after a reached one, the new goal starts from zero."""
+                       by_date: date | None, at: datetime, counts_from: datetime | None = None,
+                       ) -> Goal:
+        """Set or change the goal, counting no's from ``counts_from``. Without one, changing an
+        open goal keeps what it counts from; a new goal, or one after a reached goal, counts
+        from ``at``."""
         def unit(c: Tx) -> Goal:
             touch_member(c, community.key, member.key, name, at)
-            c.execute("INSERT INTO goals (community_id, member_id, target, by_date, set_at) "
-                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
-                      "target = excluded.target, by_date = excluded.by_date, "
+            keep = "goals.reached_at IS NULL" if counts_from is None else "FALSE"
+            c.execute("INSERT INTO goals (community_id, member_id, target, by_date, set_at, "
+                      "counts_from) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, "
+                      "member_id) DO UPDATE SET target = excluded.target, "
+                      "by_date = excluded.by_date, "
                       "set_at = CASE WHEN goals.reached_at IS NULL THEN goals.set_at "
-                      "ELSE excluded.set_at END, reached_at = NULL",
+                      "ELSE excluded.set_at END, "
+                      f"counts_from = CASE WHEN {keep} THEN goals.counts_from "
+                      "ELSE excluded.counts_from END, reached_at = NULL",
                       (community.key, member.key, target,
-                       by_date.isoformat() if by_date else None, ts(at)))
+                       by_date.isoformat() if by_date else None, ts(at),
+                       ts(counts_from or at)))
             check_goal(c, community.key, member.key, at)  # a lower target may be met already
             goal = goal_of(c, community.key, member.key)
             if goal is None:  # never: it was just written

@@ -2,7 +2,7 @@
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.ids import CommunityRef, MemberRef
@@ -12,8 +12,10 @@ from bot.models import (
     CommitmentStatus,
     NewAttempt,
     NewCommitment,
+    NewPost,
     OpenPage,
     Outcome,
+    PostKind,
     PromiseEnd,
     Resolution,
     ResolutionStatus,
@@ -21,9 +23,13 @@ from bot.models import (
 from storage.attempts import insert_attempt, over_limit, owned_open_item, request_key
 from storage.counters import touch_member
 from storage.db import Store, Tx
+from storage.outbox import enqueue
 from storage.rows import attempt_row, commitment_row, ts
 
 T = TypeVar("T")
+
+# How long a kept promise's news may still go out (after that it's old news: recorded missed).
+NEWS_WINDOW = timedelta(hours=6)
 
 
 class CommitmentStore(Store):
@@ -42,8 +48,9 @@ class CommitmentStore(Store):
             touch_member(c, new.community.key, new.member.key, new.member_name, new.at)
             row = c.execute(
                 "INSERT INTO commitments (community_id, member_id, ask, due_at, created_at, "
-                "request_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-                (new.community.key, new.member.key, new.ask, ts(new.due_at), ts(new.at), key)
+                "request_id, zone, channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (new.community.key, new.member.key, new.ask, ts(new.due_at), ts(new.at), key,
+                 new.zone, new.channel_id)
             ).fetchone()
             return commitment_row(row), False
         return await self._write(unit)
@@ -84,7 +91,11 @@ class CommitmentStore(Store):
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: PromiseEnd, at: datetime,
-                                 default_zone: str = "UTC") -> Resolution:
+                                 default_zone: str = "UTC", pressed_in: str | None = None
+                                 ) -> Resolution:
+        """Close the promise; a kept one becomes an attempt. Kept somewhere other than the
+        channel it was made in (``pressed_in``: a follow-up DM), its news is queued for that
+        channel in the same transaction."""
         def unit(c: Tx) -> Resolution:
             row = owned_open_item(c, "commitments", commitment_id, community, member,
                                    lambda r: r["status"] == CommitmentStatus.OPEN)
@@ -101,5 +112,10 @@ class CommitmentStore(Store):
             result = insert_attempt(c, NewAttempt(
                 community=community, member=member, member_name=name, outcome=Outcome(outcome),
                 ask=row["ask"], at=at, default_zone=default_zone), commitment_id=commitment_id)
-            return Resolution(ResolutionStatus.DONE, result, row["ask"])
+            told = row["channel_id"]
+            if told is None or told == pressed_in:
+                return Resolution(ResolutionStatus.DONE, result, row["ask"])
+            enqueue(c, [NewPost(community, PostKind.NEWS, str(result.attempt_id), told, at,
+                                at + NEWS_WINDOW)], at)
+            return Resolution(ResolutionStatus.DONE, result, row["ask"], announced_in=told)
         return await self._write(unit)

@@ -20,6 +20,7 @@ from bot.models import (
     FollowUp,
     MemberInfo,
     NewPost,
+    News,
     OutboxItem,
     OutboxState,
     PostKind,
@@ -27,7 +28,7 @@ from bot.models import (
 )
 from bot.shards import MAX_ID, ShardSpec
 from storage.db import Row, Store, Tx
-from storage.rows import commitment_row, community_ref, from_ts, ts
+from storage.rows import attempt_row, commitment_row, community_ref, from_ts, ts
 
 FINAL = (OutboxState.SENT, OutboxState.MISSED)
 HELD = "state IN ('claimed', 'sending')"  # as the partial index outbox_held says it
@@ -79,8 +80,8 @@ _KINDS = {k.value: k for k in PostKind}  # dict lookups: a minute's claims map t
 _STATES = {s.value: s for s in OutboxState}
 
 
-def item(row: Row, followup: FollowUp | None = None, zone: str | None = None
-         ) -> OutboxItem:
+def item(row: Row, followup: FollowUp | None = None, zone: str | None = None,
+         news: News | None = None) -> OutboxItem:
     return OutboxItem(
         id=row["id"], community=community_ref(row["community_id"]),
         kind=_KINDS[row["kind"]], subject=row["subject"], target=row["target"],
@@ -88,7 +89,7 @@ def item(row: Row, followup: FollowUp | None = None, zone: str | None = None
         deadline=from_ts(row["deadline"]), state=_STATES[row["state"]],
         tries=row["tries"], sent_since=_maybe(row["sent_since"]), reason=row["reason"],
         next_try_at=_maybe(row["next_try_at"]), finished_at=_maybe(row["finished_at"]),
-        followup=followup, zone=zone)
+        followup=followup, zone=zone, news=news)
 
 
 ROWS_PER_INSERT = 2500  # 11 values each: under SQLite's 32,766 bound values
@@ -172,9 +173,26 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
                           [owner, until, at, *args, limit - len(rows)]).fetchall()
     rows.sort(key=lambda r: (r["due_at"], r["id"]))
     follow = _followups(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.FOLLOWUP])
+    news = _news(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.NEWS])
     claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
-               if r["kind"] == PostKind.FOLLOWUP else item(r) for r in rows]
+               if r["kind"] == PostKind.FOLLOWUP else
+               item(r, news=news.get(int(r["subject"]))) if r["kind"] == PostKind.NEWS
+               else item(r) for r in rows]
     return claimed, [item(r) for r in missed]
+
+
+def _news(c: Tx, ids: list[int]) -> dict[int, News]:
+    """What each news post tells: the attempt a promise became, with its member's name. An
+    attempt undone (or forgotten) meanwhile is left out."""
+    found: dict[int, News] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for r in c.execute(
+                "SELECT a.*, m.display_name FROM attempts a JOIN members m ON "
+                "m.community_id = a.community_id AND m.member_id = a.member_id "
+                f"WHERE a.id IN ({','.join('?' * len(chunk))})", chunk):
+            found[r["id"]] = News(attempt_row(r), r["display_name"])
+    return found
 
 
 def _followups(c: Tx, ids: list[int]

@@ -36,7 +36,8 @@ def attempt_row(row: Row) -> Attempt:
 def commitment_row(row: Row) -> Commitment:
     return Commitment(id=row["id"], member=member_ref(row["member_id"]), ask=row["ask"],
                       due_at=from_ts(row["due_at"]), created_at=from_ts(row["created_at"]),
-                      status=CommitmentStatus(row["status"]))
+                      status=CommitmentStatus(row["status"]), zone=row["zone"],
+                      channel_id=row["channel_id"])
 
 
 _PLATFORMS = {p.value: p for p in Platform}  # a dict lookup: a tenth of Platform(value)

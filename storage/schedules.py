@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from bot.models import (
     Schedule,
 )
 from storage.counters import as_totals, move_to_zone, zone_lock
-from storage.db import Store, Tx
+from storage.db import Row, Store, Tx
 from storage.rows import attempt_row, commitment_row, schedule_row, ts
 
 T = TypeVar("T")
@@ -103,6 +104,12 @@ def activities_chunk(c: Tx, windows: Sequence[ActivityWindow]) -> list[Activity]
     return out
 
 
+def named_schedule(row: Row) -> Schedule:
+    """A schedule row, with the community's name (0011) beside the rest."""
+    schedule, name = schedule_row(row), row["community_name"]
+    return replace(schedule, community_name=name) if name is not None else schedule
+
+
 class ScheduleStore(Store):
     """Schedules and activity."""
 
@@ -120,12 +127,14 @@ class ScheduleStore(Store):
                 move_to_zone(c, s.community.key, ZoneInfo(s.timezone))
             c.execute(
                 "INSERT INTO schedules (community_id, channel_id, timezone, local_time, days, "
-                "recap_day, enabled, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?) "
+                "recap_day, enabled, updated_at, community_name) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
                 "ON CONFLICT (community_id) DO UPDATE SET channel_id = excluded.channel_id, "
                 "timezone = excluded.timezone, local_time = excluded.local_time, "
                 "days = excluded.days, recap_day = excluded.recap_day, enabled = 1, "
-                "updated_at = excluded.updated_at",
-                (s.community.key, s.channel_id, s.timezone, s.time, s.days, s.recap_day, ts(at)))
+                "updated_at = excluded.updated_at, community_name = excluded.community_name",
+                (s.community.key, s.channel_id, s.timezone, s.time, s.days, s.recap_day, ts(at),
+                 s.community_name))
         await self._write(unit)
 
     async def disable_schedule(self, community: CommunityRef, at: datetime) -> bool:
@@ -139,7 +148,7 @@ class ScheduleStore(Store):
         def unit(c: Tx) -> Schedule | None:
             row = c.execute("SELECT * FROM schedules WHERE community_id = ?",
                             (community.key,)).fetchone()
-            return schedule_row(row) if row else None
+            return named_schedule(row) if row else None
         return await self._read(unit)
 
     async def list_schedules(self, platforms: Collection[str] | None = None,
@@ -150,7 +159,7 @@ class ScheduleStore(Store):
             else:
                 rows = c.execute("SELECT * FROM schedules WHERE updated_at > ? "
                                  "ORDER BY community_id", (ts(changed_since),))
-            found = [schedule_row(r) for r in rows]
+            found = [named_schedule(r) for r in rows]
             if platforms is not None:
                 wanted = {str(p) for p in platforms}
                 found = [s for s in found if s.community.platform.value in wanted]

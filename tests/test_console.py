@@ -1,11 +1,23 @@
-"""The terminal adapter through a real subprocess with piped input: `whosnext console`."""
+"""The terminal adapter: `whosnext console` through a real subprocess with piped input, and
+`Console.handle_line` in process on the real core. (A real terminal: test_console_tty.py.)"""
 
+import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from adapters.console import Console
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"  # the terminal is what's tested here; the core runs on both elsewhere
 
 
 def whosnext(args: list[str], stdin: str, cwd: Path, env: dict | None = None):
@@ -79,7 +91,8 @@ def test_bad_lines_and_bad_buttons_do_not_stop_the_console(tmp_path):
     assert out.returncode == 0
     assert "Type a command like /rejected" in out.stdout
     assert "There's no button 99" in out.stdout
-    assert "`fear` goes from 0 to 10" in out.stdout
+    assert "fear goes from 0 to 10" in out.stdout
+    assert "`" not in out.stdout  # code spans show as their words
     assert "1 ask so far" in out.stdout
 
 
@@ -102,3 +115,99 @@ def test_env_file_is_read(tmp_path):
     out = whosnext(["console", "--user", "ana"], "/rejected x\n", tmp_path)
     assert out.returncode == 0
     assert (tmp_path / "from-dotenv.db").exists()
+
+
+def test_piped_input_does_not_import_prompt_toolkit(tmp_path):
+    """Line editing is for a real terminal: a piped console starts without prompt_toolkit."""
+    code = ("import sys\nfrom bot.cli import main\n"
+            f"main(['console', '--user', 'ana', '--db', {str(tmp_path / 'p.db')!r}])\n"
+            "print('prompt_toolkit loaded:', 'prompt_toolkit' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    out = subprocess.run([sys.executable, "-c", code], input="/help\n", text=True,
+                         capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "== Who's Next ==" in out.stdout
+    assert "prompt_toolkit loaded: False" in out.stdout
+
+
+def test_the_example_env_file_keeps_the_terminal_free_of_log_lines(tmp_path):
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")  # as the README says
+    out = whosnext(["console", "--user", "ana"], "/rejected asked for a raise\n", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "1 ask so far" in out.stdout
+    assert " INFO " not in out.stderr and " INFO " not in out.stdout
+    # Set on purpose, LOG_LEVEL still applies to the terminal.
+    chatty = whosnext(["console", "--user", "ana"], "/stats\n", tmp_path, env={"LOG_LEVEL": "INFO"})
+    assert " INFO bot.scheduler: Scheduler started" in chatty.stderr
+
+
+async def test_member_names_are_case_insensitive(app):
+    out = io.StringIO()
+    console = Console(app, "Ana", "test", out=out)
+    await console.handle_line("Sam> /rejected asked for a discount")
+    await console.handle_line("sam> /rejected asked for a refund")
+    await console.handle_line("SAM> /accepted asked for a table")
+    await console.handle_line("sam> /stats")
+    await console.handle_line("sam> /asks")
+    text = out.getvalue()
+    assert "Asks: 3 | No's: 2 | Yeses: 1" in text  # one member, all three asks
+    assert "(only Sam sees this)" in text and "@sam" not in text  # as first typed
+    await console.handle_line("/leaderboard")
+    board = out.getvalue()[len(text):]
+    assert "1. @Sam · 3" in board and "@SAM" not in board
+    # --user Ana is the admin however the line spells her.
+    await console.handle_line("ana> /checkin set time:09:00")
+    await console.handle_line("sam> /checkin off")
+    after = out.getvalue()
+    assert after.count("/checkin is for admins") == 1  # sam's, not ana's
+    assert "(only Sam sees this) /checkin is for admins" in after
+    assert "@ana" not in after and "(only ana sees this)" not in after
+
+
+async def test_code_spans_show_without_backticks(app):
+    out = io.StringIO()
+    console = Console(app, "ana", "test", out=out)
+    await console.handle_line('/rejected asked for a raise who:"a" who:"b"')
+    await console.handle_line("/rejected asked fear:7 faer:3")
+    text = out.getvalue()
+    assert "who is given twice. Keep just one." in text
+    assert "/rejected has no option faer. Did you mean fear?" in text
+    assert "`" not in text
+    # A lone backtick (not a code span) is left as typed.
+    await console.handle_line("/rejected asked about the ` key")
+    assert "asked about the ` key" in out.getvalue()
+
+
+async def test_a_line_without_its_slash_gets_a_did_you_mean(app):
+    out = io.StringIO()
+    console = Console(app, "ana", "test", out=out)
+    await console.handle_line("rejected asked for a raise")
+    await console.handle_line("sam> Accepted asked for a table")
+    await console.handle_line("rejcted asked for a discount")
+    await console.handle_line("who next call mom")
+    await console.handle_line("good morning")
+    await console.handle_line("hello there")
+    text = out.getvalue()
+    assert "Did you mean /rejected asked for a raise? Commands start with a slash." in text
+    assert "Did you mean /accepted asked for a table?" in text
+    assert "Did you mean /rejected asked for a discount?" in text
+    assert "Did you mean /who-next call mom?" in text
+    assert text.count("Type a command like /rejected") == 2  # nothing close to "good", "hello"
+    assert "ask so far" not in text  # a suggestion runs nothing
+    # A long line is suggested cut short.
+    await console.handle_line("rejected " + "very " * 100 + "long")
+    assert "Did you mean /rejected very very" in out.getvalue()
+    assert "very long?" not in out.getvalue()
+
+
+async def test_a_space_instead_of_the_dash_gets_a_did_you_mean(app):
+    out = io.StringIO()
+    console = Console(app, "ana", "test", out=out)
+    await console.handle_line("/who next call mom when:friday")
+    await console.handle_line("/forget me")
+    await console.handle_line("/rejectd asked")
+    text = out.getvalue()
+    assert "I don't know the command “/who”. Did you mean /who-next call mom when:friday?" in text
+    assert "Did you mean /forget-me?" in text
+    assert "Did you mean /rejected?" in text  # a typo: the closest name, as before
+    assert "ask so far" not in text and "got a" not in text

@@ -89,8 +89,9 @@ async def test_who_next_is_due_at_the_end_of_the_day_in_the_members_zone(app, cl
 
 async def test_who_next_when_forms(app, clock, repo):
     clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))  # Thursday
-    # a weekday means the next one: "thursday" on a Thursday is a week away
-    cases = {"today": (11, 26), "tomorrow": (11, 27), "mon": (11, 30), "thursday": (12, 3),
+    # a weekday means the next one, today if it is that day; "next thursday" is a week away
+    cases = {"today": (11, 26), "tomorrow": (11, 27), "mon": (11, 30), "thursday": (11, 26),
+             "next thursday": (12, 3),
              "in 2 days": (11, 28), "2026-12-24": (12, 24)}
     for when, day in cases.items():
         reply = await run(app, f'/who-next x when:"{when}"')
@@ -134,7 +135,7 @@ async def test_only_the_owner_resolves(app, repo):
     assert reply.error and "Only the person who made that ask" in text(reply)
     assert (await repo.totals(COMMUNITY, caller().member)).pending == 1
     done = await press(app, rejected)
-    assert not done.error and done.replace_original
+    assert not done.error and not done.private  # heard back: the group hears it
     assert (await repo.totals(COMMUNITY, caller().member)).rejected == 1
 
 
@@ -413,3 +414,40 @@ async def test_who_next_promises_no_check_in_with_reminders_off(app):
     await run(app, "/reminders on")
     replies = [text(await run(app, f"/who-next ask Kim {i}")) for i in range(2)]
     assert any("I'll check in when it's due" in r for r in replies)
+
+
+async def test_a_promise_keeps_its_day_when_the_member_changes_zone(app, clock):
+    """A promise made for Friday stays Friday in the zone it was made in; /asks names that zone
+    once it isn't the member's, and switching back reads as before."""
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # a Tuesday
+    await run(app, "/timezone Europe/Lisbon")
+    await run(app, "/who-next call the landlord when:friday")
+    await run(app, "/who-next ask for feedback")  # due today
+    assert "due Friday)" in text(await run(app, "/asks"))
+    await run(app, "/timezone Pacific/Auckland")  # 13 hours ahead: already Tuesday night
+    moved = text(await run(app, "/asks"))
+    assert "call the landlord (due Friday, Europe/Lisbon time)" in moved
+    assert "ask for feedback (due today, Europe/Lisbon time)" in moved
+    await run(app, "/timezone Europe/Lisbon")
+    back = text(await run(app, "/asks"))
+    assert "call the landlord (due Friday)" in back and "ask for feedback (due today)" in back
+
+
+async def test_timezone_and_reminders_with_nothing_given_say_what_is_set(app, clock):
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    unset = await run(app, "/timezone")
+    assert not unset.error and unset.private
+    assert "You haven't set a time zone, so I use the bot's default zone, UTC (it's 10:00" in text(unset)
+    await app.run_text("checkin", "set time:09:00 zone:Europe/Berlin", caller("ana", admin=True))
+    community = await run(app, "/timezone", who="sam")
+    assert "so I use the community's check-in zone, Europe/Berlin (it's 11:00" in text(community)
+    await run(app, "/timezone Asia/Tokyo")
+    shown = await run(app, "/timezone")
+    assert "Your time zone is Asia/Tokyo (it's 19:00 on Tue 24 Nov there)." in text(shown)
+    assert "Your reminders are on" in text(await run(app, "/reminders"))
+    await run(app, "/reminders off")
+    off = await run(app, "/reminders")
+    assert not off.error and "Your reminders are off" in text(off)
+    assert "Turn them on with /reminders on." in text(off)
+    info = await app.deps.repo.member(COMMUNITY, caller().member)
+    assert info is not None and not info.reminders  # asking changed nothing

@@ -1,6 +1,6 @@
 """Goals: the pace arithmetic, and /goal set, shown, reached, changed and cleared."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_goal_pace_arithmetic():
 async def test_goals_set_show_progress_reach_and_clear(app, clock):
     assert "No goal yet" in text(await run(app, "/goal"))
     await run(app, "/rejected before the goal")
-    clock.advance(minutes=1)
+    clock.advance(days=1)  # a goal counts from the start of the day it is set
     reply = await run(app, "/goal 3 by:2026-12-10")
     assert not reply.error and not reply.private and "Goal set: 3 no's by 2026-12-10" in text(reply)
     await run(app, "/rejected one")
@@ -71,4 +71,52 @@ async def test_changing_an_open_goal_keeps_its_progress(app, clock):
     assert "Goal reached" in text(await run(app, "/goal"))
     clock.advance(minutes=1)
     assert "You're at" not in text(await run(app, "/goal 1"))  # after a reached goal: fresh start
-    assert "0 of 1 no." in text(await run(app, "/goal"))
+    assert "0 of 1 no, counting from" in text(await run(app, "/goal"))
+
+
+async def test_a_goal_says_what_it_counts_everywhere_it_shows_progress(app, clock):
+    """A first goal counts the whole day it is set (so this morning's no's count); since: moves
+    that to an earlier day or to the first ask ever; every place showing progress says which."""
+    await run(app, "/rejected last week")
+    clock.advance(days=3)
+    for i in range(2):
+        await run(app, f"/rejected this morning {i}")
+    clock.advance(hours=2)
+    set_now = await run(app, "/goal 100")
+    assert "You're at 2 already" in text(set_now)
+    assert f"Counting from {clock.now():%a} {clock.now().day} {clock.now():%b}." in text(set_now)
+    assert "add since:start" in text(set_now)
+    day = f"{clock.now():%a} {clock.now().day} {clock.now():%b}"
+    assert f"2 of 100 no's, counting from {day}." in text(await run(app, "/goal"))
+    every = await run(app, "/goal 100 since:start")
+    assert "You're at 3 already" in text(every)
+    assert "Counting every no you've logged here" in text(every)
+    assert "3 of 100 no's, counting every no you've logged here." in text(await run(app, "/goal"))
+    earlier = clock.now().date() - timedelta(days=1)
+    picked = await run(app, f"/goal 100 since:{earlier.isoformat()}")
+    assert "You're at 2 already" in text(picked)
+    assert f"Counting from {earlier:%a} {earlier.day}" in text(picked)
+
+
+async def test_a_goal_after_a_reached_one_counts_from_the_moment_it_is_set(app, clock):
+    await run(app, "/goal 1")
+    reached = await run(app, "/rejected one")
+    assert "Goal reached" in text(reached)
+    clock.advance(minutes=5)
+    fresh = await run(app, "/goal 5")
+    assert "You're at" not in text(fresh)
+    now = clock.now()
+    assert f"Counting from {now:%a} {now.day} {now:%b}, {now:%H:%M}." in text(fresh)
+
+
+@pytest.mark.parametrize("line, words", [
+    ("/goal 10 since:someday", "`since` is the day the goal counts no's from"),
+    ("/goal 10 since:2099-01-01", "hasn't come yet"),
+    ("/goal since:start", "Give a target too"), ("/goal off since:start", "takes no date"),
+])
+async def test_goal_since_errors_change_nothing(app, repo, line, words):
+    await run(app, "/goal 7")
+    reply = await run(app, line)
+    assert reply.error and words in text(reply), text(reply)
+    profile = await repo.profile(COMMUNITY, caller().member)
+    assert profile.goal is not None and profile.goal.target == 7 and not profile.goal.counts_all

@@ -42,7 +42,12 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     assert rows[0]["lesson"] == "ask, then wait" and rows[0]["fear"] == "7"
     assert rows[1]["ask"] == "they said yes, finally" and rows[1]["private"] == "yes"
     assert rows[2]["ask"] == "ask Lee" and rows[2]["status"] == "open"
-    assert rows[3]["target"] == "50"
+    assert rows[2]["zone"] == "UTC"  # the zone its day is reckoned in
+    assert rows[3]["target"] == "50" and rows[3]["since"].startswith(clock.now().date().isoformat())
+    await run(app, "/goal 50 since:start")
+    again = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                            .decode("utf-8"))))
+    assert again[3]["since"] == "start"
     assert all("not mine" not in v for r in rows for v in r.values())
 
 

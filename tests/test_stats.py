@@ -31,7 +31,7 @@ async def test_stats_card_is_a_png(app, clock):
     png = images[0].data
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (700, 320)
+    assert (width, height) == (800, 450)
 
 
 async def test_the_card_is_drawn_off_the_loop_once_per_content(repo, clock, monkeypatch):

@@ -36,8 +36,9 @@ def is_admin(interaction: discord.Interaction) -> bool:
 
 
 def caller(interaction: discord.Interaction, guild_id: str | None = None) -> Caller | None:
-    """Who is asking and where. ``guild_id`` names the community when the interaction has
-    none (a button in a DM). None when no community can be known."""
+    """Who is asking and where (and the server's name, when discord.py knows it). ``guild_id``
+    names the community when the interaction has none (a button in a DM). None when no
+    community can be known."""
     guild = str(interaction.guild_id) if interaction.guild_id is not None else guild_id
     if guild is None:
         return None
@@ -45,9 +46,11 @@ def caller(interaction: discord.Interaction, guild_id: str | None = None) -> Cal
     name = (getattr(user, "display_name", None) or user.name or str(user.id)).strip()
     channel = (ChannelRef(Platform.DISCORD, str(interaction.channel_id))
                if interaction.channel_id is not None else None)
+    server = interaction.guild  # None, or without a name, when discord.py hasn't it cached
+    server_name = (getattr(server, "name", None) or "").strip()[:100] or None
     return Caller(member=member_ref(user), name=name[:100] or str(user.id),
                   community=CommunityRef(Platform.DISCORD, guild), channel=channel,
-                  is_admin=is_admin(interaction))
+                  is_admin=is_admin(interaction), community_name=server_name)
 
 
 def option_value(spec_type: OptionType, value: object) -> object:

@@ -111,6 +111,14 @@ def team_id(body: Mapping[str, Any]) -> str:
     return str(body.get("team_id") or _dig(body, "team", "id") or _dig(body, "user", "team_id") or "")
 
 
+def team_name(body: Mapping[str, Any]) -> str | None:
+    """What the workspace is called, as far as a payload says: Slack sends no workspace name
+    with a slash command or an interaction, only its domain (``team_domain``, ``team.domain``:
+    "askclub" of askclub.slack.com)."""
+    name = str(body.get("team_domain") or _dig(body, "team", "domain") or "").strip()
+    return name[:100] or None
+
+
 def caller_from_command(body: Mapping[str, Any]) -> Caller:
     """A slash command; ``is_admin`` is the adapter's to find out (``AdminCheck``)."""
     user_id = str(body.get("user_id", ""))
@@ -120,6 +128,7 @@ def caller_from_command(body: Mapping[str, Any]) -> Caller:
         name=str(body.get("user_name") or user_id),
         community=CommunityRef(Platform.SLACK, team_id(body)),
         channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
+        community_name=team_name(body),
     )
 
 
@@ -134,6 +143,7 @@ def caller_from_interaction(body: Mapping[str, Any], channel_id: str | None = No
         name=str(name),
         community=CommunityRef(Platform.SLACK, team_id(body)),
         channel=ChannelRef(Platform.SLACK, str(channel)) if channel else None,
+        community_name=team_name(body),
     )
 
 
@@ -200,6 +210,7 @@ __all__ = [
     "options_from_text",
     "retry_number",
     "team_id",
+    "team_name",
     "unescape",
     "view_request_id",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 
@@ -33,17 +34,24 @@ async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         history_since=now - stats.STREAK_WINDOW,
     ))
     if result.limited:
-        raise rate_limited(deps.max_logs_per_hour)
+        raise await rate_limited(deps, caller)
     streaks = [] if result.duplicate or result.day is None else \
         await streak_lines(deps, caller, result, result.day)
     return celebration(caller.member, caller.name, outcome, opts["ask"],
                        bool(opts.get("private", False)), result, streaks)
 
 
-def rate_limited(limit: int) -> Refusal:
-    """What the hourly limit says (nothing was written): raise it."""
+async def rate_limited(deps: Deps, caller: Caller) -> Refusal:
+    """What the hourly limit says (nothing was written), with when logging opens again: raise
+    it."""
+    limit, now = deps.max_logs_per_hour, deps.now()
+    lifts = await deps.repo.limit_lifts_at(caller.community, caller.member, now, limit)
+    zone = await deps.member_zone(caller)
+    minutes = max(1, math.ceil((lifts - now).total_seconds() / 60))
     return Refusal(f"Wow, {limit} entries in the last hour! That's the most I log per hour, "
-                   "so nothing was saved this time. Give it a little while and log it then.")
+                   "so nothing was saved this time. You can log again at "
+                   f"{lifts.astimezone(zone):%H:%M} (in {minutes} "
+                   f"{'minute' if minutes == 1 else 'minutes'}).")
 
 
 async def streak_lines(deps: Deps, caller: Caller, result: LogResult, today: date
@@ -67,8 +75,11 @@ async def streak_lines(deps: Deps, caller: Caller, result: LogResult, today: dat
 
 
 def celebration(member: MemberRef, name: str, outcome: Outcome, ask: str, private: bool,
-                result: LogResult, streaks: Sequence[str] = ()) -> Reply:
-    """The public reply to a logged attempt: counts, milestones, streaks, a prompt, a Cheer."""
+                result: LogResult, streaks: Sequence[str] = (), heard_back: bool = False
+                ) -> Reply:
+    """The public reply to a logged attempt: counts, milestones, streaks, a prompt, a Cheer.
+    ``heard_back``: a pending ask turned no or yes (already counted as an ask, so no ask
+    milestone again)."""
     t = result.totals
     if outcome == Outcome.REJECTED:
         line = prompts.pick(prompts.REJECTED_CHEERS, t.rejected)
@@ -77,7 +88,8 @@ def celebration(member: MemberRef, name: str, outcome: Outcome, ask: str, privat
     else:
         line = prompts.pick(prompts.PENDING_CHEERS, t.attempts)
     blocks: list[Block] = [
-        Text.of(Mention(member, name), f" {VERBS[outcome]}",
+        Text.of(Mention(member, name), " heard back and" if heard_back else "",
+                f" {VERBS[outcome]}",
                 *((" on a private ask.",) if private else (": ", Strong(ask)))),
         Text.of(line, *(f" {s}" for s in streaks)),
     ]
@@ -86,7 +98,7 @@ def celebration(member: MemberRef, name: str, outcome: Outcome, ask: str, privat
         counts += [prompts.yes_word(t.accepted), f"asks per yes: {ratio(t.attempts, t.accepted)}"]
     blocks.append(Context.of(" · ".join(counts)))
     milestones = [m for m in (
-        prompts.attempt_milestone(t.attempts),
+        None if heard_back else prompts.attempt_milestone(t.attempts),
         prompts.rejection_milestone(t.rejected) if outcome == Outcome.REJECTED else None,
         prompts.FIRST_YES if outcome == Outcome.ACCEPTED and t.accepted == 1 else None,
         prompts.goal_reached(result.goal_reached) if result.goal_reached else None,

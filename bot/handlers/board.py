@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,9 +13,10 @@ from bot import prompts, stats
 from bot.commands import OptionError
 from bot.handlers import Deps, Options
 from bot.handlers.attempts import ratio
+from bot.handlers.goal import progress_words
 from bot.ids import MemberRef
 from bot.invocation import Invocation
-from bot.models import MemberInfo, Outcome, Period, RankBy, Totals
+from bot.models import Goal, MemberInfo, Outcome, Period, Profile, RankBy
 from bot.ports import Charts
 from bot.reply import (
     Block,
@@ -123,8 +124,7 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
             blocks.append(Text.of(Strong("Goal: "), f"{prompts.rejections_word(goal.target)}{by}. Reached!"))
         else:
             pace = stats.goal_pace(goal.target - goal.progress, today, goal.by_date)
-            blocks.append(Text.of(Strong("Goal: "),
-                                  f"{goal.progress} of {prompts.rejections_word(goal.target)}{by}.",
+            blocks.append(Text.of(Strong("Goal: "), progress_words(goal, zone, today),
                                   f" {pace}" if pace else ""))
     if profile.areas:
         blocks.append(Text.of(Strong("Top areas: "),
@@ -138,33 +138,101 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         parts.append("first yes")
     if parts:
         blocks.append(Text.of(Strong("Milestones: "), " · ".join(parts)))
-    if nxt := stats.next_milestone(t.attempts):
-        blocks.append(Context.of(f"{nxt - t.attempts} more to the {nxt}-ask milestone."))
+    if nxt := next_milestone_text(t.attempts):
+        blocks.append(Context.of(nxt))
     if t.attempts:
         if deps.charts is not None:
-            blocks.append(await stats_image(deps.charts, name, t, days, today))
+            blocks.append(await stats_image(deps.charts, profile, days, today, zone))
     return Reply(tuple(blocks))
 
 
-CARD_WEEKS = 12
+def next_milestone_text(attempts: int) -> str | None:
+    nxt = stats.next_milestone(attempts)
+    return f"{nxt - attempts} more to the {nxt}-ask milestone." if nxt else None
 
 
-async def stats_image(charts: Charts, name: str, totals: Totals, days: Mapping[date, int],
-                      today: date) -> Image:
+CARD_WEEKS, CARD_MIN_WEEKS = 12, 6  # the weeks a card shows: since the first ask, within these
+
+
+def short_date(day: date, today: date) -> str:
+    """'1 Dec', with the year when it isn't this one: '30 Jun 2027'."""
+    return f"{day.day} {day.strftime('%b')}" + ("" if day.year == today.year else f" {day.year}")
+
+
+def card_goal(goal: Goal, zone: ZoneInfo, today: date) -> tuple[int, int, str]:
+    """The card's goal bar: progress, target and its caption."""
+    by = f" by {short_date(goal.by_date, today)}" if goal.by_date else ""
+    since = stats.goal_counts(goal, zone, today)
+    if goal.reached_at:
+        return (goal.target, goal.target,
+                f"Goal reached: {prompts.rejections_word(goal.target)}{by}! · {since}")
+    return (goal.progress, goal.target,
+            f"Goal: {goal.progress} of {prompts.rejections_word(goal.target)}{by} · {since}")
+
+
+def card_facts(days: Mapping[date, int], today: date, this_week: int, cheers: int
+               ) -> list[tuple[str, str]]:
+    """The card's tiles, (label, value): streaks as they stand (a best one when none is alive
+    yet, so a tile never reads as a loss) and cheers received."""
+    def plural(n: int, unit: str) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)
+    facts = [("daily streak" + (f" · best {daily.best}" if daily.best > daily.current else ""),
+              plural(daily.current, "day")) if daily.current
+             else ("best daily streak", plural(daily.best, "day"))]
+    if weekly.current:
+        facts.append(("weekly streak" + (f" · best {weekly.best}" if weekly.best > weekly.current
+                                         else ""), plural(weekly.current, "week")))
+    else:
+        facts.append(("this week", f"{this_week} of {plural(stats.WEEKLY_TARGET, 'ask')}"))
+    facts.append(("cheers received", str(cheers)))
+    return facts
+
+
+def card_notes(profile: Profile) -> list[str]:
+    """The card's lines under its tiles: the milestones reached, the next one, then an
+    invitation to set a goal (or the top areas, with one)."""
+    t = profile.totals
+
+    def top(count: int, word: Callable[[int], str], first: str) -> str | None:
+        reached = stats.milestones_reached(count)
+        return None if not reached else first if reached[-1] == 1 else word(reached[-1])
+
+    parts = [top(t.attempts, prompts.attempts_word, "first ask"),
+             top(t.rejected, prompts.rejections_word, "first no"),
+             "first yes" if t.accepted else None]
+    notes = ["Reached: " + " · ".join(p for p in parts if p)] if any(parts) else []
+    if nxt := next_milestone_text(t.attempts):
+        notes.append(nxt)
+    if profile.goal is None:
+        notes.append("No goal yet? Try /goal 100, the classic 100 no's challenge.")
+    elif profile.areas:
+        notes.append("Top areas: " + " · ".join(f"{area} {n}" for area, n in profile.areas[:3]))
+    return notes
+
+
+async def stats_image(charts: Charts, profile: Profile, days: Mapping[date, int], today: date,
+                      zone: ZoneInfo) -> Image:
     """The stats card: drawn off the event loop (matplotlib takes tens of milliseconds)."""
+    t, name = profile.totals, profile.info.name
     monday = today - timedelta(days=today.weekday())
-    weeks = [monday - timedelta(weeks=n) for n in range(CARD_WEEKS - 1, -1, -1)]
-    per_week = [0] * CARD_WEEKS
+
+    def weeks_ago(day: date) -> int:
+        return (monday - (day - timedelta(days=day.weekday()))).days // 7
+
+    count = min(max(weeks_ago(min(days, default=today)) + 1, CARD_MIN_WEEKS), CARD_WEEKS)
+    weeks = [monday - timedelta(weeks=n) for n in range(count - 1, -1, -1)]
+    per_week = [0] * count
     for d, n in days.items():
-        index = CARD_WEEKS - 1 - (monday - (d - timedelta(days=d.weekday()))).days // 7
-        if 0 <= index < CARD_WEEKS:
+        if 0 <= (index := count - 1 - weeks_ago(d)) < count:
             per_week[index] += n
     png = await asyncio.to_thread(
-        charts.stats_card,
-        f"{name}: {prompts.attempts_word(totals.attempts)}, {prompts.rejections_word(totals.rejected)}",
-        {Outcome.REJECTED: totals.rejected, Outcome.ACCEPTED: totals.accepted,
-         Outcome.PENDING: totals.pending},
-        weeks, per_week)
+        charts.stats_card, name,
+        {Outcome.REJECTED: t.rejected, Outcome.ACCEPTED: t.accepted, Outcome.PENDING: t.pending},
+        weeks, per_week, card_facts(days, today, per_week[-1], profile.cheers_received),
+        None if profile.goal is None else card_goal(profile.goal, zone, today),
+        card_notes(profile))
     return Image(png, card_filename(name), f"{name}'s stats card")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,15 +40,34 @@ def describe(schedule: Schedule, here: str | None) -> str:
             f"({schedule.timezone}) in {_where(schedule, here)}.{recap}")
 
 
-def next_lines(schedule: Schedule, now: datetime) -> list[Block]:
+def next_posts(schedule: Schedule, now: datetime, posts: list[OutboxItem]
+               ) -> dict[PostKind, tuple[datetime, OutboxItem | None]]:
+    """When the next check-in and recap really go out: a local date posts once, so a time
+    moved later on a day whose post is already queued or sent waits for the next day. Beside
+    each, the post of the day it skipped, if any."""
+    done = {p.kind: p for p in posts}
+    found: dict[PostKind, tuple[datetime, OutboxItem | None]] = {}
+    for kind in (PostKind.CHECKIN, PostKind.RECAP):
+        last = done.get(kind)
+        at = next_fire(schedule, kind, now, date.fromisoformat(last.subject) if last else None)
+        if at is not None:
+            skipped = last if last is not None and next_fire(schedule, kind, now) != at else None
+            found[kind] = (at, skipped)
+    return found
+
+
+def next_lines(schedule: Schedule, now: datetime, posts: list[OutboxItem]) -> list[Block]:
     zone = ZoneInfo(schedule.timezone)
     lines: list[str] = []
-    checkin = next_fire(schedule, PostKind.CHECKIN, now)
-    if checkin is not None:
-        lines.append(f"Next check-in: {describe_when(checkin, zone)} ({schedule.timezone})")
-    recap = next_fire(schedule, PostKind.RECAP, now)
-    if recap is not None:
-        lines.append(f"Next recap: {describe_when(recap, zone)}")
+    for kind, (at, skipped) in next_posts(schedule, now, posts).items():
+        what = "check-in" if kind == PostKind.CHECKIN else "recap"
+        line = f"Next {what}: {describe_when(at, zone)}"
+        if kind == PostKind.CHECKIN:
+            line += f" ({schedule.timezone})"
+        if skipped is not None:
+            went = "went out" if skipped.state == OutboxState.SENT else "was due"
+            line += f", as today's {went} already"
+        lines.append(line)
     return [Context.of(" · ".join(lines))] if lines else []
 
 
@@ -94,14 +114,19 @@ async def _set(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         recap = None if opts["recap"] == "off" else opts["recap"]
     else:
         recap = existing.recap_day if existing else "monday"
+    name = caller.community_name or (existing.community_name if existing else None)
     schedule = Schedule(caller.community, channel, zone, time, days, recap)
+    if name:
+        schedule = replace(schedule, community_name=name)
     await deps.repo.save_schedule(schedule, now, deps.default_timezone)
     await _notify(deps, inv)
+    posts = await deps.repo.last_posts(caller.community)
     return Reply((
         Text.of(Strong("Check-ins are on! "), describe(schedule, here)),
-        *next_lines(schedule, now),
-        Context.of("Each one celebrates the last day's asks, names today's promises and invites "
-                   "the next ask. Change it any time with /checkin set, or /checkin off."),
+        *next_lines(schedule, now, posts),
+        Context.of("Each one celebrates the asks since the last check-in, names today's "
+                   "promises and invites the next ask. /checkin preview shows the next one as "
+                   "it reads now. Change it any time with /checkin set, or /checkin off."),
     ))
 
 
@@ -127,9 +152,10 @@ async def _show(deps: Deps, inv: Invocation) -> Reply:
                              Context.of("Turn them back on with /checkin set."))
     posts = await deps.repo.last_posts(inv.caller.community)
     return private_reply(Heading("Check-ins"), Text.of(describe(schedule, here)),
-                         *next_lines(schedule, deps.now()),
+                         *next_lines(schedule, deps.now(), posts),
                          *[Text.of(line) for line in last_post_lines(posts, schedule)],
-                         Context.of("/checkin preview shows what today's would look like."))
+                         Context.of("/checkin preview shows the next check-in as it reads "
+                                    "now."))
 
 
 def last_post_lines(posts: list[OutboxItem], schedule: Schedule) -> list[str]:
@@ -163,17 +189,23 @@ def last_post_lines(posts: list[OutboxItem], schedule: Schedule) -> list[str]:
 
 
 async def _preview(deps: Deps, inv: Invocation) -> Reply:
-    """Today's check-in (and, on its day, the recap) as only the admin sees it: no claim, no
-    post."""
-    schedule = await deps.repo.get_schedule(inv.caller.community)
+    """The next check-in (and the recap, when it comes with it) as it reads now, everything
+    logged since the last check-in in it, as only the admin sees it: no claim, no post."""
+    community, now = inv.caller.community, deps.now()
+    schedule = await deps.repo.get_schedule(community)
     if schedule is None:
         zone = (await deps.member_zone(inv.caller)).key
-        schedule = Schedule(inv.caller.community, "", zone, "09:00", EVERY_DAY)
-    today = deps.now().astimezone(ZoneInfo(schedule.timezone)).date()
-    post = await daily_post(deps.repo, schedule, today)
-    blocks: list[Block] = [Text.of("Preview: nothing is posted."), *post.blocks]
-    if schedule.recap_day and today.strftime("%A").lower() == schedule.recap_day:
-        blocks += (await weekly_recap(deps.repo, schedule, today, deps.charts)).blocks
+        schedule = Schedule(community, "", zone, "09:00", EVERY_DAY)
+    tz = ZoneInfo(schedule.timezone)
+    coming = next_posts(schedule, now, await deps.repo.last_posts(community))
+    at = coming[PostKind.CHECKIN][0] if PostKind.CHECKIN in coming else now
+    day = at.astimezone(tz).date()
+    post = await daily_post(deps.repo, schedule, day)
+    blocks: list[Block] = [Text.of(f"Preview of the next check-in ({describe_when(at, tz)}), as "
+                                   "it reads now. Nothing is posted."), *post.blocks]
+    recap = coming.get(PostKind.RECAP)
+    if recap is not None and recap[0].astimezone(tz).date() == day:
+        blocks += (await weekly_recap(deps.repo, schedule, day, deps.charts)).blocks
     return private_reply(*blocks)
 
 
@@ -184,19 +216,44 @@ async def _notify(deps: Deps, inv: Invocation) -> None:
         log.exception("rescheduling %s failed", inv.caller.community.key)
 
 
+def _local_now(zone: str, now: datetime) -> str:
+    local = now.astimezone(ZoneInfo(zone))
+    return f"it's {local:%H:%M} on {local:%a} {local.day} {local:%b} there"
+
+
 async def timezone(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller, now = inv.caller, deps.now()
+    if opts.get("zone") is None:  # no zone given: say which one is in use, and how to change it
+        community_tz, member_tz = await deps.repo.zones(caller.community, caller.member)
+        if member_tz:
+            return private_reply(Text.of("Your time zone is ", Strong(member_tz),
+                                         f" ({_local_now(member_tz, now)})."),
+                                 Context.of("Change it with /timezone and a zone, like "
+                                            "/timezone Europe/Berlin."))
+        used = community_tz or deps.default_timezone
+        whose = "the community's check-in zone" if community_tz else "the bot's default zone"
+        return private_reply(Text.of("You haven't set a time zone, so I use ", whose, ", ",
+                                     Strong(used), f" ({_local_now(used, now)})."),
+                             Context.of("Set yours with /timezone and a zone, like "
+                                        "/timezone Europe/Berlin."))
     zone = parse_zone(str(opts["zone"]))
     await deps.repo.set_member_timezone(caller.community, caller.member, caller.name, zone, now)
-    local = now.astimezone(ZoneInfo(zone))
     return private_reply(
-        Text.of("Your time zone is now ", Strong(zone), f" (it's {local.strftime('%H:%M')} "
-                f"on {local.strftime('%a')} {local.day} {local.strftime('%b')} there)."),
-        Context.of("Your /who-next promises fall due at the end of your day there."))
+        Text.of("Your time zone is now ", Strong(zone), f" ({_local_now(zone, now)})."),
+        Context.of("New /who-next promises fall due at the end of your day there; the ones "
+                   "you've made keep the day they were made for."))
 
 
 async def reminders(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
+    if opts.get("state") is None:  # no state given: say which it is
+        info = await deps.repo.member(caller.community, caller.member)
+        if info is None or info.reminders:
+            return private_reply(Text.of("Your reminders are on: when a /who-next promise comes "
+                                         "due, I DM you to ask how it went."),
+                                 Context.of("Turn them off with /reminders off."))
+        return private_reply(Text.of("Your reminders are off: no DMs from me."),
+                             Context.of("Turn them on with /reminders on."))
     on = opts["state"] == "on"
     await deps.repo.set_reminders(caller.community, caller.member, caller.name, on, deps.now())
     if on:

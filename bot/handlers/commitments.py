@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 from bot import prompts
 from bot.errors import Refusal
 from bot.handlers import Deps, Options
-from bot.handlers.attempts import celebration, rate_limited
+from bot.handlers.attempts import VERBS, celebration, rate_limited
+from bot.handlers.cheer import cheer_button
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.models import (
     Attempt,
     Commitment,
     CommitmentStatus,
     NewCommitment,
+    News,
     Outcome,
     PromiseEnd,
     ResolutionStatus,
@@ -66,9 +68,10 @@ async def who_next(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     commitment, _dup = await deps.repo.add_commitment(NewCommitment(
         community=caller.community, member=caller.member, member_name=caller.name,
         ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id,
-        max_per_hour=deps.max_logs_per_hour))
+        max_per_hour=deps.max_logs_per_hour, zone=zone.key,
+        channel_id=caller.channel.id if caller.channel else None))
     if commitment is None:
-        raise rate_limited(deps.max_logs_per_hour)
+        raise await rate_limited(deps, caller)
     info = await deps.repo.member(caller.community, caller.member)
     if info is None or info.reminders:
         cheer = prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)
@@ -94,10 +97,17 @@ def resolve_buttons(kind: str, item_id: int, waiting: bool) -> Buttons:
     return Buttons(tuple(buttons))
 
 
+def promise_due(c: Commitment, zone: ZoneInfo, now: datetime) -> str:
+    """When ``c`` is due, on the day of the zone it was made in (a promise made for Friday
+    stays Friday), naming that zone when it isn't the member's ``zone`` now."""
+    made_in = ZoneInfo(c.zone) if c.zone else zone
+    due = describe_due(c.due_at, made_in, now)
+    due = due if due.startswith("was due") else f"due {due}"
+    return due if made_in.key == zone.key else f"{due}, {made_in.key} time"
+
+
 def commitment_blocks(c: Commitment, zone: ZoneInfo, now: datetime) -> list[Block]:
-    due = describe_due(c.due_at, zone, now)
-    return [Text.of("Promise: ", Strong(c.ask), f" ({due})" if due.startswith("was due")
-                    else f" (due {due})"),
+    return [Text.of("Promise: ", Strong(c.ask), f" ({promise_due(c, zone, now)})"),
             resolve_buttons("c", c.id, waiting=False)]
 
 
@@ -163,8 +173,9 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
         res = await deps.repo.resolve_attempt(caller.community, caller.member, int(ident), outcome,
                                               now)
     else:
-        res = await deps.repo.resolve_commitment(caller.community, caller.member, int(ident),
-                                                 outcome, now, deps.default_timezone)
+        res = await deps.repo.resolve_commitment(
+            caller.community, caller.member, int(ident), outcome, now, deps.default_timezone,
+            pressed_in=caller.channel.id if caller.channel else None)
     if res.status == ResolutionStatus.NOT_FOUND:
         raise Refusal("I can't find that ask any more; maybe it was undone.")
     if res.status == ResolutionStatus.NOT_OWNER:
@@ -177,12 +188,31 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
                               "What's one small ask you could make today?"),),
                      Visibility.PRIVATE, replace_original=True)
     assert res.attempt is not None
+    word = "a no" if outcome == Outcome.REJECTED else "a yes"
+    counts = Context.of(prompts.rejections_word(res.attempt.totals.rejected), " · ",
+                        prompts.yes_word(res.attempt.totals.accepted))
     if kind == "a":
-        word = "a no" if outcome == Outcome.REJECTED else "a yes"
-        return Reply((Text.of(f"Marked as {word}: ", Strong(res.ask), ". It was already counted "
-                              "as an ask; thanks for closing the loop."),
-                      Context.of(prompts.rejections_word(res.attempt.totals.rejected), " · ",
-                                 prompts.yes_word(res.attempt.totals.accepted))),
+        if res.private:  # a private ask stays private: only its member hears
+            return Reply((Text.of(f"Marked as {word}: ", Strong(res.ask), ". It was already "
+                                  "counted as an ask; thanks for closing the loop."), counts),
+                         Visibility.PRIVATE, replace_original=True)
+        # Heard back: the group hears it, as it would from /rejected or /accepted.
+        return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt,
+                           heard_back=True)
+    if res.announced_in is not None:  # kept from a DM: the group hears in the promise's channel
+        return Reply((Text.of(f"Logged as {word}: ", Strong(res.ask), ". Promise kept! I'm "
+                              "telling the group in the channel you made it in."), counts),
                      Visibility.PRIVATE, replace_original=True)
-    # A kept promise is a new attempt: celebrate it publicly.
+    # A kept promise is a new attempt: celebrate it publicly, here.
     return celebration(caller.member, caller.name, outcome, res.ask, False, res.attempt)
+
+
+def news_reply(news: News) -> Reply:
+    """What the group sees when a promise made in its channel was kept from a DM."""
+    a = news.attempt
+    line = prompts.pick(prompts.REJECTED_CHEERS if a.outcome == Outcome.REJECTED
+                        else prompts.ACCEPTED_CHEERS, a.id)
+    return Reply((Text.of(Mention(a.member, news.name), " kept a promise and ",
+                          VERBS[a.outcome], ": ", Strong(a.ask)),
+                  Text.of(line),
+                  Buttons((cheer_button(a.id),))))

@@ -23,7 +23,7 @@ from bot.reply import (
 )
 
 CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
-               "due", "status", "target", "by")
+               "due", "status", "target", "by", "since", "zone")
 
 
 async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
@@ -39,11 +39,13 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                       "private": "yes" if a.private else "no"})
     for c in commitments:
         out.writerow({"type": "commitment", "date": c.created_at.isoformat(), "ask": c.ask,
-                      "due": c.due_at.isoformat(), "status": c.status})
+                      "due": c.due_at.isoformat(), "status": c.status, "zone": c.zone or ""})
     if goal is not None:
         out.writerow({"type": "goal", "date": goal.set_at.isoformat(), "target": goal.target,
                       "by": goal.by_date.isoformat() if goal.by_date else "",
-                      "status": "reached" if goal.reached_at else "open"})
+                      "status": "reached" if goal.reached_at else "open",
+                      "since": "start" if goal.counts_all else
+                      (goal.counts_from or goal.set_at).isoformat()})
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")

@@ -11,8 +11,9 @@ from bot.handlers.commitments import resolve_buttons
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.invocation import ActionInvocation
 from bot.reply import Buttons, Reply, Text
+from bot.scheduler import Scheduler
 from tests.discord.helpers import ANA, BEN, buttons, first_response, posted, press, run_command, shown
-from tests.fakes.discord import BOT_ID, GUILD_ID, Call, FakeDiscord
+from tests.fakes.discord import BOT_ID, CHANNEL_ID, GUILD_ID, Call, FakeDiscord, message_texts
 
 EPHEMERAL = 64
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
@@ -121,16 +122,18 @@ async def open_asks(fake: FakeDiscord, user_id: int = ANA) -> dict:
     return posted(fake, payload)
 
 
-async def test_resolving_a_pending_ask_edits_the_list(bot, fake: FakeDiscord, repo):
+async def test_resolving_a_pending_ask_tells_the_channel(bot, fake: FakeDiscord, repo):
     await run_command(fake, "pending", {"ask": "asked for a reference"})
     asks = await open_asks(fake)
     assert "asked for a reference" in asks["content"]
     assert [b["label"] for b in buttons(asks)] == ["Rejected", "Accepted", "Still waiting"]
 
     _, call = await press(fake, asks, button(asks, "Rejected"))
-    assert call.json["type"] == 7  # UPDATE_MESSAGE: the list itself changes
+    assert call.json["type"] == 4  # a new message, as /rejected's would be: everyone sees it
     data = call.json["data"]
-    assert "Marked as a no" in data["content"] and data["components"] == []
+    assert not data.get("flags", 0) & EPHEMERAL
+    assert "heard back and got a no" in shown(" ".join(message_texts(data)))
+    assert [b["label"] for b in buttons(data)] == ["Cheer"]
     totals = await repo.totals(COMMUNITY, ANA_REF)
     assert (totals.attempts, totals.rejected, totals.pending) == (1, 1, 0)
 
@@ -180,7 +183,7 @@ async def test_a_kept_promise_is_celebrated_in_public(bot, fake: FakeDiscord, re
     assert totals.accepted == 1
 
 
-async def test_a_button_in_a_dm_knows_its_server(bot, fake: FakeDiscord, repo):
+async def test_a_button_in_a_dm_knows_its_server(bot, fake: FakeDiscord, repo, app, clock):
     await run_command(fake, "who-next", {"ask": "ask Sam for an intro"})
     commitments, _ = await repo.open_items(COMMUNITY, ANA_REF)
     (commitment,) = commitments
@@ -192,13 +195,21 @@ async def test_a_button_in_a_dm_knows_its_server(bot, fake: FakeDiscord, repo):
     ids = [b["custom_id"] for b in buttons(message)]
     assert all(i.startswith(f"wn.{GUILD_ID}:resolve:") for i in ids)
 
-    # Pressed in the DM: no guild on the interaction, the button names the community.
+    # Pressed in the DM: no guild on the interaction, the button names the community. The
+    # DM's buttons give way to the news, and the group hears it in the promise's channel.
     _, call = await press(fake, message, button(message, "Rejected"), guild_id=None)
-    assert call.json["type"] == 4
+    assert call.json["type"] == 7 and call.json["data"]["components"] == []
+    assert "Logged as a no" in call.json["data"]["content"]
     totals = await repo.totals(COMMUNITY, ANA_REF)
     assert totals.rejected == 1
-    new_ids = [b["custom_id"] for b in buttons(call.json["data"])]
-    assert all(i.startswith(f"wn.{GUILD_ID}:") for i in new_ids)
+    before = len(fake.channel_view(CHANNEL_ID))
+    assert (await Scheduler(repo, app, {Platform.DISCORD: bot.poster}, clock).drain()
+            ).posted == 1
+    news = shown(" ".join(fake.channel_view(CHANNEL_ID)[before:]))
+    assert "kept a promise and got a no" in news and "ask Sam for an intro" in news
+    (told,) = [m for m in fake.messages.values() if m["channel_id"] == str(CHANNEL_ID)
+               and "kept a promise" in shown(" ".join(message_texts(m)))]
+    assert [b["label"] for b in buttons(told)] == ["Cheer"]
 
 
 class SlowButtons(App):
@@ -231,8 +242,9 @@ async def test_a_slow_button_is_acknowledged_then_answered(start_bot, fake: Fake
     assert "content" not in relabel.json and "embeds" not in relabel.json
     assert [b["label"] for b in buttons(relabel.json)] == ["Cheer · 1"]
     assert [b["label"] for b in buttons(fake.messages[message["id"]])] == ["Cheer · 1"]
-    (edit,) = await fake.wait_for("PATCH", rf"/webhooks/{BOT_ID}/{resolve['token']}/messages/@original")
-    assert "Marked as a no" in edit.json["content"] and edit.json["components"] == []
+    (told,) = await fake.wait_for("POST", rf"/webhooks/{BOT_ID}/{resolve['token']}")
+    assert "heard back and got a no" in shown(" ".join(message_texts(told.json)))
+    assert not told.json.get("flags", 0) & EPHEMERAL
     assert (await repo.totals(COMMUNITY, ANA_REF)).rejected == 2
 
 

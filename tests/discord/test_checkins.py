@@ -21,7 +21,7 @@ from bot.scheduler import Scheduler
 from bot.schedules import EVERY_DAY
 from storage.sqlite import SqliteRepository
 from tests.discord.helpers import ANA, BEN, buttons, press, run_command, shown
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord, message_texts
 
 EPHEMERAL = 64
 ADMIN = 1500000000000000009
@@ -61,8 +61,9 @@ async def set_checkin(fake: FakeDiscord, repo) -> None:
     assert "Check-ins are on!" in shown(data["embeds"][0]["description"]), data
     stored = await repo.get_schedule(COMMUNITY)
     assert stored is not None and stored.enabled
-    assert replace(stored, updated_at=None) == Schedule(COMMUNITY, CHANNEL, "Europe/Berlin",
-                                                        "09:00", EVERY_DAY, "monday")
+    assert replace(stored, updated_at=None) == Schedule(
+        COMMUNITY, CHANNEL, "Europe/Berlin", "09:00", EVERY_DAY, "monday",
+        community_name=f"Askers {str(GUILD_ID)[-3:]}")  # the server's name, for the recap
 
 
 def scheduler(repo, app, adapter: DiscordAdapter, clock) -> Scheduler:
@@ -92,7 +93,7 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(bot, start_bot, f
     await command(fake, "timezone", {"zone": "Europe/Berlin"}, user_id=BEN, user_name="ben")
     await log(fake, clock, utc(2026, 11, 25, 12), "who-next",
               {"ask": "pitch the editor", "when": "tomorrow"}, user_id=BEN, user_name="ben")
-    # Thursday 00:30 Berlin: already today, not yesterday.
+    # Thursday 00:30 Berlin: before Thursday's check-in, so in it.
     await log(fake, clock, utc(2026, 11, 25, 23, 30), "rejected", {"ask": "an early bird ask"})
     assert channel_posts(fake) == []  # every answer so far was an interaction response
 
@@ -110,13 +111,16 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(bot, start_bot, f
     text = shown(embed["description"])
     print(text)
     assert shown(embed["title"]) == "Check-in · Thursday 26 Nov"
-    assert "**Yesterday:** 3 asks: 2 no's, 1 yes." in text
-    assert f"Logged by <@{ANA}> (2) and <@{BEN}> (1)." in text
+    # Everything since the last check-in: the schedule is new, so from Wednesday's midnight to
+    # this check-in's time, the early bird's ask of this morning too.
+    assert "**Since yesterday:** 4 asks: 3 no's, 1 yes." in text
+    assert f"Logged by <@{ANA}> (3) and <@{BEN}> (1)." in text
     assert f"• <@{ANA}> got a no: **asked for a raise**" in text
     assert f"• <@{BEN}> got a yes: **asked for a discount**" in text
     assert "*Plus 1 private ask, counted with thanks.*" in text
     assert f"**Promised for today:** <@{BEN}>: **pitch the editor**" in text
-    assert "secret" not in str(post.json) and "early bird" not in str(post.json)
+    assert "secret" not in str(post.json)
+    assert f"• <@{ANA}> got a no: **an early bird ask**" in text
     # Only the members named may be pinged: never @everyone, @here or a role.
     assert post.json["allowed_mentions"] == {"parse": []}
 
@@ -175,17 +179,20 @@ async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(bot, fake, rep
     # Ana presses Rejected in the DM: no guild on the interaction.
     clock.set(utc(2026, 11, 27, 9))
     _, call = await press(fake, message, ids["Rejected"], guild_id=None)
-    assert call.json["type"] == 4
+    assert call.json["type"] == 7  # the DM's buttons give way to the news
     data = call.json["data"]
-    assert not data.get("flags", 0) & EPHEMERAL
-    assert f"<@{ANA}> got a no" in data["embeds"][0]["description"]
-    assert "ask Lee for an intro" in data["embeds"][0]["description"]
-    # The celebration's own buttons (Cheer) keep naming the server too.
-    assert all(b["custom_id"].startswith(f"wn.{GUILD_ID}:") for b in buttons(data))
-    # A second press on the same DM changes nothing.
-    _, again = await press(fake, message, ids["Rejected"], guild_id=None)
-    assert again.json["type"] == 4 and again.json["data"]["flags"] & EPHEMERAL
-    assert "Already sorted" in again.json["data"]["content"]
+    assert "Logged as a no" in shown(" ".join(message_texts(data))) and data["components"] == []
+    # The group hears it in the channel the promise was made in, through the outbox: once.
+    posts = len(channel_posts(fake))
+    assert (await sched.drain()).posted == 1
+    [news] = channel_posts(fake)[posts:]
+    told = shown(news.json["embeds"][0]["description"])
+    assert f"<@{ANA}> kept a promise and got a no" in told and "ask Lee for an intro" in told
+    assert [b["label"] for b in buttons(news.json)] == ["Cheer"]
+    await sched.drain()
+    assert len(channel_posts(fake)) == posts + 1
+    # The DM has no buttons left to press twice.
+    assert buttons(fake.messages[message["id"]]) == []
     commitments, _ = await repo.open_items(COMMUNITY, member(ANA))
     assert commitments == []
     totals = await repo.totals(COMMUNITY, member(ANA))

@@ -493,7 +493,7 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
         if d.job.name == "export":
             assert d.private and d.message["attachments"][0]["filename"].endswith(".csv")
     assert "100 no's" in answer("goal", several[0], {"target": "100", "by": "2027-06-30"}).text
-    assert "Preview: nothing is posted." in answer("checkin", None, {"action": "preview"}).text
+    assert "as it reads now. Nothing is posted." in answer("checkin", None, {"action": "preview"}).text
     exported = {name: data for path, name, data in fake.file_data if name.endswith(".csv")}
     secret_csv = next(data for name, data in exported.items() if str(secretive.id) in name)
     assert secretive.secret.encode() in secret_csv  # their own file holds it all
@@ -574,14 +574,17 @@ async def test_the_checkin_and_the_recap_at_crowd_size(bot, fake: FileKeepingDis
 
     # -- the recap: ten ranked, the bravest, the chart, the invitation ------------------------
     invite = prompts.pick(prompts.CHECKIN_INVITES, datetime(2026, 11, 30).toordinal())
+    # The recap, posted with the check-in, ends on the challenge after the check-in's.
+    recap_invite = prompts.pick(prompts.CHECKIN_INVITES, datetime(2026, 11, 30).toordinal() + 1)
+    assert recap_invite != invite
     [recap] = recap_post.json["embeds"]
     assert rules.embed_length(recap) <= rules.EMBED_TOTAL
     recap_text = shown(recap["description"])
-    assert recap["title"] == "Weekly recap · 23 Nov – 29 Nov"
+    assert recap["title"] == f"Weekly recap · Askers {str(GUILD_ID)[-3:]} · 23–29 Nov"
     assert len(set(MENTION_CHIP.findall(recap["description"]))) >= 10
     assert "Bravest ask" in recap_text and "fear 10/10" in recap_text
     assert recap_post.files and recap["image"]["url"] == f"attachment://{recap_post.files[0]}"
-    assert recap_text.rstrip().endswith(invite), recap_text[-400:]
+    assert recap_text.rstrip().endswith(recap_invite), recap_text[-400:]
 
     # -- the check-in: names many, keeps to the limits, ends with its invitation --------------
     [embed] = checkin_post.json["embeds"]

@@ -134,7 +134,7 @@ async def test_checkin_changes_rebuild_the_running_jobs(app, repo, clock):
 async def test_preview_posts_nothing(app, repo, clock):
     await checkin(app, "set time:09:00")
     reply = await checkin(app, "preview")
-    assert reply.private and "Preview: nothing is posted." in reply.plain_text()
+    assert reply.private and "Nothing is posted." in reply.plain_text()
     assert "Check-in ·" in reply.plain_text()
 
 

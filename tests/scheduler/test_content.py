@@ -28,12 +28,13 @@ async def test_busy_day(app, repo, clock):
     for i in range(9):  # sam's first nine asks, the week before
         await at(app, clock, utc(2026, 11, 20, 8 + i), f"/rejected old ask {i}", "sam")
     await at(app, clock, utc(2026, 11, 24, 12), "/rejected the day before yesterday")
-    # Yesterday in Berlin: Wed 25 Nov, 23:00Z on the 24th to 23:00Z on the 25th.
-    await at(app, clock, utc(2026, 11, 24, 23, 30), "/rejected asked for a raise fear:8")
+    # Since yesterday's check-in: Wed 25 Nov 09:00 Berlin (08:00Z) to Thu 26 Nov 09:00 (08:00Z).
+    await at(app, clock, utc(2026, 11, 25, 7, 59), "/rejected told in yesterday's check-in")
     await at(app, clock, utc(2026, 11, 25, 9), "/accepted asked for a discount", "sam")
     await at(app, clock, utc(2026, 11, 25, 10), "/pending asked the bank", "lee")
     await at(app, clock, utc(2026, 11, 25, 22, 59), "/accepted asked for feedback", "lee")
-    await at(app, clock, utc(2026, 11, 25, 23, 30), "/rejected that's today already")
+    await at(app, clock, utc(2026, 11, 26, 7, 30), "/rejected asked for a raise this morning")
+    await at(app, clock, utc(2026, 11, 26, 8, 0), "/rejected asked at nine: the next one's")
 
     poster = RecordingPoster()
     sched = make_scheduler(repo, app, poster, clock)
@@ -44,9 +45,11 @@ async def test_busy_day(app, repo, clock):
     text = reply.plain_text()
     print(text)
     assert "Check-in · Thursday 26 Nov" in text
-    assert "Yesterday: 4 asks: 1 no, 2 yeses, 1 still waiting." in text
+    assert "Since yesterday's check-in: 4 asks: 1 no, 2 yeses, 1 still waiting." in text
     assert "Logged by @lee (2), @ana (1) and @sam (1)." in text
-    assert "the day before yesterday" not in text and "today already" not in text
+    assert "@ana got a no: asked for a raise this morning" in text  # logged today, before 09:00
+    for told_elsewhere in ("the day before yesterday", "told in yesterday's", "at nine"):
+        assert told_elsewhere not in text
     # Milestones crossed yesterday: sam's 10th ask and first yes, lee's first ask and first yes.
     assert "• @sam reached 10 asks and got their first yes" in text
     assert "• @lee logged their first ask and got their first yes" in text
@@ -64,7 +67,7 @@ async def test_quiet_day_is_encouraging(app, repo, clock):
     reply = await daily_post(repo, await repo.get_schedule(COMMUNITY), date(2026, 11, 26))
     text = reply.plain_text().lower()
     print(reply.plain_text())
-    assert "yesterday:" in text
+    assert "since yesterday's check-in:" in text
     assert any(line.lower() in text for line in prompts.CHECKIN_QUIET)
     for word in ("nobody", "no one", "disappoint", "should have", "failed", "lazy", "shame"):
         assert word not in text

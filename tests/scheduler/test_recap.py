@@ -46,7 +46,7 @@ async def test_recap_has_sensible_totals_and_a_valid_png(app, repo, clock):
     reply = await weekly_recap(repo, await repo.get_schedule(COMMUNITY), MONDAY, app.deps.charts)
     text = reply.plain_text()
     print(text)
-    assert "Weekly recap · 23 Nov – 29 Nov" in text
+    assert "Weekly recap · 23–29 Nov" in text
     assert "This week: 6 asks: 3 no's, 2 yeses, 1 still waiting." in text
     assert "2 more than last week (4)" in text
     # lee's yes at 23:30 Sunday (Berlin) is in the week; the no at 00:30 Monday is not.
@@ -56,11 +56,11 @@ async def test_recap_has_sensible_totals_and_a_valid_png(app, repo, clock):
     images = [b for b in reply.blocks if isinstance(b, Image)]
     assert len(images) == 1
     png = images[0].data
-    assert png_size(png) == (700, 360)
+    assert png_size(png) == (700, 380)
     from matplotlib.image import imread
 
     pixels = imread(BytesIO(png), format="png")
-    assert pixels.shape[:2] == (360, 700)
+    assert pixels.shape[:2] == (380, 700)
     assert images[0].filename == "whosnext-week-2026-11-23.png"
     assert "Mon 1, Tue 1, Wed 2, Thu 0, Fri 1, Sat 0, Sun 1" in images[0].alt
 

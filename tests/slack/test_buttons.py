@@ -152,12 +152,12 @@ async def test_resolving_a_promise_celebrates_and_counts(http_adapter, fake, htt
     assert (totals.attempts, totals.rejected, totals.pending) == (2, 1, 1)
 
 
-async def test_resolving_a_pending_ask_replaces_the_list(http_adapter, fake, http, ids, repo):
+async def test_resolving_a_pending_ask_tells_the_channel(http_adapter, fake, http, ids, repo):
     listing = await resolve_buttons(http, http_adapter, fake, ids)
     yes = buttons(listing)[5]["action_id"]  # the pending ask's "Accepted"
     answer = await press(http, http_adapter, fake, ids, yes, ephemeral=True)
-    assert answer["replace_original"] is True and "response_type" not in answer
-    assert "Marked as a yes" in answer["text"]
+    assert answer["response_type"] == "in_channel" and answer["replace_original"] is False
+    assert "heard back and got a yes" in section_texts(answer)
     totals = await repo.totals(COMMUNITY, member(ANA))
     assert (totals.attempts, totals.accepted, totals.pending) == (1, 1, 0)
 

@@ -71,8 +71,9 @@ async def set_checkin(http, adapter, fake, ids, repo) -> None:
     assert "Check-ins are on!" in section_texts(answer), answer
     stored = await repo.get_schedule(COMMUNITY)
     assert stored is not None and stored.enabled
-    assert replace(stored, updated_at=None) == Schedule(COMMUNITY, CHANNEL, "Europe/Berlin",
-                                                        "09:00", EVERY_DAY, "monday")
+    assert replace(stored, updated_at=None) == Schedule(
+        COMMUNITY, CHANNEL, "Europe/Berlin", "09:00", EVERY_DAY, "monday",
+        community_name="test")  # the workspace's domain: Slack sends no name
 
 
 def scheduler(repo, app, adapter: SlackAdapter, clock) -> Scheduler:
@@ -104,7 +105,7 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(http_adapter, fak
                   user_name="ben")
     await log(http, http_adapter, fake, ids, clock, utc(2026, 11, 25, 12), "who-next",
               "pitch the editor when:tomorrow", user=BEN, user_name="ben")
-    # Thursday 00:30 Berlin: already today, not yesterday.
+    # Thursday 00:30 Berlin: before Thursday's check-in, so in it.
     await log(http, http_adapter, fake, ids, clock, utc(2026, 11, 25, 23, 30), "rejected",
               "an early bird ask")
     # Every answer so far went in the ack, but the private ask's, which the bot posted itself.
@@ -124,14 +125,16 @@ async def test_an_admins_checkin_is_posted_once_at_nine_berlin(http_adapter, fak
     text = section_texts({"blocks": post.blocks()})
     print(text)
     assert post.blocks()[0]["text"]["text"] == "Check-in · Thursday 26 Nov"
-    assert "*Yesterday:* 3 asks: 2 no's, 1 yes." in text
-    assert "Logged by @ana (2) and @ben (1)." in text
+    # Everything since the last check-in: the schedule is new, so from Wednesday's midnight to
+    # this check-in's time, the early bird's ask of this morning too.
+    assert "*Since yesterday:* 4 asks: 3 no's, 1 yes." in text
+    assert "Logged by @ana (3) and @ben (1)." in text
     assert "• @ana got a no: *asked for a raise*" in text
     assert "• @ben got a yes: *asked for a discount*" in text
     assert "Plus 1 private ask, counted with thanks." in text
     assert "*Promised for today:* @ben: *pitch the editor*" in text
     assert "secret" not in text and "secret" not in post.args["text"]
-    assert "early bird" not in text
+    assert "• @ana got a no: *an early bird ask*" in text
     assert "<!" not in post.args["text"]  # no @channel, @here or @everyone, ever
 
     # Exactly once: run again a minute later, then by a second scheduler (its own connection,
@@ -195,9 +198,17 @@ async def test_a_due_promise_gets_one_dm_whose_button_resolves_it(http_adapter, 
     assert response.status == 200
     await http_adapter.idle()
     [answer] = fake.responses_to(payload["trigger_id"])
-    assert answer["replace_original"] is False
-    assert "@ana got a no" in section_texts(answer)
-    assert "ask Lee for an intro" in section_texts(answer)
+    assert answer["replace_original"] is True  # the DM's buttons give way to the news
+    assert "Logged as a no" in answer["text"] and "ask Lee for an intro" in answer["text"]
+    # The group hears it where the promise was made, through the outbox: once.
+    assert channel_posts(fake) == []
+    assert (await sched.drain()).posted == 1
+    [news] = channel_posts(fake)
+    told = section_texts({"blocks": news.blocks()})
+    assert "kept a promise and got a no" in told and "ask Lee for an intro" in told
+    assert "@ana kept a promise" in told  # named, never pinged (see render.py)
+    await sched.drain()
+    assert len(channel_posts(fake)) == 1
     # A second press on the same DM changes nothing.
     again = block_actions(fake, ids, rejected, channel="D0ANA", message=message)
     assert (await post_interaction(http, http_adapter, again)).status == 200

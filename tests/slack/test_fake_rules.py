@@ -437,7 +437,8 @@ async def test_a_cheer_relabels_the_celebration_everyone_sees(http_adapter, fake
 
 
 async def test_replace_original_replaces_the_pressed_ephemeral_list(http_adapter, fake, http, ids):
-    await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "pending", "pitched")))
+    await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "pending",
+                                                                 "pitched private:true")))
     listing = await reply_json(await post_signed(http, http_adapter, slash(fake, ids, "asks")))
     accepted = next(b["action_id"] for b in buttons(listing) if b["text"]["text"] == "Accepted")
     press = block_actions(fake, ids, accepted, ephemeral=True)
@@ -445,6 +446,7 @@ async def test_replace_original_replaces_the_pressed_ephemeral_list(http_adapter
     await http_adapter.idle()
     mine = [s for s in fake.seen_by(ANA, CHANNEL) if s.only_for == ANA]
     assert len(mine) == 1 and "Marked as a yes" in mine[0].text  # the list is gone, replaced
+    # (a private ask resolved stays private: its answer replaces the list)
     assert all(s.only_for is None for s in fake.channel_view(CHANNEL))
 
 

@@ -459,7 +459,7 @@ def check_checkin(blocks: list[dict[str, Any]], fallback: str) -> None:
 
 
 def check_recap(blocks: list[dict[str, Any]]) -> None:
-    assert blocks[0]["text"]["text"] == "Weekly recap · 23 Nov – 29 Nov"
+    assert blocks[0]["text"]["text"] == "Weekly recap · test · 23–29 Nov"  # the workspace domain
     assert len(blocks) <= 50
     text = section_texts({"blocks": blocks})
     [board] = [b["text"]["text"] for b in blocks if b.get("text", {}).get("text", "").startswith(

@@ -95,6 +95,6 @@ def test_modal_round_trip_for_every_input_kind():
     assert options_from_view(spec, values) == {"member": MemberRef(Platform.SLACK, "U9")}
     goal = get_command("goal")
     kinds = [b["element"]["type"] for b in build_modal(goal, ModalContext("goal"))["blocks"]]
-    assert kinds == ["plain_text_input", "datepicker"]
+    assert kinds == ["plain_text_input", "datepicker", "plain_text_input"]  # target, by, since
     assert options_from_view(goal, {"by": {"value": {"selected_date": "2027-01-31"}}}) == {"by": "2027-01-31"}
     assert ModalContext.decode("not json") is None
