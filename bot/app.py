@@ -22,9 +22,12 @@ from bot.handlers import (
     board,
     checkins,
     commitments,
+    dare,
     goal,
     guide,
+    pause,
     privacy,
+    season,
     undo,
 )
 from bot.handlers.cheer import cheer
@@ -48,6 +51,7 @@ HANDLERS: dict[str, Handler] = {
     "pending": attempts.log,
     "who-next": commitments.who_next,
     "asks": commitments.asks,
+    "dare": dare.dare,
     "undo": undo.undo,
     "leaderboard": board.leaderboard,
     "stats": board.stats_command,
@@ -58,12 +62,15 @@ HANDLERS: dict[str, Handler] = {
     "checkin": checkins.checkin,
     "timezone": checkins.timezone,
     "reminders": checkins.reminders,
+    "season": season.season,
+    "pause": pause.pause,
 }
 ACTIONS: dict[str, ActionHandler] = {
     "cheer": cheer,
     "resolve": commitments.resolve,
     "asks": commitments.asks_more,
     "forget": privacy.confirm_forget,
+    "dare": dare.take,
 }
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.handlers.commitments import commitment_blocks
+from bot.handlers.dare import dare_blocks
 from bot.ids import MemberRef
 from bot.models import (
     Activity,
@@ -135,6 +136,11 @@ def daily_reply(schedule: Schedule, day: date, since: date, act: Activity, late:
                 ) -> Reply:
     """The check-in on ``day`` from what ``daily_window`` read; ``since``: the previous
     check-in's day (``checkin_period``), which the period's label names."""
+    if schedule.dare:  # /checkin set dare:on: today's dare, before the how-to
+        plain = daily_reply(replace(schedule, dare=False), day, since, act, late).blocks
+        how = Context.of(prompts.CHECKIN_HOW_TO)
+        at = plain.index(how) if how in plain else len(plain)
+        return Reply((*plain[:at], *dare_blocks(day, act.dares), *plain[at:]))
     late_at = schedule.time if late else None
     label = period_label(day, replace(checkin_period(schedule, day), since_day=since))
     if not act.attempts and not act.commitments:  # most communities, most days: one text each

@@ -21,6 +21,8 @@ from bot.errors import Refusal
 from bot.ids import MemberRef
 
 AREAS = ("work", "money", "creative", "social", "learning", "other")
+DARE_LEVELS = ("easy", "medium", "hard")
+DARE_MAX_TEXT = 300  # a dare becomes a promise's ask (at most 500)
 
 
 class OptionType(StrEnum):
@@ -61,6 +63,9 @@ class CommandSpec:
     # Whether its answer is normally posted for everyone (errors are always private): an
     # adapter that must show a placeholder before the answer is ready picks its visibility.
     public: bool = False
+    # Values of the main option only admins may use, the rest being everyone's (/dare add): a
+    # platform that must ask who is an admin (Slack) asks for these too.
+    admin_actions: tuple[str, ...] = ()
 
     @property
     def main(self) -> OptionSpec | None:
@@ -91,6 +96,14 @@ class CommandSpec:
     @property
     def needs_input(self) -> bool:
         return any(o.required for o in self.options)
+
+    def asks_admin(self, text: str) -> bool:
+        """Whether ``text`` (what follows the command) may need the caller's admin rights."""
+        main, words = self.main, text.lower().split()
+        if self.admin_only or main is None or not words or not self.admin_actions:
+            return self.admin_only
+        named = {f"{main.name}:{a}" for a in self.admin_actions}
+        return words[0] in self.admin_actions or any(w in named for w in words)
 
 
 def _when_phrase(text: str) -> bool:
@@ -124,9 +137,23 @@ CATALOGUE: tuple[CommandSpec, ...] = (
                    max_length=40, example="friday", phrase=_when_phrase),
     ), public=True),
     CommandSpec("asks", "Your open promises and pending asks, with buttons to resolve them."),
+    CommandSpec("dare", "A suggested ask to try, with a button to promise it. Admins add the "
+                "community's own.", (
+        OptionSpec("action", OptionType.CHOICE, "Admins: add, list or remove the community's "
+                   "own dares (none: get a dare)", choices=("add", "list", "remove"),
+                   example="add"),
+        OptionSpec("area", OptionType.CHOICE, "Which part of life", choices=AREAS,
+                   example="work"),
+        OptionSpec("level", OptionType.CHOICE, "easy, medium or hard", choices=DARE_LEVELS,
+                   example="hard"),
+        OptionSpec("text", OptionType.TEXT, "The new dare (with add)", max_length=DARE_MAX_TEXT,
+                   example='"Ask a neighbour to swap a skill"'),
+        OptionSpec("number", OptionType.INT, "With remove: which dare (see /dare list). With "
+                   "list: which page", min_value=1, max_value=9999, example="3"),
+    ), admin_actions=("add", "list", "remove")),
     CommandSpec("leaderboard", "Who's making the most asks.", (
-        OptionSpec("period", OptionType.CHOICE, "week, month or all", choices=("week", "month", "all"),
-                   example="week"),
+        OptionSpec("period", OptionType.CHOICE, "week, month, all or season",
+                   choices=("week", "month", "all", "season"), example="week"),
         OptionSpec("by", OptionType.CHOICE, "attempts or rejections",
                    choices=("attempts", "rejections"), example="attempts"),
     ), public=True),
@@ -157,10 +184,27 @@ CATALOGUE: tuple[CommandSpec, ...] = (
                    example="#asks"),
         OptionSpec("recap", OptionType.CHOICE, "Weekday of the weekly recap, or off",
                    choices=(*DAY_NAMES, "off"), example="monday"),
+        OptionSpec("dare", OptionType.CHOICE, "Today's dare in each check-in: on or off",
+                   choices=("on", "off"), example="on"),
     ), admin_only=True),
+    CommandSpec("season", "A season of asks with champions at the end; admins start and end it.", (
+        OptionSpec("action", OptionType.CHOICE, "start, end or history (none: the season now)",
+                   choices=("start", "end", "history"), example="start"),
+        OptionSpec("name", OptionType.TEXT, "With start: the new season's name", max_length=60,
+                   example='"Q1 push"'),
+        OptionSpec("end", OptionType.DATE, "With start: its last day (YYYY-MM-DD, within a year)",
+                   example="2027-03-31"),
+    ), public=True, admin_actions=("start", "end")),
     CommandSpec("reminders", "Let the bot DM you follow-ups, or not.", (
         OptionSpec("state", OptionType.CHOICE, "on or off (none: show which)",
                    choices=("on", "off"), example="on"),
+    )),
+    CommandSpec("pause", "Take a break: your streaks hold and follow-ups wait till you're back.", (
+        OptionSpec("until", OptionType.TEXT, "The last day of your break (friday, in 2 weeks, "
+                   "2027-01-10), or off to end it", max_length=40, example="friday",
+                   phrase=_when_phrase),
+        OptionSpec("reason", OptionType.TEXT, "Why, if you like (only you see it)",
+                   max_length=200, example='"family trip"'),
     )),
     CommandSpec("undo", "Remove your most recent entry."),
     CommandSpec("export", "Your data here, as a CSV file, just for you."),

@@ -82,6 +82,7 @@ class PostKind(StrEnum):
     RECAP = "recap"
     FOLLOWUP = "followup"  # a DM to the member whose /who-next came due
     NEWS = "news"  # a promise resolved away from its channel (a follow-up DM), told there
+    SEASON = "season"  # a season's end: its champions, in the community's channel
 
 
 class OutboxState(StrEnum):
@@ -267,6 +268,7 @@ class Schedule:
     enabled: bool = True
     updated_at: datetime | None = None
     community_name: str | None = None  # the Discord server's or Slack workspace's name
+    dare: bool = False  # each check-in carries today's dare (/checkin set dare:on)
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ class Activity:
     names: dict[str, str]  # member key -> display name, for everyone below
     prior: dict[str, Totals]  # totals before ``start`` of each member active in the window
     commitments: tuple[Commitment, ...]  # open, due in the asked range, earliest first
+    # The community's own dares, where its check-ins carry today's dare (schedules.dare).
+    dares: tuple[CommunityDare, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -399,3 +403,99 @@ class Profile:
     cheers_given: int
     cheers_received: int
     goal: Goal | None
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A member's break (/pause): their local days ``first_day`` through ``last_day``, both
+    paused, running from ``started_at`` until ``ends_at`` (the start of the day after
+    ``last_day``, or when they ended it early). ``reason`` is for the member's eyes only."""
+
+    first_day: date
+    last_day: date
+    started_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+
+    def current(self, now: datetime) -> bool:
+        return self.started_at <= now < self.ends_at
+
+
+# -- seasons --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Season:
+    """A community's season: it counts the asks made from ``started_at`` until it ends, at the
+    end of ``end_date`` in ``timezone`` (``ends_at``) or earlier by /season end (``ended_at``).
+    ``channel_id``: where /season start ran (its post goes there without a check-in channel)."""
+
+    id: int
+    community: CommunityRef
+    name: str
+    end_date: date
+    timezone: str
+    started_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None = None
+    channel_id: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def until(self) -> datetime:
+        """The end of what it counts: when it ended, or will end."""
+        return self.ended_at or self.ends_at
+
+
+@dataclass(frozen=True)
+class Brave:
+    """A public ask with the season's highest fear rating, and its member's name."""
+
+    attempt: Attempt
+    name: str
+
+
+@dataclass(frozen=True)
+class SeasonResult:
+    """What a season's post and the hall of fame show: the champions (everyone tied at the
+    top shares the title), the group's totals and the asks per community-local day by
+    outcome (for the chart). ``bravest``: public asks only, never a private one."""
+
+    season: Season
+    most_asks: tuple[LeaderRow, ...]
+    most_nos: tuple[LeaderRow, ...]
+    bravest: tuple[Brave, ...]
+    totals: Totals
+    members: int  # how many members asked in it
+    days: tuple[tuple[date, str, int], ...] = ()  # (day, outcome, asks), by day
+
+
+# -- dares (/dare) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommunityDare:
+    """A dare a community's admins added to its deck: ``number`` as /dare list shows it."""
+
+    number: int
+    text: str
+    area: str
+    level: str
+
+
+class DareAdded(StrEnum):
+    ADDED = "added"
+    DUPLICATE = "duplicate"  # the community has that dare already
+    FULL = "full"  # the community has as many dares as it may
+
+
+@dataclass(frozen=True)
+class LastDare:
+    """The dare a member was given last: their ``seq``-th."""
+
+    seq: int
+    text: str
+    drawn_at: datetime

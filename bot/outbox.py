@@ -49,6 +49,7 @@ from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_
 from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.handlers.commitments import news_reply
+from bot.handlers.season import season_post
 from bot.ids import CommunityRef, Platform
 from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
 from bot.outage import OutageLog
@@ -80,6 +81,7 @@ TURNED_OFF = "check-ins were turned off before it went out"
 PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
 UNDONE = "the ask was undone before its news went out"
+SEASON_GONE = "the season was gone before its post went out"
 
 
 @dataclass
@@ -309,6 +311,8 @@ class Outbox:
                     dropped.append(PostResult(item.id, OutboxState.MISSED, now, UNDONE))
                     continue
                 reply = news_reply(item.news)
+            elif item.kind == PostKind.SEASON:
+                pass  # needs no schedule: built when it is sent, its chart off the event loop
             else:
                 schedule = await self._schedule(item.community)
                 if schedule is None:
@@ -367,6 +371,17 @@ class Outbox:
         """One try, cut off before our lease on it (``held``) could lapse: a try never runs
         on while another process may take the post over."""
         poster = self.posters[platform]
+        if reply is None and item.kind == PostKind.SEASON:
+            try:
+                reply = await season_post(self.repo, item.community, int(item.subject),
+                                          self.deps.charts)
+            except Exception as err:  # nothing was sent: a plain retry
+                log.exception("Building the season post %d for %s failed.", item.id,
+                              item.community.key)
+                return Delivery.retry(f"the season's post couldn't be put together "
+                                      f"({type(err).__name__})")
+            if reply is None:
+                return Delivery.failed(SEASON_GONE)
         if reply is None:  # a recap: read and drawn now (the chart off the event loop)
             try:
                 schedule = await self._schedule(item.community)

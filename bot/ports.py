@@ -16,8 +16,11 @@ from bot.models import (
     Attempt,
     CheerStatus,
     Commitment,
+    CommunityDare,
+    DareAdded,
     DayCounts,
     Goal,
+    LastDare,
     Leaderboard,
     LogResult,
     MemberInfo,
@@ -27,6 +30,7 @@ from bot.models import (
     OpenPage,
     OutboxItem,
     Outcome,
+    Pause,
     Period,
     PostResult,
     Profile,
@@ -35,6 +39,8 @@ from bot.models import (
     Removed,
     Resolution,
     Schedule,
+    Season,
+    SeasonResult,
     Totals,
 )
 from bot.reply import Reply
@@ -296,6 +302,75 @@ class Repository(KeyValueStore, Protocol):
 
     async def close(self) -> None:
         ...
+
+    async def set_pause(self, community: CommunityRef, member: MemberRef, name: str,
+                        pause: Pause) -> Pause:
+        """Start a break, or change the one under way (the same ``first_day``: its last day,
+        its end, and its reason when one is given). Returns the break as saved."""
+
+    async def end_pause(self, community: CommunityRef, member: MemberRef, at: datetime,
+                        today: date) -> Pause | None:
+        """End the break under way at ``at``: it ran until yesterday (one begun ``today`` is
+        removed). Returns it as it was, or None when none was under way."""
+
+    async def pauses(self, community: CommunityRef, member: MemberRef, since: date
+                     ) -> tuple[Pause, ...]:
+        """The member's breaks with a day from ``since`` on, oldest first."""
+
+    async def community_dares(self, community: CommunityRef) -> tuple[CommunityDare, ...]:
+        """The community's own dares, by number."""
+
+    async def add_dare(self, community: CommunityRef, text: str, area: str, level: str,
+                       at: datetime, most: int) -> tuple[DareAdded, CommunityDare | None]:
+        """Add a dare to the community's deck, numbered after the last: refused as a
+        DUPLICATE of one it has (case, spacing and the end's punctuation aside; returned), or
+        when it has ``most`` already (FULL)."""
+
+    async def remove_dare(self, community: CommunityRef, number: int) -> CommunityDare | None:
+        """Remove the community's dare ``number``; returns it, or None when there is none."""
+
+    async def last_dare(self, community: CommunityRef, member: MemberRef) -> LastDare | None:
+        """The dare the member was given last, if any."""
+
+    async def remember_dare(self, community: CommunityRef, member: MemberRef, text: str,
+                            at: datetime) -> LastDare:
+        """Record ``text`` as the member's last dare, their next ``seq``."""
+
+    # -- seasons -----------------------------------------------------------------------------
+
+    async def start_season(self, community: CommunityRef, name: str, end_date: date,
+                           zone: str, ends_at: datetime, channel_id: str | None,
+                           at: datetime, window: timedelta) -> tuple[Season, bool]:
+        """Start a season running until ``ends_at`` (the end of ``end_date`` in ``zone``);
+        returns it and True, or the season already running and False (nothing written). One
+        whose end passed unnoticed ends first (its post queued, going out within ``window``)."""
+
+    async def running_season(self, community: CommunityRef) -> Season | None:
+        ...
+
+    async def end_season(self, community: CommunityRef, at: datetime, window: timedelta
+                         ) -> Season | None:
+        """End the running season at ``at`` and queue its post (to go out within ``window``)
+        in the same transaction; None when none runs."""
+
+    async def end_due_seasons(self, now: datetime, window: timedelta,
+                              platforms: Collection[str] | None = None,
+                              communities: Collection[CommunityRef] | None = None,
+                              shards: Sequence[ShardSpec] = ()) -> int:
+        """End every running season whose end came by ``now`` (there, in the communities and
+        shards served), each with its post queued in the same transaction; how many."""
+
+    async def season_leaderboard(self, season: Season, by: RankBy, caller: MemberRef,
+                                 limit: int = 10) -> Leaderboard:
+        """``leaderboard`` over the asks made in the season."""
+
+    async def season_result(self, community: CommunityRef, season_id: int,
+                            with_days: bool = False) -> SeasonResult | None:
+        """A season's champions and totals (and its asks per day, ``with_days``)."""
+
+    async def season_history(self, community: CommunityRef, limit: int = 10
+                             ) -> list[SeasonResult]:
+        """The community's ended seasons, latest first, with their champions."""
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from bot.app import App
 from bot.days import DAYS
 from bot.errors import Unavailable
 from bot.handlers import Deps
+from bot.handlers.season import SEASON_POST_WINDOW
 from bot.ids import CommunityRef, Platform
 from bot.models import OFFLINE, NewPost, PostKind, Schedule
 from bot.outbox import LEASE, Outbox, RunReport
@@ -287,6 +288,7 @@ class Scheduler:
         with self._running():
             try:
                 await self.sync(now)
+                await self.end_seasons(now)
                 await self.run_followups()
             except Unavailable as err:
                 self.outage.failed("the scheduler's tick", err)
@@ -354,8 +356,16 @@ class Scheduler:
         occurrences = [occ for s in schedules for kind in KINDS
                        if (occ := latest_occurrence(s, kind, now, self.lookback_days))]
         report = await self.queue(occurrences, now)
+        await self.end_seasons(now)
         report.add(await self.run_followups(held))
         return report
+
+    async def end_seasons(self, now: datetime | None = None) -> int:
+        """End the seasons whose last day is over, each with its post queued in the same
+        transaction (one statement along the index of running seasons; a second process or
+        run finds them ended). Sent by the drain that follows."""
+        return await self.repo.end_due_seasons(now or self.clock.now(), SEASON_POST_WINDOW,
+                                               self.platforms, self.communities, self.shards)
 
     async def queue(self, occurrences: Iterable[Occurrence], now: datetime) -> RunReport:
         """Put occurrences in the outbox (one transaction); one due longer ago than the grace

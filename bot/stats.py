@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,11 +36,31 @@ def _runs(units: list[int], today: int) -> Streak:
     return Streak(current, best)
 
 
-def daily_streak(days: Iterable[date], today: date) -> Streak:
+def _held_runs(units: list[int], today: int, held: set[int]) -> Streak:
+    """``_runs`` with the ``held`` units that have nothing of their own taken out of the line:
+    a run goes on across them, and one that ended just before them is still current."""
+    skip = sorted(held.difference(units))
+    if not skip:
+        return _runs(units, today)
+
+    def squeeze(unit: int) -> int:
+        return unit - bisect_left(skip, unit)
+    return _runs([squeeze(u) for u in units], squeeze(today))
+
+
+def paused_days(paused: Iterable[tuple[date, date]]) -> set[int]:
+    """The days of breaks (/pause), each (first day, last day) with both paused, as ordinals."""
+    return {n for first, last in paused for n in range(first.toordinal(), last.toordinal() + 1)}
+
+
+def daily_streak(days: Iterable[date], today: date,
+                 paused: Iterable[tuple[date, date]] = ()) -> Streak:
     """Consecutive days with at least one attempt. Today still counts as alive while it's
-    young: a streak that ended yesterday is current until today is over."""
+    young: a streak that ended yesterday is current until today is over. A paused day
+    (``paused``: breaks, each (first day, last day)) holds it: neither breaks nor grows it
+    (an ask on one counts as on any day)."""
     units = sorted({d.toordinal() for d in days})
-    return _runs(units, today.toordinal())
+    return _held_runs(units, today.toordinal(), paused_days(paused))
 
 
 def _week(d: date) -> int:
@@ -47,15 +68,19 @@ def _week(d: date) -> int:
     return (d.toordinal() - 1) // 7  # date(1, 1, 1) was a Monday
 
 
-def weekly_streak(days: Mapping[date, int], today: date) -> Streak:
+def weekly_streak(days: Mapping[date, int], today: date,
+                  paused: Iterable[tuple[date, date]] = ()) -> Streak:
     """Consecutive weeks with at least WEEKLY_TARGET attempts (``days``: each day with its
     number of attempts); a quiet day inside doesn't matter. The current week is still open,
-    so a streak ending last week is current."""
+    so a streak ending last week is current. A week with a paused day in it (``paused`` as
+    for ``daily_streak``) that falls short is held: it neither breaks the streak nor grows
+    it; one that reaches WEEKLY_TARGET counts as any week."""
     counts: Counter[int] = Counter()
     for d, n in days.items():
         counts[_week(d)] += n
     units = sorted(w for w, n in counts.items() if n >= WEEKLY_TARGET)
-    return _runs(units, _week(today))
+    held = {(n - 1) // 7 for n in paused_days(paused)}  # as _week reckons them
+    return _held_runs(units, _week(today), held)
 
 
 def goal_counts(goal: Goal, zone: ZoneInfo, today: date) -> str:

@@ -28,6 +28,7 @@ from bot.models import (
 )
 from bot.shards import MAX_ID, ShardSpec
 from storage.db import Row, Store, Tx
+from storage.pauses import PAUSED_NOW, RESUMED_AT
 from storage.rows import attempt_row, commitment_row, community_ref, from_ts, ts
 
 FINAL = (OutboxState.SENT, OutboxState.MISSED)
@@ -118,21 +119,26 @@ def enqueue_followups(c: Tx, now: datetime, deadline: datetime,
                       communities: Collection[CommunityRef] | None,
                       shards: Sequence[ShardSpec] = ()) -> tuple[int, int]:
     """Promises due by ``now`` and not yet followed up: each marked followed up and, if its
-    owner wants reminders and it isn't older than ``max_age``, queued as a follow-up DM."""
+    owner wants reminders and it isn't older than ``max_age``, queued as a follow-up DM. A
+    member on a break (/pause) is left alone until it ends: a promise that fell due during
+    one counts as due when it ended."""
     where, args = scope(platforms, communities, "k.community_id", shards)
-    rows = c.execute(
-        "SELECT k.id, k.community_id, k.member_id, k.due_at, m.reminders FROM commitments k "
-        "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
-        "WHERE k.status = 'open' AND k.followed_up_at IS NULL AND k.due_at <= ? AND " + where
-        + " ORDER BY k.due_at, k.id LIMIT 5000", [ts(now), *args]).fetchall()
     stamp = ts(now)
+    rows = c.execute(
+        "SELECT k.id, k.community_id, k.member_id, k.due_at, m.reminders, "
+        f"{RESUMED_AT} AS resumed_at FROM commitments k "
+        "JOIN members m ON m.community_id = k.community_id AND m.member_id = k.member_id "
+        "WHERE k.status = 'open' AND k.followed_up_at IS NULL AND k.due_at <= ? "
+        f"AND NOT {PAUSED_NOW} AND " + where
+        + " ORDER BY k.due_at, k.id LIMIT 5000", [stamp, stamp, stamp, *args]).fetchall()
     c.executemany("UPDATE commitments SET followed_up_at = ? WHERE id = ?",
                   [(stamp, r["id"]) for r in rows])
     oldest = now - max_age
-    send = [r for r in rows if r["reminders"] and from_ts(r["due_at"]) >= oldest]
+    due = {r["id"]: from_ts(max(r["due_at"], r["resumed_at"] or "")) for r in rows}
+    send = [r for r in rows if r["reminders"] and due[r["id"]] >= oldest]
     enqueue(c, [NewPost(community_ref(r["community_id"]), PostKind.FOLLOWUP,
                         str(r["id"]), MemberRef.from_key(r["member_id"]).id,
-                        from_ts(r["due_at"]), deadline) for r in send], now)
+                        due[r["id"]], deadline) for r in send], now)
     return len(send), len(rows) - len(send)
 
 

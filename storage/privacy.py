@@ -40,7 +40,8 @@ class PrivacyStore(Store):
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
             for table in ("cheers", "attempts", "commitments", "goals", "member_periods",
-                          "member_days", "member_areas", "processed_requests", "members"):
+                          "member_days", "member_areas", "pauses", "member_dares",
+                          "processed_requests", "members"):
                 gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
                                   args).rowcount
             return gone

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from storage.attempts import AttemptStore
 from storage.commitments import CommitmentStore
+from storage.dares import DareStore
 from storage.db import Tx
 from storage.gateway import GatewayStore
 from storage.installs import InstallStore
 from storage.members import MemberStore
 from storage.outbox import OutboxStore
+from storage.pauses import PauseStore
 from storage.privacy import PrivacyStore
 from storage.schedules import ScheduleStore
+from storage.seasons import SeasonStore
 
 
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
-                 OutboxStore, InstallStore, GatewayStore):
+                 OutboxStore, InstallStore, GatewayStore, PauseStore,
+                 SeasonStore, DareStore):
     """Every statement of the repository; a subclass says how a unit runs."""
 
     async def ping(self) -> None:

@@ -14,9 +14,11 @@ from bot.models import (
     ActivityWindow,
     Attempt,
     Commitment,
+    CommunityDare,
     Schedule,
 )
 from storage.counters import as_totals, move_to_zone, zone_lock
+from storage.dares import dare_row
 from storage.db import Row, Store, Tx
 from storage.rows import attempt_row, commitment_row, schedule_row, ts
 
@@ -101,12 +103,28 @@ def activities_chunk(c: Tx, windows: Sequence[ActivityWindow]) -> list[Activity]
                           {m: as_totals(prior[i].get(m, {}))
                            for m in {a.member.key for a in attempts[i]}},
                           tuple(commitments[i]))
+    return with_dares(c, keys, out)
+
+
+def with_dares(c: Tx, keys: Sequence[str], out: list[Activity]) -> list[Activity]:
+    """Each activity with its community's own dares, where its check-ins carry today's dare."""
+    marks, args = values_list([(str(i), key) for i, key in enumerate(keys)])
+    dares: dict[int, list[CommunityDare]] = {}
+    for r in c.execute(
+            f"WITH w(i, community_id) AS (VALUES {marks}) SELECT w.i, d.number, d.text, "
+            "d.area, d.level FROM w JOIN schedules s ON s.community_id = w.community_id "
+            "AND s.dare = 1 JOIN dares d ON d.community_id = w.community_id "
+            "ORDER BY w.i, d.number", args):
+        dares.setdefault(int(r["i"]), []).append(dare_row(r))
+    for i, own in dares.items():
+        out[i] = replace(out[i], dares=tuple(own))
     return out
 
 
 def named_schedule(row: Row) -> Schedule:
     """A schedule row, with the community's name (0011) beside the rest."""
     schedule, name = schedule_row(row), row["community_name"]
+    schedule = replace(schedule, dare=True) if row["dare"] else schedule  # 0013
     return replace(schedule, community_name=name) if name is not None else schedule
 
 
@@ -127,14 +145,15 @@ class ScheduleStore(Store):
                 move_to_zone(c, s.community.key, ZoneInfo(s.timezone))
             c.execute(
                 "INSERT INTO schedules (community_id, channel_id, timezone, local_time, days, "
-                "recap_day, enabled, updated_at, community_name) "
-                "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) "
+                "recap_day, enabled, updated_at, community_name, dare) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) "
                 "ON CONFLICT (community_id) DO UPDATE SET channel_id = excluded.channel_id, "
                 "timezone = excluded.timezone, local_time = excluded.local_time, "
                 "days = excluded.days, recap_day = excluded.recap_day, enabled = 1, "
-                "updated_at = excluded.updated_at, community_name = excluded.community_name",
+                "updated_at = excluded.updated_at, community_name = excluded.community_name, "
+                "dare = excluded.dare",
                 (s.community.key, s.channel_id, s.timezone, s.time, s.days, s.recap_day, ts(at),
-                 s.community_name))
+                 s.community_name, 1 if s.dare else 0))
         await self._write(unit)
 
     async def disable_schedule(self, community: CommunityRef, at: datetime) -> bool:

@@ -48,6 +48,14 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     again = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
                                             .decode("utf-8"))))
     assert again[3]["since"] == "start"
+    await run(app, '/pause until:2026-12-20 reason:"winter break"')
+    dared = await run(app, "/dare")
+    rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                           .decode("utf-8"))))
+    (pause,) = [r for r in rows if r["type"] == "pause"]
+    assert pause["until"] == "2026-12-20" and pause["reason"] == "winter break"
+    (dare,) = [r for r in rows if r["type"] == "dare"]
+    assert dare["ask"] and dare["ask"] in dared.plain_text()
     assert all("not mine" not in v for r in rows for v in r.values())
 
 
@@ -77,6 +85,9 @@ async def test_forget_me_leaves_nothing_behind(reopen, clock):
     await run(app, "/who-next ask Lee")
     await run(app, "/pending waiting on it")
     await run(app, "/goal 10")
+    assert not (await run(app, '/pause until:friday reason:"a secret trip"')).error
+    assert not (await run(app, "/dare")).error
+    assert await rows_mentioning(repo, "a secret trip")
     assert await rows_mentioning(repo, "console:ana")
     confirm = (await run(app, "/forget-me")).buttons()[0].action
     assert (await press(app, confirm, who="sam")).error  # nobody else can confirm
@@ -87,6 +98,7 @@ async def test_forget_me_leaves_nothing_behind(reopen, clock):
     repo = await reopen()
     assert await rows_mentioning(repo, "console:ana") == []
     assert await rows_mentioning(repo, "my ask") == []
+    assert await rows_mentioning(repo, "a secret trip") == []
     assert await rows_mentioning(repo, "their ask")  # sam's data is untouched
     assert (await repo.totals(COMMUNITY, caller("sam").member)).attempts == 1
     board = await repo.leaderboard(COMMUNITY, None, "attempts", caller("sam").member)

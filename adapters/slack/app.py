@@ -376,7 +376,7 @@ class SlackAdapter:
         text = str(body.get("text") or "").strip()
         caller = caller_from_command(body)
         try:
-            if spec is not None and spec.admin_only:
+            if spec is not None and spec.asks_admin(text):
                 caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline, ws))
             if (spec is not None and spec.available and spec.needs_input and not text
                     and (caller.is_admin or not spec.admin_only)):

@@ -10,6 +10,7 @@ from bot import prompts, stats
 from bot.errors import Refusal
 from bot.handlers import Deps, Options
 from bot.handlers.cheer import cheer_button
+from bot.handlers.pause import breaks, current, ranges
 from bot.ids import MemberRef
 from bot.invocation import Caller, Invocation
 from bot.models import LogResult, NewAttempt, Outcome
@@ -60,15 +61,22 @@ async def streak_lines(deps: Deps, caller: Caller, result: LogResult, today: dat
     and 'N weeks in a row' when it made this week count. Reads history only when needed."""
     lines: list[str] = []
     days = dict(result.days)
+    if result.today_count != 1 and result.week_count != stats.WEEKLY_TARGET:
+        return lines
+    # Paused days hold the streaks (/pause).
+    pauses = await breaks(deps, caller.community, caller.member, today - stats.STREAK_WINDOW)
+    paused = ranges(pauses)
     if result.today_count == 1:
-        daily = stats.daily_streak(days, today)
+        daily = stats.daily_streak(days, today, paused)
         if daily.current >= 2:
             lines.append(f"{daily.current} days in a row!")
+        if current(pauses, deps.now()):
+            lines.append("Asking while on a break: that's the spirit!")
     if result.week_count == stats.WEEKLY_TARGET:
         if not days:  # not the first ask today: read them now (at most once a week)
             days = dict(await deps.repo.active_days(caller.community, caller.member,
                                                     today - stats.STREAK_WINDOW))
-        weeks = stats.weekly_streak(days, today).current
+        weeks = stats.weekly_streak(days, today, paused).current
         lines.append(f"{weeks} weeks in a row with {stats.WEEKLY_TARGET}+ asks!" if weeks >= 2
                      else f"{stats.WEEKLY_TARGET} asks this week: the week counts!")
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,9 +14,10 @@ from bot.commands import OptionError
 from bot.handlers import Deps, Options
 from bot.handlers.attempts import ratio
 from bot.handlers.goal import progress_words
+from bot.handlers.pause import break_line, breaks, current, ranges
 from bot.ids import MemberRef
 from bot.invocation import Invocation
-from bot.models import Goal, MemberInfo, Outcome, Period, Profile, RankBy
+from bot.models import Goal, Leaderboard, MemberInfo, Outcome, Period, Profile, RankBy
 from bot.ports import Charts
 from bot.reply import (
     Block,
@@ -47,18 +48,26 @@ def period_start(period: Period, now: datetime, zone: ZoneInfo) -> date | None:
 
 
 async def leaderboard(deps: Deps, inv: Invocation, opts: Options) -> Reply:
-    # The catalogue's choices for these options are the enums' values.
-    period = Period(opts.get("period", Period.WEEK))
+    # The catalogue's choices for these options are the enums' values (and season).
     by = RankBy(opts.get("by", RankBy.ATTEMPTS))
+    if opts.get("period") == "season":
+        from bot.handlers.season import season_leaderboard  # it builds on this module
+        return await season_leaderboard(deps, inv, by)
+    period = Period(opts.get("period", Period.WEEK))
     since = period_start(period, deps.now(), await deps.community_zone(inv.caller.community))
     board = await deps.repo.leaderboard(inv.caller.community, since, by, inv.caller.member,
                                         period=period)
+    return Reply(tuple(ranked_blocks(board, by, PERIOD_TITLES[period])))
+
+
+def ranked_blocks(board: Leaderboard, by: RankBy, when: str) -> list[Block]:
+    """A leaderboard's heading, ranked lines and the caller's place, for ``when`` ("this
+    week")."""
     unit, entry = BY_WORDS[by]
-    when = PERIOD_TITLES[period]
     blocks: list[Block] = [Heading(f"Leaderboard: {unit}, {when}")]
     if not board.top:
         blocks.append(Text.of(f"No {unit} logged {when} yet. Yours could be the first!"))
-        return Reply(tuple(blocks))
+        return blocks
     lines: list[Span] = []
     for i, row in enumerate(board.top):
         newline = "\n" if i < len(board.top) - 1 else ""
@@ -72,7 +81,7 @@ async def leaderboard(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     else:
         blocks.append(Context.of(f"You: #{me.rank} of {board.members}."))
     blocks.append(Context.of("Every ask counts the same, yes or no."))
-    return Reply(tuple(blocks))
+    return blocks
 
 
 async def resolve_member(deps: Deps, inv: Invocation, target: object) -> MemberInfo:
@@ -105,7 +114,9 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     zone = await deps.zone_of(caller.community, member)
     today = deps.now().astimezone(zone).date()
     days = dict(profile.days)
-    daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)
+    pauses = await breaks(deps, caller.community, member)
+    paused = ranges(pauses)
+    daily, weekly = stats.daily_streak(days, today, paused), stats.weekly_streak(days, today, paused)
     blocks: list[Block] = [
         Heading(f"{'Your' if mine else name + chr(39) + 's'} asking so far"),
         Fields((("Asks", str(t.attempts)), ("No's", str(t.rejected)), ("Yeses", str(t.accepted)),
@@ -115,6 +126,8 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                 (f"Weeks with {stats.WEEKLY_TARGET}+ asks", streak_text(weekly, "week")),
                 ("Cheers", f"{profile.cheers_received} received · {profile.cheers_given} given"))),
     ]
+    if on_break := current(pauses, deps.now()):
+        blocks.append(Text.of(break_line(on_break, today, mine)))
     if t.attempts == 0:
         blocks.append(Text.of("Nothing logged yet. The first ask is the bravest one."))
     goal = profile.goal
@@ -142,7 +155,7 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         blocks.append(Context.of(nxt))
     if t.attempts:
         if deps.charts is not None:
-            blocks.append(await stats_image(deps.charts, profile, days, today, zone))
+            blocks.append(await stats_image(deps.charts, profile, days, today, zone, paused))
     return Reply(tuple(blocks))
 
 
@@ -170,14 +183,14 @@ def card_goal(goal: Goal, zone: ZoneInfo, today: date) -> tuple[int, int, str]:
             f"Goal: {goal.progress} of {prompts.rejections_word(goal.target)}{by} · {since}")
 
 
-def card_facts(days: Mapping[date, int], today: date, this_week: int, cheers: int
-               ) -> list[tuple[str, str]]:
+def card_facts(days: Mapping[date, int], today: date, this_week: int, cheers: int,
+               paused: Sequence[tuple[date, date]] = ()) -> list[tuple[str, str]]:
     """The card's tiles, (label, value): streaks as they stand (a best one when none is alive
     yet, so a tile never reads as a loss) and cheers received."""
     def plural(n: int, unit: str) -> str:
         return f"{n} {unit}{'' if n == 1 else 's'}"
 
-    daily, weekly = stats.daily_streak(days, today), stats.weekly_streak(days, today)
+    daily, weekly = stats.daily_streak(days, today, paused), stats.weekly_streak(days, today, paused)
     facts = [("daily streak" + (f" · best {daily.best}" if daily.best > daily.current else ""),
               plural(daily.current, "day")) if daily.current
              else ("best daily streak", plural(daily.best, "day"))]
@@ -213,7 +226,7 @@ def card_notes(profile: Profile) -> list[str]:
 
 
 async def stats_image(charts: Charts, profile: Profile, days: Mapping[date, int], today: date,
-                      zone: ZoneInfo) -> Image:
+                      zone: ZoneInfo, paused: Sequence[tuple[date, date]] = ()) -> Image:
     """The stats card: drawn off the event loop (matplotlib takes tens of milliseconds)."""
     t, name = profile.totals, profile.info.name
     monday = today - timedelta(days=today.weekday())
@@ -230,7 +243,7 @@ async def stats_image(charts: Charts, profile: Profile, days: Mapping[date, int]
     png = await asyncio.to_thread(
         charts.stats_card, name,
         {Outcome.REJECTED: t.rejected, Outcome.ACCEPTED: t.accepted, Outcome.PENDING: t.pending},
-        weeks, per_week, card_facts(days, today, per_week[-1], profile.cheers_received),
+        weeks, per_week, card_facts(days, today, per_week[-1], profile.cheers_received, paused),
         None if profile.goal is None else card_goal(profile.goal, zone, today),
         card_notes(profile))
     return Image(png, card_filename(name), f"{name}'s stats card")

@@ -25,7 +25,7 @@ from bot.schedules import (
 )
 
 log = logging.getLogger(__name__)
-SET_ONLY = ("time", "days", "zone", "channel", "recap")
+SET_ONLY = ("time", "days", "zone", "channel", "recap", "dare")
 EXAMPLE = "/checkin set time:09:00 days:weekdays zone:Europe/Berlin"
 
 
@@ -36,8 +36,9 @@ def _where(schedule: Schedule, here: str | None) -> str:
 def describe(schedule: Schedule, here: str | None) -> str:
     recap = (f" Weekly recap on {schedule.recap_day.capitalize()}s."
              if schedule.recap_day else " No weekly recap.")
+    dare = " Each carries today's dare." if schedule.dare else ""
     return (f"{describe_days(schedule.days).capitalize()} at {schedule.time} "
-            f"({schedule.timezone}) in {_where(schedule, here)}.{recap}")
+            f"({schedule.timezone}) in {_where(schedule, here)}.{dare}{recap}")
 
 
 def next_posts(schedule: Schedule, now: datetime, posts: list[OutboxItem]
@@ -115,7 +116,8 @@ async def _set(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     else:
         recap = existing.recap_day if existing else "monday"
     name = caller.community_name or (existing.community_name if existing else None)
-    schedule = Schedule(caller.community, channel, zone, time, days, recap)
+    dare = opts["dare"] == "on" if "dare" in opts else bool(existing and existing.dare)
+    schedule = Schedule(caller.community, channel, zone, time, days, recap, dare=dare)
     if name:
         schedule = replace(schedule, community_name=name)
     await deps.repo.save_schedule(schedule, now, deps.default_timezone)

@@ -60,14 +60,20 @@ def describe_due(due: datetime, zone: ZoneInfo, now: datetime) -> str:
 
 
 async def who_next(deps: Deps, inv: Invocation, opts: Options) -> Reply:
-    caller = inv.caller
+    return (await promise(deps, inv.caller, opts["ask"], opts.get("when"), inv.request_id))[0]
+
+
+async def promise(deps: Deps, caller: Caller, ask: str, when: str | None,
+                  request_id: str | None) -> tuple[Reply, bool]:
+    """A /who-next promise of ``ask`` (due ``when``, or today), and whether it is new: False
+    when ``request_id`` made it before (nothing new was written)."""
     zone = await deps.member_zone(caller)
     now = deps.now()
-    day = due_date(opts.get("when"), now.astimezone(zone).date())
+    day = due_date(when, now.astimezone(zone).date())
     due = end_of_day(day, zone)
-    commitment, _dup = await deps.repo.add_commitment(NewCommitment(
+    commitment, dup = await deps.repo.add_commitment(NewCommitment(
         community=caller.community, member=caller.member, member_name=caller.name,
-        ask=opts["ask"], due_at=due, at=now, request_id=inv.request_id,
+        ask=ask, due_at=due, at=now, request_id=request_id,
         max_per_hour=deps.max_logs_per_hour, zone=zone.key,
         channel_id=caller.channel.id if caller.channel else None))
     if commitment is None:
@@ -84,7 +90,7 @@ async def who_next(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
         Text.of(f"Due {describe_due(due, zone, now)}. ", cheer),
         Context.of(after),
-    ))
+    )), not dup
 
 
 def resolve_buttons(kind: str, item_id: int, waiting: bool) -> Buttons:

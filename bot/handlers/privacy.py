@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from bot import prompts
 from bot.errors import Refusal
@@ -23,7 +24,7 @@ from bot.reply import (
 )
 
 CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
-               "due", "status", "target", "by", "since", "zone")
+               "due", "status", "target", "by", "since", "zone", "until", "reason")
 
 
 async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
@@ -46,6 +47,14 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                       "status": "reached" if goal.reached_at else "open",
                       "since": "start" if goal.counts_all else
                       (goal.counts_from or goal.set_at).isoformat()})
+    pauses = await deps.repo.pauses(caller.community, caller.member, date.min)
+    for p in pauses:
+        out.writerow({"type": "pause", "date": p.started_at.isoformat(),
+                      "since": p.first_day.isoformat(), "until": p.last_day.isoformat(),
+                      "reason": p.reason or ""})
+    dare = await deps.repo.last_dare(caller.community, caller.member)
+    if dare is not None:
+        out.writerow({"type": "dare", "date": dare.drawn_at.isoformat(), "ask": dare.text})
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")

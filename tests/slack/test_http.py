@@ -39,6 +39,9 @@ SAMPLES = {
     "export": "",
     "forget-me": "",
     "help": "",
+    "pause": 'until:friday reason:"a long weekend"',
+    "dare": "area:work level:easy",
+    "season": "history",
 }
 
 

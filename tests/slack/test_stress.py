@@ -391,6 +391,11 @@ async def test_a_crowded_hostile_workspace_through_slack(http_adapter, fake, htt
     assert all(len(r["ask"]) == ASK_LENGTH for r in rows if r["type"] == "attempt")
     assert (await cmd(6, "export"))["response_type"] == "ephemeral"
 
+    # The newer commands answer privately in a crowd too, pinging no one.
+    for text_of in (await cmd(7, "pause", 'until:in 3 days reason:"<!channel> a break"'),
+                    await cmd(8, "dare", "area:social"), await cmd(9, "season", "history")):
+        assert text_of["response_type"] == "ephemeral" and "<!" not in text_of["text"], text_of
+
     # /forget-me, confirmed by its button, for a member with nothing private.
     forget = await cmd(149, "forget-me")
     [answer] = await ws.press(149, label_of(forget, "Yes, forget me")[0], ephemeral=True)
