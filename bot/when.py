@@ -71,9 +71,17 @@ _TIME_OF_DAY = re.compile(
     r"(?:at )?(?:noon|midnight)|morning|afternoon|evening|night|eod|end of day)")
 
 
+class PastDay(OptionError):
+    """The phrase names a day already gone."""
+
+
+class TooFar(OptionError):
+    """The phrase names a day more than MAX_DAYS_AHEAD ahead."""
+
+
 def _too_far() -> OptionError:
-    return OptionError(f"`when` can be at most a year ahead ({MAX_DAYS_AHEAD} days). "
-                       "Pick a nearer day.", "when")
+    return TooFar(f"`when` can be at most a year ahead ({MAX_DAYS_AHEAD} days). "
+                  "Pick a nearer day.", "when")
 
 
 def _weekday(word: str) -> int | None:
@@ -311,7 +319,7 @@ def due_date(when: str | None, today: date) -> date:
         raise OptionError(f"I couldn't read `when:{when}`. Try {EXAMPLES}.", "when")
     day = resolve(today)
     if day < today:
-        raise OptionError(f"{day.isoformat()} is already past. Pick today or a later day.", "when")
+        raise PastDay(f"{day.isoformat()} is already past. Pick today or a later day.", "when")
     if (day - today).days > MAX_DAYS_AHEAD:
         raise _too_far()
     return day

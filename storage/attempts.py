@@ -98,6 +98,13 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
                      today_count=today, week_count=week, days=days, day=mine)
 
 
+def drop_news(c: Tx, community: str, subject: str, args: tuple[str, ...]) -> None:
+    """Unsent news of attempts about to go (undone, forgotten): a later attempt may take a
+    deleted id again on SQLite, and must not be told as that news."""
+    c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'news' AND state <> 'sent' "
+              f"AND subject {subject}", (community, *args))
+
+
 def goal_progress(c: Tx, community: str, member: str, counts_from: str) -> int:
     return int(c.execute("SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
                          "AND outcome = 'rejected' AND created_at >= ?",
@@ -225,6 +232,7 @@ class AttemptStore(Store):
                 return None
             if a is not None and (k is None or a["created_at"] >= k["created_at"]):
                 c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
+                drop_news(c, community.key, "= ?", (str(a["id"]),))
                 bump(c, community.key, member.key, a["local_day"], -1, {a["outcome"]: -1})
                 add_day(c, community.key, member.key, a["member_day"] or a["local_day"], -1)
                 add_area(c, community.key, member.key, a["area"], -1)

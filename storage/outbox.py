@@ -182,22 +182,24 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
     news = _news(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.NEWS])
     claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
                if r["kind"] == PostKind.FOLLOWUP else
-               item(r, news=news.get(int(r["subject"]))) if r["kind"] == PostKind.NEWS
-               else item(r) for r in rows]
+               item(r, news=news.get((r["community_id"], int(r["subject"]))))
+               if r["kind"] == PostKind.NEWS else item(r) for r in rows]
     return claimed, [item(r) for r in missed]
 
 
-def _news(c: Tx, ids: list[int]) -> dict[int, News]:
-    """What each news post tells: the attempt a promise became, with its member's name. An
-    attempt undone (or forgotten) meanwhile is left out."""
-    found: dict[int, News] = {}
+def _news(c: Tx, ids: list[int]) -> dict[tuple[str, int], News]:
+    """What each news post tells, by (community, attempt id): the public attempt a promise
+    became, with its member's name. One undone (or forgotten) meanwhile is left out, and so is
+    any other attempt that took its id since (SQLite hands out a deleted top id again)."""
+    found: dict[tuple[str, int], News] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for r in c.execute(
                 "SELECT a.*, m.display_name FROM attempts a JOIN members m ON "
                 "m.community_id = a.community_id AND m.member_id = a.member_id "
-                f"WHERE a.id IN ({','.join('?' * len(chunk))})", chunk):
-            found[r["id"]] = News(attempt_row(r), r["display_name"])
+                f"WHERE a.id IN ({','.join('?' * len(chunk))}) AND a.commitment_id IS NOT NULL "
+                "AND a.private = 0", chunk):
+            found[(r["community_id"], r["id"])] = News(attempt_row(r), r["display_name"])
     return found
 
 

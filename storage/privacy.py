@@ -10,7 +10,7 @@ from bot.models import (
     Commitment,
     Goal,
 )
-from storage.attempts import goal_of
+from storage.attempts import drop_news, goal_of
 from storage.db import Store, Tx
 from storage.rows import attempt_row, commitment_row
 
@@ -37,6 +37,8 @@ class PrivacyStore(Store):
         """Every table with a member column is listed here; a test checks none is missed."""
         def unit(c: Tx) -> int:
             args = (community.key, member.key)
+            drop_news(c, community.key, "IN (SELECT CAST(id AS TEXT) FROM attempts WHERE "
+                      "community_id = ? AND member_id = ?)", args)
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
             for table in ("cheers", "attempts", "commitments", "goals", "member_periods",

@@ -451,3 +451,11 @@ async def test_timezone_and_reminders_with_nothing_given_say_what_is_set(app, cl
     assert "Turn them on with /reminders on." in text(off)
     info = await app.deps.repo.member(COMMUNITY, caller().member)
     assert info is not None and not info.reminders  # asking changed nothing
+
+
+async def test_undo_ends_its_sentence_once(app):
+    await run(app, "/who-next Ask someone for help.")
+    removed = text(await run(app, "/undo"))
+    assert removed == "Removed your last promise: Ask someone for help."
+    await run(app, "/rejected asked for a raise")
+    assert text(await run(app, "/undo")).endswith("asked for a raise.")

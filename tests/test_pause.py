@@ -158,8 +158,12 @@ async def test_a_longer_break_counts_from_its_first_day(app, repo, clock):
 async def test_stats_shows_the_break_and_the_reason_only_to_its_member(app, clock):
     await run(app, "/rejected asked for a raise", "ana")
     await run(app, '/pause until:friday reason:"my wedding"', "ana")
-    mine = (await run(app, "/stats", "ana")).plain_text()
-    assert "On a break until Fri 27 Nov (my wedding)." in mine
+    mine = await run(app, "/stats", "ana")
+    assert not mine.private  # /stats is posted for the channel: the reason stays out of it
+    assert "On a break until Fri 27 Nov." in mine.plain_text()
+    assert "wedding" not in mine.plain_text()
+    own = await run(app, "/pause", "ana")  # the private place the reason shows
+    assert own.private and "(my wedding)" in own.plain_text()
     theirs = await run(app, "/stats member:ana", "bob")
     assert "On a break until Fri 27 Nov." in theirs.plain_text()
     assert "wedding" not in theirs.plain_text()
@@ -247,3 +251,14 @@ def test_terminal_transcript(tmp_path):
     assert "Welcome back!" in out
     assert out.count("not on a break") == 2  # before the break, and off again after it
     assert "The last day of your break" in out  # /help pause
+
+
+@pytest.mark.parametrize("line, says", [
+    ('/pause until:"31 nov"', "There's no 31 November"),
+    ("/pause until:feb 30", "There's no 30 February"),
+    ("/pause until:4/12", "I can't tell whether `4/12`"),
+])
+async def test_a_day_it_cannot_tell_says_so_not_that_the_break_is_too_long(app, line, says):
+    reply = await run(app, line)
+    assert reply.error and says in reply.plain_text(), reply.plain_text()
+    assert "at most 60 days" not in reply.plain_text()

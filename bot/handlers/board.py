@@ -127,7 +127,7 @@ async def stats_command(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                 ("Cheers", f"{profile.cheers_received} received · {profile.cheers_given} given"))),
     ]
     if on_break := current(pauses, deps.now()):
-        blocks.append(Text.of(break_line(on_break, today, mine)))
+        blocks.append(Text.of(break_line(on_break, today, mine=False)))  # a public reply
     if t.attempts == 0:
         blocks.append(Text.of("Nothing logged yet. The first ask is the bravest one."))
     goal = profile.goal

@@ -19,7 +19,7 @@ from bot.invocation import Invocation
 from bot.models import Pause
 from bot.reply import Block, Context, Reply, Text, Visibility, private_reply
 from bot.schedules import local_midnight
-from bot.when import due_date, is_phrase
+from bot.when import PastDay, TooFar, due_date, is_phrase
 
 MAX_DAYS = 60
 OFF = ("off", "end", "stop", "over", "done", "back", "none")
@@ -64,11 +64,13 @@ def read_until(raw: str, today: date, first: date) -> date:
         "until")
     try:
         day = due_date(raw, today)
-    except OptionError as err:  # a day in the past, or more than a year ahead
-        if "past" in str(err):
-            raise OptionError(f"{str(err).split(' is ')[0]} has already been. A break starts "
-                              "today, so its last day is today or later.", "until") from None
+    except PastDay:
+        raise OptionError(f"`until:{raw}` has already been. A break starts today, so its last "
+                          "day is today or later.", "until") from None
+    except TooFar:
         raise too_long from None
+    except OptionError as err:  # a day it can't tell, or one that doesn't exist: as it says
+        raise OptionError(str(err), "until") from None
     if day > latest:
         raise too_long
     return day

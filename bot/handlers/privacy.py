@@ -58,10 +58,11 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")
-    return Reply((Text.of(f"Here's everything you've logged here: "
-                          f"{prompts.attempts_word(len(attempts))}, "
-                          f"{prompts.promises_word(len(commitments))}"
-                          f"{', and your goal' if goal else ''}."),
+    parts = [prompts.attempts_word(len(attempts)), prompts.promises_word(len(commitments)),
+             *(["your goal"] if goal else []), *(["your breaks"] if pauses else []),
+             *(["your last dare"] if dare else [])]
+    listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 2 else " and ".join(parts)
+    return Reply((Text.of(f"Here's everything you've logged here: {listed}."),
                   Context.of("Only you can see this file.")),
                  Visibility.PRIVATE, attachments=(Attachment(filename, data, "text/csv"),))
 

@@ -20,4 +20,6 @@ async def undo(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         what = "promise"
     else:
         what = WHAT[removed.outcome]
-    return private_reply(Text.of(f"Removed your last {what}: ", Strong(removed.ask), "."))
+    ask = removed.ask.rstrip()
+    return private_reply(Text.of(f"Removed your last {what}: ", Strong(ask),
+                                 "" if ask.endswith((".", "!", "?", "…")) else "."))

@@ -66,11 +66,29 @@ async def test_news_of_an_ask_undone_before_it_went_out_is_dropped(app, repo, cl
     await app.handle_action(ActionInvocation(accepted.name, accepted.value, in_dm("ana")))
     undone = await run(app, "/undo")
     assert "Removed your last" in undone.plain_text() and "call the landlord" in undone.plain_text()
+    # On SQLite the next attempt takes the deleted id again: someone else's private ask must
+    # not go out as that news.
+    await run(app, "/rejected my secret thing private:true", who="sam")
     await sched.drain()
     assert poster.posts == []
-    rows = await repo._read(lambda tx: tx.execute(  # the outbox says why it never went out
+    assert await news_rows(repo) == []  # the undo took the unsent news with it
+
+
+async def test_news_whose_attempt_vanished_under_it_is_recorded_missed(app, repo, clock):
+    poster = RecordingPoster()
+    sched, buttons = await followup_buttons(app, repo, clock, poster)
+    accepted = buttons["Accepted"]
+    await app.handle_action(ActionInvocation(accepted.name, accepted.value, in_dm("ana")))
+    await repo._write(lambda tx: tx.execute("DELETE FROM attempts"))  # by a way not ours
+    await sched.drain()
+    assert poster.posts == []
+    assert await news_rows(repo) == [(OutboxState.MISSED.value, UNDONE)]
+
+
+async def news_rows(repo) -> list[tuple[str, str]]:
+    rows = await repo._read(lambda tx: tx.execute(
         "SELECT state, reason FROM outbox WHERE kind = ?", (PostKind.NEWS.value,)).fetchall())
-    assert [(r[0], r[1]) for r in rows] == [(OutboxState.MISSED.value, UNDONE)]
+    return [(r[0], r[1]) for r in rows]
 
 
 async def test_a_pending_ask_resolved_from_asks_is_told_to_the_group(app):
