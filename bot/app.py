@@ -27,6 +27,7 @@ from bot.handlers import (
     guide,
     pause,
     privacy,
+    remind,
     season,
     undo,
 )
@@ -64,6 +65,7 @@ HANDLERS: dict[str, Handler] = {
     "reminders": checkins.reminders,
     "season": season.season,
     "pause": pause.pause,
+    "remind": remind.remind,
 }
 ACTIONS: dict[str, ActionHandler] = {
     "cheer": cheer,
@@ -71,6 +73,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "asks": commitments.asks_more,
     "forget": privacy.confirm_forget,
     "dare": dare.take,
+    remind.LOG_ACTION: remind.log_form,
 }
 
 

@@ -199,6 +199,12 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("state", OptionType.CHOICE, "on or off (none: show which)",
                    choices=("on", "off"), example="on"),
     )),
+    CommandSpec("remind", "A DM nudge at your own time, on days you haven't logged an ask yet.", (
+        OptionSpec("time", OptionType.TEXT, "Your local time, 24-hour HH:MM, or off (none: show "
+                   "yours)", max_length=20, example="18:00"),
+        OptionSpec("days", OptionType.TEXT, "daily, weekdays, weekends or mon,wed,fri",
+                   max_length=60, example="weekdays"),
+    )),
     CommandSpec("pause", "Take a break: your streaks hold and follow-ups wait till you're back.", (
         OptionSpec("until", OptionType.TEXT, "The last day of your break (friday, in 2 weeks, "
                    "2027-01-10), or off to end it", max_length=40, example="friday",

@@ -83,6 +83,7 @@ class PostKind(StrEnum):
     FOLLOWUP = "followup"  # a DM to the member whose /who-next came due
     NEWS = "news"  # a promise resolved away from its channel (a follow-up DM), told there
     SEASON = "season"  # a season's end: its champions, in the community's channel
+    REMIND = "remind"  # a member's own /remind nudge, a DM on a day with no ask yet
 
 
 class OutboxState(StrEnum):
@@ -331,6 +332,7 @@ class OutboxItem:
     followup: FollowUp | None = None
     zone: str | None = None  # the community's check-in zone (for a follow-up's wording)
     news: News | None = None  # what a news post tells: None when it was undone meanwhile
+    nudge: Nudge | None = None  # what a /remind nudge needs: None when /remind was turned off
 
     @property
     def key(self) -> str:
@@ -499,3 +501,24 @@ class LastDare:
     seq: int
     text: str
     drawn_at: datetime
+
+
+@dataclass(frozen=True)
+class Remind:
+    """A member's /remind setting: their local time ('HH:MM') and days (cron list), and when
+    the next nudge is due (UTC)."""
+
+    time: str
+    days: str
+    next_at: datetime
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A /remind nudge as it is claimed: its member, their local day, and, read at send time,
+    whether they logged an ask since that day began or are on a break."""
+
+    member: MemberInfo
+    day: date
+    logged: bool
+    paused: bool

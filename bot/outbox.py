@@ -49,6 +49,7 @@ from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_
 from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.handlers.commitments import news_reply
+from bot.handlers.remind import nudge_reply
 from bot.handlers.season import season_post
 from bot.ids import CommunityRef, Platform
 from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
@@ -82,6 +83,9 @@ PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
 UNDONE = "the ask was undone before its news went out"
 SEASON_GONE = "the season was gone before its post went out"
+REMIND_OFF = "the member turned /remind off"
+ALREADY_LOGGED = "the member logged an ask that day before their nudge went out"
+ON_A_BREAK = "the member is on a break"
 
 
 @dataclass
@@ -95,11 +99,12 @@ class RunReport:
     skipped: int = 0  # missed before any try: due while the bot was offline, past the window
     taken: int = 0  # queued already (by an earlier run, or another process)
     quiet_followups: int = 0  # promises closed without a DM (reminders off, or too old)
+    nudges: int = 0  # /remind DMs sent
     failures: list[str] = field(default_factory=list)  # the communities of ``failed``
 
     def add(self, other: RunReport) -> None:
         for name in ("posted", "followups", "retrying", "failed", "skipped", "taken",
-                     "quiet_followups"):
+                     "quiet_followups", "nudges"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures += other.failures
 
@@ -134,6 +139,7 @@ def backoff(tries: int, jitter: float) -> timedelta:
     return base * (1 + jitter / 5)
 
 
+DMS = (PostKind.FOLLOWUP, PostKind.REMIND)  # each its own group: to a member, not a channel
 Prepared = tuple[OutboxItem, Reply | None]  # None: built when it is sent (recaps)
 
 
@@ -306,6 +312,15 @@ class Outbox:
                     continue
                 zone = self.deps.zone(item.followup.member.timezone, item.zone)
                 reply = followup_reply(item.followup, zone, now)
+            elif item.kind == PostKind.REMIND:  # checked again now: an ask since, a break
+                nudge = item.nudge
+                why = (REMIND_OFF if nudge is None else REMINDERS_OFF if not nudge.member.reminders
+                       else ON_A_BREAK if nudge.paused else ALREADY_LOGGED if nudge.logged
+                       else None)
+                if nudge is None or why is not None:
+                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, why))
+                    continue
+                reply = nudge_reply(nudge)
             elif item.kind == PostKind.NEWS:  # needs no schedule: told where it was promised
                 if item.news is None:
                     dropped.append(PostResult(item.id, OutboxState.MISSED, now, UNDONE))
@@ -320,7 +335,7 @@ class Outbox:
                     continue
                 if item.kind == PostKind.CHECKIN:
                     checkins.append((item, schedule))
-            key = item.community.key if item.kind != PostKind.FOLLOWUP else f"dm:{item.id}"
+            key = item.community.key if item.kind not in DMS else f"dm:{item.id}"
             groups.setdefault(key, []).append((item, reply))
         if dropped:  # closed without a try (turned off, promise closed)
             await self.repo.finish_posts(self.owner, dropped)
@@ -402,6 +417,10 @@ class Outbox:
                     assert item.followup is not None
                     send = poster.dm(item.community, item.followup.member.member, reply,
                                      key=item.key, sent_since=item.sent_since)
+                elif item.kind == PostKind.REMIND:
+                    assert item.nudge is not None
+                    send = poster.dm(item.community, item.nudge.member.member, reply,
+                                     key=item.key, sent_since=item.sent_since)
                 else:
                     send = poster.post(item.community, item.target, reply, key=item.key,
                                        sent_since=item.sent_since)
@@ -422,6 +441,8 @@ class Outbox:
         if delivery.status is DeliveryStatus.SENT:
             if item.kind == PostKind.FOLLOWUP:
                 report.followups += 1
+            elif item.kind == PostKind.REMIND:
+                report.nudges += 1
             else:
                 report.posted += 1
             self._count(item, PostOutcome.SENT)

@@ -36,6 +36,7 @@ from bot.models import (
     Profile,
     PromiseEnd,
     RankBy,
+    Remind,
     Removed,
     Resolution,
     Schedule,
@@ -371,6 +372,24 @@ class Repository(KeyValueStore, Protocol):
     async def season_history(self, community: CommunityRef, limit: int = 10
                              ) -> list[SeasonResult]:
         """The community's ended seasons, latest first, with their champions."""
+
+    async def get_remind(self, community: CommunityRef, member: MemberRef) -> Remind | None:
+        """The member's /remind setting, if they have one."""
+
+    async def set_remind(self, community: CommunityRef, member: MemberRef, name: str,
+                         remind: Remind, at: datetime) -> Remind:
+        """Set (or change) the member's /remind time, days and next due moment."""
+
+    async def clear_remind(self, community: CommunityRef, member: MemberRef) -> bool:
+        """/remind off: False when there was none."""
+
+    async def enqueue_reminds(self, now: datetime, window: timedelta, default_zone: str,
+                              platforms: Collection[str] | None = None,
+                              communities: Collection[CommunityRef] | None = None,
+                              shards: Sequence[ShardSpec] = ()) -> int:
+        """Queue the /remind nudges due by ``now`` (at most ``window`` late), one per member per
+        local day, and move each due setting on to its next time; returns how many were
+        queued."""
 
 
 @dataclass(frozen=True)

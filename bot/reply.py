@@ -139,6 +139,9 @@ class Reply:
     # shows others what the member typed beside a public answer (Slack echoes the command line
     # of an in-channel answer) must post this reply on its own instead.
     conceal_input: bool = False
+    # For a button press: the command whose form (a modal) to open instead of showing this
+    # reply, on a platform that has forms; the reply says what to type elsewhere.
+    form: str | None = None
 
     @property
     def private(self) -> bool:

@@ -401,5 +401,9 @@ class Scheduler:
         _, report.quiet_followups = await self.repo.enqueue_followups(
             now, now + max(self.grace, FOLLOWUP_WINDOW), FOLLOWUP_MAX_AGE, self.platforms,
             self.communities, self.shards)
+        # /remind nudges whose time has come, each queued once for its member's day
+        await self.repo.enqueue_reminds(now, max(self.grace, FOLLOWUP_WINDOW),
+                                        self.deps.default_timezone, self.platforms,
+                                        self.communities, self.shards)
         report.add(await self.outbox.drain(held))
         return report

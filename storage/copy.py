@@ -73,6 +73,7 @@ TABLES: tuple[Table, ...] = (
     Table("member_days", ("community_id", "member_id", "day")),
     Table("member_areas", ("community_id", "member_id", "area")),
     Table("pauses", ("community_id", "member_id", "first_day")),
+    Table("reminds", ("community_id", "member_id")),
     Table("schedules", ("community_id",)),
     Table("dares", ("community_id", "number")),
     Table("member_dares", ("community_id", "member_id")),

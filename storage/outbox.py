@@ -21,12 +21,14 @@ from bot.models import (
     MemberInfo,
     NewPost,
     News,
+    Nudge,
     OutboxItem,
     OutboxState,
     PostKind,
     PostResult,
 )
 from bot.shards import MAX_ID, ShardSpec
+from storage import reminds  # it queues through here: imported as a module
 from storage.db import Row, Store, Tx
 from storage.pauses import PAUSED_NOW, RESUMED_AT
 from storage.rows import attempt_row, commitment_row, community_ref, from_ts, ts
@@ -82,7 +84,7 @@ _STATES = {s.value: s for s in OutboxState}
 
 
 def item(row: Row, followup: FollowUp | None = None, zone: str | None = None,
-         news: News | None = None) -> OutboxItem:
+         news: News | None = None, nudge: Nudge | None = None) -> OutboxItem:
     return OutboxItem(
         id=row["id"], community=community_ref(row["community_id"]),
         kind=_KINDS[row["kind"]], subject=row["subject"], target=row["target"],
@@ -90,7 +92,7 @@ def item(row: Row, followup: FollowUp | None = None, zone: str | None = None,
         deadline=from_ts(row["deadline"]), state=_STATES[row["state"]],
         tries=row["tries"], sent_since=_maybe(row["sent_since"]), reason=row["reason"],
         next_try_at=_maybe(row["next_try_at"]), finished_at=_maybe(row["finished_at"]),
-        followup=followup, zone=zone, news=news)
+        followup=followup, zone=zone, news=news, nudge=nudge)
 
 
 ROWS_PER_INSERT = 2500  # 11 values each: under SQLite's 32,766 bound values
@@ -180,10 +182,13 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
     rows.sort(key=lambda r: (r["due_at"], r["id"]))
     follow = _followups(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.FOLLOWUP])
     news = _news(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.NEWS])
+    nudged = reminds.nudges(c, [r for r in rows if r["kind"] == PostKind.REMIND], now)
     claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
                if r["kind"] == PostKind.FOLLOWUP else
                item(r, news=news.get((r["community_id"], int(r["subject"]))))
-               if r["kind"] == PostKind.NEWS else item(r) for r in rows]
+               if r["kind"] == PostKind.NEWS
+               else item(r, nudge=nudged.get(r["id"])) if r["kind"] == PostKind.REMIND
+               else item(r) for r in rows]
     return claimed, [item(r) for r in missed]
 
 

@@ -39,10 +39,12 @@ class PrivacyStore(Store):
             args = (community.key, member.key)
             drop_news(c, community.key, "IN (SELECT CAST(id AS TEXT) FROM attempts WHERE "
                       "community_id = ? AND member_id = ?)", args)
+            c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'remind' "
+                      "AND target = ? AND state <> 'sent'", (community.key, member.id))
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
             for table in ("cheers", "attempts", "commitments", "goals", "member_periods",
-                          "member_days", "member_areas", "pauses", "member_dares",
+                          "member_days", "member_areas", "pauses", "member_dares", "reminds",
                           "processed_requests", "members"):
                 gone += c.execute(f"DELETE FROM {table} WHERE community_id = ? AND member_id = ?",
                                   args).rowcount

@@ -13,13 +13,14 @@ from storage.members import MemberStore
 from storage.outbox import OutboxStore
 from storage.pauses import PauseStore
 from storage.privacy import PrivacyStore
+from storage.reminds import RemindStore
 from storage.schedules import ScheduleStore
 from storage.seasons import SeasonStore
 
 
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
                  OutboxStore, InstallStore, GatewayStore, PauseStore,
-                 SeasonStore, DareStore):
+                 SeasonStore, DareStore, RemindStore):
     """Every statement of the repository; a subclass says how a unit runs."""
 
     async def ping(self) -> None:

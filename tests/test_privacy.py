@@ -56,6 +56,11 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     assert pause["until"] == "2026-12-20" and pause["reason"] == "winter break"
     (dare,) = [r for r in rows if r["type"] == "dare"]
     assert dare["ask"] and dare["ask"] in dared.plain_text()
+    await run(app, "/remind time:18:30 days:weekdays")
+    rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                           .decode("utf-8"))))
+    (nudge,) = [r for r in rows if r["type"] == "remind"]
+    assert (nudge["due"], nudge["status"]) == ("18:30", "mon,tue,wed,thu,fri")
     assert all("not mine" not in v for r in rows for v in r.values())
 
 
@@ -87,6 +92,7 @@ async def test_forget_me_leaves_nothing_behind(reopen, clock):
     await run(app, "/goal 10")
     assert not (await run(app, '/pause until:friday reason:"a secret trip"')).error
     assert not (await run(app, "/dare")).error
+    assert not (await run(app, "/remind 18:00")).error
     assert await rows_mentioning(repo, "a secret trip")
     assert await rows_mentioning(repo, "console:ana")
     confirm = (await run(app, "/forget-me")).buttons()[0].action

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -52,11 +53,11 @@ from discord import app_commands
 from adapters.discord import routing, slash, translate
 from adapters.discord.invite import check_token
 from adapters.discord.poster import DiscordPoster, limits_for
-from adapters.discord.render import ActionButton, relabelled_view, render
+from adapters.discord.render import ActionButton, FormModal, relabelled_view, render
 from adapters.discord.routing import Endpoints
 from adapters.discord.settings import DiscordSettings
 from bot.app import App
-from bot.commands import CommandSpec
+from bot.commands import CommandSpec, get_command
 from bot.config import ConfigError, drop_log_lines
 from bot.errors import Unavailable
 from bot.ports import Clock, Coordinator, SyncClaim, SystemClock
@@ -384,6 +385,16 @@ class DiscordAdapter:
         inv = translate.invocation(interaction, spec, values, who)
         await self._respond(interaction, self.app.dispatch(inv), command=spec)
 
+    async def _form_submitted(self, interaction: discord.Interaction, values: dict[str, str], *,
+                              spec: CommandSpec, guild_id: str | None) -> None:
+        """A form (``FormModal``) sent: its command, run as if typed."""
+        who = translate.caller(interaction, guild_id)
+        if who is None:
+            await self._respond(interaction, _ready(error_reply(NO_SERVER)), command=spec)
+            return
+        inv = translate.invocation(interaction, spec, values, who)
+        await self._respond(interaction, self.app.dispatch(inv), command=spec, guild_id=guild_id)
+
     async def on_action(self, interaction: discord.Interaction, action: Action,
                         guild_id: str | None) -> None:
         who = translate.caller(interaction, guild_id)
@@ -481,6 +492,11 @@ class DiscordAdapter:
                           guild_id: str | None) -> None:
         r = render(reply, guild_id_in_buttons=_dm_guild(interaction, guild_id))
         is_button = interaction.type is discord.InteractionType.component
+        form = get_command(reply.form) if is_button and reply.form else None
+        if form is not None:  # the form is the answer (too slow for it: the reply says how)
+            await interaction.response.send_modal(FormModal(form, functools.partial(
+                self._form_submitted, spec=form, guild_id=guild_id)))
+            return
         if is_button and reply.replace_original:
             await interaction.response.edit_message(**r.edit_kwargs())
             return

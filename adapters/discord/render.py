@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import discord
 
+from bot.commands import CommandSpec, OptionType
 from bot.ids import Platform
 from bot.reply import (
     Action,
@@ -115,6 +117,36 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
         handler = interaction.client
         if isinstance(handler, ActionPressHandler):
             await handler.handle_action_press(interaction, self.action, self.guild_id)
+
+
+MODAL_INPUTS = 5  # Discord's most text inputs in a modal, one per row
+MODAL_LABEL = 45  # and its longest title and input label
+Submit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
+
+
+class FormModal(discord.ui.Modal):
+    """A command's form (a button's ``Reply.form``): a text input per option (the first five,
+    yes/no ones left out: the one-line command has them), its submission handed to ``submit``
+    as the values typed, empty ones left out."""
+
+    def __init__(self, spec: CommandSpec, submit: Submit) -> None:
+        super().__init__(title=f"/{spec.name}"[:MODAL_LABEL], custom_id=f"wnform:{spec.name}",
+                         timeout=900)
+        self._submit = submit
+        self.inputs: list[discord.ui.TextInput[FormModal]] = []
+        for opt in [o for o in spec.options if o.type is not OptionType.BOOL][:MODAL_INPUTS]:
+            text: discord.ui.TextInput[FormModal] = discord.ui.TextInput(
+                label=opt.description[:MODAL_LABEL], custom_id=opt.name,
+                required=opt.required, max_length=min(opt.max_length, 4000),
+                style=(discord.TextStyle.paragraph if opt.max_length > 200
+                       else discord.TextStyle.short),
+                placeholder=f"e.g. {opt.example.strip(chr(34))}"[:100] if opt.example else None)
+            self.inputs.append(text)
+            self.add_item(text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self._submit(interaction, {t.custom_id: t.value.strip() for t in self.inputs
+                                         if t.value.strip()})
 
 
 @dataclass

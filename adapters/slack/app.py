@@ -466,16 +466,35 @@ class SlackAdapter:
         caller = caller_from_interaction(body)
         press = ActionInvocation(decoded.name, decoded.value, caller, action_request_id(body, action))
         self._spawn(self._press(press, body.get("response_url"), pressed_message(body),
-                                self._workspace(context)), "answering a button press")
+                                self._workspace(context), body.get("trigger_id")),
+                    "answering a button press")
 
     async def _press(self, press: ActionInvocation, response_url: str | None,
-                     message: PressedMessage, ws: Workspace) -> None:
+                     message: PressedMessage, ws: Workspace, trigger_id: str | None = None
+                     ) -> None:
         reply = await self.core.handle_action(press)  # never raises: the core answers failures
+        spec = get_command(reply.form) if reply.form else None
+        if spec is not None and trigger_id and await self._open_form(press, spec, trigger_id,
+                                                                     response_url, ws):
+            return  # the form is the answer; else the reply says what to type
         if reply.relabel and not reply.replace_original:
             self._spawn(self._relabel(message, reply.relabel, response_url, ws),
                         "relabelling buttons")
         await self._deliver(reply, response_url=response_url, caller=press.caller, ws=ws,
                             from_button=True)
+
+    async def _open_form(self, press: ActionInvocation, spec: CommandSpec, trigger_id: str,
+                         response_url: str | None, ws: Workspace) -> bool:
+        """A button's form (``Reply.form``), opened with the press's trigger_id."""
+        channel = press.caller.channel.id if press.caller.channel else None
+        context = ModalContext(spec.name, channel, response_url)
+        try:
+            await ws.quick.views_open(trigger_id=trigger_id, view=build_modal(spec, context))
+        except (SlackApiError, ClientError, TimeoutError) as err:
+            code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
+            log.warning("Slack: couldn't open the /%s form from a button: %s", spec.name, code)
+            return False
+        return True
 
     async def _relabel(self, message: PressedMessage, buttons: tuple[Button, ...],
                        response_url: str | None, ws: Workspace) -> None:

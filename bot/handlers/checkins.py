@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.checkin_posts import daily_post, weekly_recap
 from bot.commands import OptionError
 from bot.handlers import Deps, Options
+from bot.handlers.remind import next_remind
 from bot.invocation import Invocation
 from bot.models import OutboxItem, OutboxState, PostKind, Schedule
 from bot.reply import Block, Context, Heading, Reply, Strong, Text, private_reply
@@ -240,6 +241,10 @@ async def timezone(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                                         "/timezone Europe/Berlin."))
     zone = parse_zone(str(opts["zone"]))
     await deps.repo.set_member_timezone(caller.community, caller.member, caller.name, zone, now)
+    remind = await deps.repo.get_remind(caller.community, caller.member)
+    if remind is not None:  # the nudge moves with the member: 18:00 is 18:00 in the new zone
+        await deps.repo.set_remind(caller.community, caller.member, caller.name, replace(
+            remind, next_at=next_remind(remind.time, remind.days, ZoneInfo(zone), now)), now)
     return private_reply(
         Text.of("Your time zone is now ", Strong(zone), f" ({_local_now(zone, now)})."),
         Context.of("New /who-next promises fall due at the end of your day there; the ones "

@@ -55,12 +55,16 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     dare = await deps.repo.last_dare(caller.community, caller.member)
     if dare is not None:
         out.writerow({"type": "dare", "date": dare.drawn_at.isoformat(), "ask": dare.text})
+    remind = await deps.repo.get_remind(caller.community, caller.member)
+    if remind is not None:
+        out.writerow({"type": "remind", "date": remind.next_at.isoformat(), "due": remind.time,
+                      "status": remind.days})
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")
     parts = [prompts.attempts_word(len(attempts)), prompts.promises_word(len(commitments)),
              *(["your goal"] if goal else []), *(["your breaks"] if pauses else []),
-             *(["your last dare"] if dare else [])]
+             *(["your last dare"] if dare else []), *(["your nudge"] if remind else [])]
     listed = ", ".join(parts[:-1]) + ", and " + parts[-1] if len(parts) > 2 else " and ".join(parts)
     return Reply((Text.of(f"Here's everything you've logged here: {listed}."),
                   Context.of("Only you can see this file.")),

@@ -667,6 +667,33 @@ async def test_modals(direct, http):
     assert (await respond(http, direct, a_command(direct), {"type": 9, "data": modal}))[0] == 200
 
 
+
+@pytest.mark.parametrize("rows, at", [
+    ([], ("data", "components")),  # at least one input
+    ([row({"type": 4, "custom_id": f"f{i}", "style": 1, "label": "L"}) for i in range(6)],
+     ("data", "components")),  # at most five
+    ([row({"type": 4, "custom_id": "f", "style": 1, "label": "x" * 46})],
+     ("data", "components", 0, "components", 0, "label")),  # labels are at most 45
+    ([row({"type": 4, "custom_id": "f", "style": 1})],
+     ("data", "components", 0, "components", 0, "label")),  # and required
+    ([row({"type": 4, "style": 1, "label": "L"})],
+     ("data", "components", 0, "components", 0, "custom_id")),
+    ([row({"type": 4, "custom_id": "f", "style": 3, "label": "L"})],
+     ("data", "components", 0, "components", 0, "style")),
+    ([row({"type": 2, "custom_id": "f", "style": 1, "label": "L"})],
+     ("data", "components", 0, "components", 0, "type")),  # text inputs only
+    ([row({"type": 4, "custom_id": "a", "style": 1, "label": "A"},
+          {"type": 4, "custom_id": "b", "style": 1, "label": "B"})],
+     ("data", "components", 0, "components")),  # one per row
+    ([{"type": 4, "custom_id": "f", "style": 1, "label": "L"}],
+     ("data", "components", 0, "type")),  # inside an action row
+])
+async def test_a_modal_is_one_to_five_rows_of_one_labelled_text_input(direct, http, rows, at):
+    body = {"type": 9, "data": {"custom_id": "wn:form", "title": "Form", "components": rows}}
+    status, answer = await respond(http, direct, a_command(direct), body)
+    assert status == 400 and errors_at(answer, *at), answer
+
+
 async def test_callback_data_is_a_message(direct, http):
     status, answer = await respond(http, direct, a_command(direct), {
         "type": 4, "data": {"content": "x" * 2001, "embeds": [{"title": "x" * 257}]}})

@@ -464,6 +464,7 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
              for m in several[4:6]]
     jobs += [Job("dare", {"area": AREAS[i % len(AREAS)]}, m) for i, m in enumerate(several[:3])]
     jobs += [Job("season", {"action": "history"}, m) for m in several[:2]]
+    jobs += [Job("remind", {"time": "18:00", "days": "weekdays"}, m) for m in several[:2]]
     done = track(await run_all(fake, jobs))
     later = track(await run_all(fake, [Job("goal", None, m) for m in several[:2]]
                                 + [Job("goal", {"target": "off"}, several[5])]))
@@ -496,7 +497,7 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
             assert d.private and all(f"/{c.name}" in d.text for c in CATALOGUE if c.available)
         if d.job.name == "export":
             assert d.private and d.message["attachments"][0]["filename"].endswith(".csv")
-        if d.job.name in ("pause", "dare", "season"):  # answered, privately, pinging no one
+        if d.job.name in ("pause", "dare", "season", "remind"):  # answered privately
             assert d.private and d.text.strip(), d.text
     assert "100 no's" in answer("goal", several[0], {"target": "100", "by": "2027-06-30"}).text
     assert "as it reads now. Nothing is posted." in answer("checkin", None, {"action": "preview"}).text

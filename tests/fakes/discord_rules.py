@@ -760,9 +760,20 @@ CALLBACKS_FOR = {1: frozenset({1}), 2: frozenset({4, 5, 9, 12}),
 
 AUTOCOMPLETE_DATA = _shape("InteractionApplicationCommandAutocompleteCallbackStringData", {
     "choices": ListOf(Anything(), max=MAX_CHOICES, nullable=False)}, ("choices",), nullable=False)
+# docs "Component Reference" → Text Input: in a modal, one per action row.
+TEXT_INPUT = _shape("TextInputComponentForModalRequest", {
+    "type": OneOf(frozenset({4}), nullable=False), "custom_id": Str(1, 100, nullable=False),
+    "style": OneOf(frozenset({1, 2}), nullable=False), "label": Str(1, 45, nullable=False),
+    "min_length": Int(0, 4000), "max_length": Int(1, 4000), "required": Bool(),
+    "value": Str(0, 4000), "placeholder": Str(0, 100), "id": Int()},
+    ("type", "custom_id", "style", "label"), nullable=False)
+MODAL_ROW = _shape("ActionRowComponentForModalRequest", {
+    "type": OneOf(frozenset({1}), nullable=False),
+    "components": ListOf(TEXT_INPUT, min=1, max=1, nullable=False), "id": Int()},
+    ("type", "components"), nullable=False)
 MODAL_DATA = _shape("ModalInteractionCallbackRequestData", {
     "custom_id": Str(1, 100, nullable=False), "title": Str(1, 45, nullable=False),
-    "components": ListOf(Anything(nullable=False), min=1, max=5, nullable=False)},
+    "components": ListOf(MODAL_ROW, min=1, max=5, nullable=False)},
     ("custom_id", "title", "components"), nullable=False)  # docs "Modal": 1-5 components
 CALLBACK = _shape("InteractionCallbackRequest", {"type": Int(nullable=False), "data": Anything()},
                   ("type",), nullable=False)

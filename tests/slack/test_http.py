@@ -42,6 +42,7 @@ SAMPLES = {
     "pause": 'until:friday reason:"a long weekend"',
     "dare": "area:work level:easy",
     "season": "history",
+    "remind": "time:18:00 days:weekdays",
 }
 
 

@@ -393,7 +393,8 @@ async def test_a_crowded_hostile_workspace_through_slack(http_adapter, fake, htt
 
     # The newer commands answer privately in a crowd too, pinging no one.
     for text_of in (await cmd(7, "pause", 'until:in 3 days reason:"<!channel> a break"'),
-                    await cmd(8, "dare", "area:social"), await cmd(9, "season", "history")):
+                    await cmd(8, "dare", "area:social"), await cmd(9, "season", "history"),
+                    await cmd(10, "remind", "time:18:00 days:weekdays")):
         assert text_of["response_type"] == "ephemeral" and "<!" not in text_of["text"], text_of
 
     # /forget-me, confirmed by its button, for a member with nothing private.
