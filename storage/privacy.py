@@ -39,8 +39,9 @@ class PrivacyStore(Store):
             args = (community.key, member.key)
             drop_news(c, community.key, "IN (SELECT CAST(id AS TEXT) FROM attempts WHERE "
                       "community_id = ? AND member_id = ?)", args)
+            # Nudges, sent ones too: their subject is a day of this member's.
             c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'remind' "
-                      "AND target = ? AND state <> 'sent'", (community.key, member.id))
+                      "AND target = ?", (community.key, member.id))
             gone = c.execute("DELETE FROM cheers WHERE attempt_id IN (SELECT id FROM attempts "
                              "WHERE community_id = ? AND member_id = ?)", args).rowcount
             for table in ("cheers", "attempts", "commitments", "goals", "member_periods",

@@ -125,22 +125,29 @@ Submit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 
 
 class FormModal(discord.ui.Modal):
-    """A command's form (a button's ``Reply.form``): a text input per option (the first five,
-    yes/no ones left out: the one-line command has them), its submission handed to ``submit``
-    as the values typed, empty ones left out."""
+    """A command's form (a button's ``Reply.form``): a text input per option, at most five (the
+    needed ones and yes/no ones first, then the others in order: /rejected's form leaves out
+    ``lesson``), its submission handed to ``submit`` as the values typed, empty ones left out.
+    ``key`` (the press's interaction id) makes each form's id its own: discord.py keeps open
+    forms by id, so two members' forms must never share one."""
 
-    def __init__(self, spec: CommandSpec, submit: Submit) -> None:
-        super().__init__(title=f"/{spec.name}"[:MODAL_LABEL], custom_id=f"wnform:{spec.name}",
-                         timeout=900)
+    def __init__(self, spec: CommandSpec, submit: Submit, key: str) -> None:
+        super().__init__(title=f"/{spec.name}"[:MODAL_LABEL],
+                         custom_id=f"wnform:{spec.name}:{key}"[:100], timeout=900)
         self._submit = submit
         self.inputs: list[discord.ui.TextInput[FormModal]] = []
-        for opt in [o for o in spec.options if o.type is not OptionType.BOOL][:MODAL_INPUTS]:
+        first = [o for o in spec.options if o.required or o.type is OptionType.BOOL]
+        kept = first + [o for o in spec.options if o not in first][:MODAL_INPUTS - len(first)]
+        for opt in [o for o in spec.options if o in kept][:MODAL_INPUTS]:
+            hint = (", ".join(opt.choices) if opt.choices else "yes or no"
+                    if opt.type is OptionType.BOOL else
+                    f"e.g. {opt.example.strip(chr(34))}" if opt.example else None)
             text: discord.ui.TextInput[FormModal] = discord.ui.TextInput(
                 label=opt.description[:MODAL_LABEL], custom_id=opt.name,
                 required=opt.required, max_length=min(opt.max_length, 4000),
                 style=(discord.TextStyle.paragraph if opt.max_length > 200
                        else discord.TextStyle.short),
-                placeholder=f"e.g. {opt.example.strip(chr(34))}"[:100] if opt.example else None)
+                placeholder=hint[:100] if hint else None)
             self.inputs.append(text)
             self.add_item(text)
 

@@ -257,7 +257,8 @@ async def reminders(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         info = await deps.repo.member(caller.community, caller.member)
         if info is None or info.reminders:
             return private_reply(Text.of("Your reminders are on: when a /who-next promise comes "
-                                         "due, I DM you to ask how it went."),
+                                         "due, I DM you to ask how it went, and your /remind "
+                                         "nudges come as set."),
                                  Context.of("Turn them off with /reminders off."))
         return private_reply(Text.of("Your reminders are off: no DMs from me."),
                              Context.of("Turn them on with /reminders on."))
@@ -265,7 +266,8 @@ async def reminders(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     await deps.repo.set_reminders(caller.community, caller.member, caller.name, on, deps.now())
     if on:
         return private_reply(Text.of("Reminders on: when a /who-next promise comes due, I'll "
-                                     "DM you to ask how it went."))
-    return private_reply(Text.of("Reminders off: no DMs from me. Your promises still wait for "
-                                 "you in /asks."),
+                                     "DM you to ask how it went, and your /remind nudges come "
+                                     "as set."))
+    return private_reply(Text.of("Reminders off: no DMs from me, no follow-ups and no /remind "
+                                 "nudges. Your promises still wait for you in /asks."),
                          Context.of("Change your mind any time with /reminders on."))

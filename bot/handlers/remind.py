@@ -34,7 +34,8 @@ from bot.reply import (
 from bot.schedules import EVERY_DAY, describe_days, parse_days, parse_time
 
 OFF = ("off", "stop", "none")
-FORM = "rejected"  # the command whose form the nudge's button opens
+# The nudge's buttons: each opens the log form of its outcome.
+FORMS = (("Got a no", "rejected"), ("Got a yes", "accepted"), ("Still waiting", "pending"))
 LOG_ACTION = "log"
 
 
@@ -122,7 +123,9 @@ def nudge_reply(nudge: Nudge) -> Reply:
     return Reply((
         Text.of(f"Hi {nudge.member.name}! Any ask in you today? A yes, a no or a maybe: every "
                 "attempt counts."),
-        Buttons((Button("Log an ask", Action(LOG_ACTION, FORM), ButtonStyle.PRIMARY),)),
+        Buttons(tuple(Button(label, Action(LOG_ACTION, form),
+                             ButtonStyle.PRIMARY if form == "rejected" else ButtonStyle.DEFAULT)
+                      for label, form in FORMS)),
         Context.of("Change the time with /remind, or stop these with /remind off."),
     ), Visibility.PRIVATE)
 
@@ -130,7 +133,7 @@ def nudge_reply(nudge: Nudge) -> Reply:
 async def log_form(deps: Deps, act: ActionInvocation) -> Reply:
     """The nudge's button: the log form where the platform has forms (``Reply.form``), else
     the command to type."""
-    if act.value != FORM:
+    if act.value not in {form for _, form in FORMS}:
         raise Refusal("That button doesn't look right any more. /rejected logs an ask.")
-    return Reply((Text.of(f"Log it with /{FORM} ask:\"what you asked for\" (or /accepted, "
-                          "/pending). Every ask counts!"),), Visibility.PRIVATE, form=FORM)
+    return Reply((Text.of(f"Log it with /{act.value} ask:\"what you asked for\". Every ask "
+                          "counts!"),), Visibility.PRIVATE, form=act.value)

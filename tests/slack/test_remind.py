@@ -41,8 +41,10 @@ async def test_a_nudge_on_slack_opens_the_log_form(http_adapter, fake, http, ids
     assert dm.args["channel"] == "D0ANA"
     payload = {"blocks": dm.blocks(), "text": dm.args["text"]}
     assert "Any ask in you today?" in section_texts(payload)
-    (button,) = buttons(payload)
-    assert button["action_id"] == "wn:log:rejected"
+    assert [(b["text"]["text"], b["action_id"]) for b in buttons(payload)] == [
+        ("Got a no", "wn:log:rejected"), ("Got a yes", "wn:log:accepted"),
+        ("Still waiting", "wn:log:pending")]  # each opens the form of its outcome
+    button = buttons(payload)[0]
 
     press = block_actions(fake, ids, button["action_id"], channel="D0ANA",
                           message=as_posted(payload))
