@@ -48,7 +48,7 @@ def _mention(names: dict[str, str], member: MemberRef) -> Mention:
     return Mention(member, names.get(member.key, member.id))
 
 
-def _joined(spans_per_item: list[list[Span]]) -> list[Span]:
+def joined(spans_per_item: list[list[Span]]) -> list[Span]:
     """'a, b and c' over groups of spans."""
     out: list[Span] = []
     for i, item in enumerate(spans_per_item):
@@ -122,7 +122,7 @@ def _promises(title: str, commitments: Sequence[Commitment], act: Activity, endi
          f" (×{n})" if (n := same[(c.member.key, c.ask)]) > 1 else ""]
         for c in first[:MAX_COMMITMENTS]]
     more = sum(same[(c.member.key, c.ask)] for c in first[MAX_COMMITMENTS:])
-    return Text.of(Strong(title), *_joined(items), f" (and {more} more)" if more > 0 else "",
+    return Text.of(Strong(title), *joined(items), f" (and {more} more)" if more > 0 else "",
                    ending)
 
 
@@ -166,7 +166,7 @@ def _daily_reply(day: date, period: str, act: Activity, zone: ZoneInfo, late_at:
         extra = len(order) - MAX_NAMES
         if extra > 0:
             who.append([f"{extra} more"])
-        blocks.append(Text.of("Logged by ", *_joined(who), "."))
+        blocks.append(Text.of("Logged by ", *joined(who), "."))
         shown = [a for a in act.attempts if not a.private][-MAX_HIGHLIGHTS:]
         verbs = {Outcome.REJECTED: " got a no: ", Outcome.ACCEPTED: " got a yes: ",
                  Outcome.PENDING: " is waiting to hear back on: "}
@@ -184,7 +184,7 @@ def _daily_reply(day: date, period: str, act: Activity, zone: ZoneInfo, late_at:
             blocks.append(Text.of(Strong("Milestones! 🎉")))
             for member, lines in list(reached.items())[:MAX_MILESTONES]:
                 blocks.append(Text.of("• ", _mention(act.names, member), " ",
-                                      *_joined([[line] for line in lines])))
+                                      *joined([[line] for line in lines])))
             more = len(reached) - MAX_MILESTONES
             if more > 0:
                 blocks.append(Text.of(f"• …and {more} more of you reached one too. Lovely to see!"))

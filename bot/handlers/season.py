@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import prompts
+from bot.checkin_posts import joined
 from bot.commands import OptionError
 from bot.errors import Refusal
 from bot.handlers import Deps, Options
@@ -195,12 +196,7 @@ def _names(rows: Sequence[LeaderRow]) -> list[Span]:
     named = [Mention(r.member, r.name) for r in rows[:MAX_NAMED]]
     more = len(rows) - len(named)
     items: list[Span] = [*named, *([f"{more} more"] if more else [])]
-    out: list[Span] = []
-    for i, item in enumerate(items):
-        if i:
-            out.append(" and " if i == len(items) - 1 else ", ")
-        out.append(item)
-    return out
+    return joined([[item] for item in items])
 
 
 def _title(label: str, rows: Sequence[LeaderRow], words: Callable[[int], str], prefix: str
