@@ -173,6 +173,13 @@ class ConsolePoster:
                           header=f"--- scheduled post in #{channel_id} ---")
         return Delivery.sent()
 
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
+        # What was printed stays printed: the post as it is now is shown again, marked.
+        self.console.show(replace(reply, visibility=Visibility.PUBLIC), self.console.user,
+                          header=f"--- a post in #{channel_id} was edited; it now reads ---")
+        return Delivery.sent()
+
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
         name = self.console.names.get(member.id, member.id)

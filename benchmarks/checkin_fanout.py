@@ -39,7 +39,7 @@ from bot.app import App  # noqa: E402
 from bot.ids import CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.models import NewAttempt, Schedule  # noqa: E402
 from bot.ports import Delivery, PostingLimits  # noqa: E402
-from bot.reply import Reply, Text  # noqa: E402
+from bot.reply import Action, Reply, Text  # noqa: E402
 from bot.scheduler import Scheduler  # noqa: E402
 from storage.sqlite import SqliteRepository  # noqa: E402
 
@@ -64,6 +64,11 @@ class RecordingPoster:
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
+        await asyncio.sleep(0)
+        return SENT
+
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
         await asyncio.sleep(0)
         return SENT
 

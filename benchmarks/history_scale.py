@@ -9,7 +9,8 @@ for every command).
 
 Commands that change what they measure are measured in pairs that undo each other: /undo right
 after an untimed /rejected, /timezone alternating two zones, /goal alternating two targets,
-/reminders alternating on and off. /export and /forget-me are printed apart: what they return
+/reminders alternating on and off, /edit turning the latest entry's outcome yes and back to no.
+/export and /forget-me are printed apart: what they return
 or remove is the member's whole history, so their cost is that history's size by nature
 (reported per entry); /forget-me runs last, once, on each member.
 
@@ -170,6 +171,7 @@ STEPS = (
     Step("timezone", alternating({"zone": "Europe/Berlin"}, {"zone": "America/New_York"})),
     Step("reminders", alternating({"state": "off"}, {"state": "on"})),
     Step("undo", fixed({}), before=("rejected", {"ask": "one to take back"})),
+    Step("edit", alternating({"outcome": "yes", "who": "my boss"}, {"outcome": "no"})),
 )
 BY_NATURE = ("export", "forget-me")  # their output is the whole history
 

@@ -23,6 +23,7 @@ from bot.handlers import (
     checkins,
     commitments,
     dare,
+    edit,
     goal,
     guide,
     pause,
@@ -31,7 +32,7 @@ from bot.handlers import (
     season,
     undo,
 )
-from bot.handlers.cheer import cheer
+from bot.handlers.cheer import CHEER_ACTION, cheer
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.outage import OutageLog
 from bot.ports import Charts, Clock, CommandOutcome, Metrics, NoMetrics, Repository, SystemClock
@@ -53,6 +54,7 @@ HANDLERS: dict[str, Handler] = {
     "who-next": commitments.who_next,
     "asks": commitments.asks,
     "dare": dare.dare,
+    "edit": edit.edit,
     "undo": undo.undo,
     "leaderboard": board.leaderboard,
     "stats": board.stats_command,
@@ -68,12 +70,14 @@ HANDLERS: dict[str, Handler] = {
     "remind": remind.remind,
 }
 ACTIONS: dict[str, ActionHandler] = {
-    "cheer": cheer,
+    CHEER_ACTION: cheer,
     "resolve": commitments.resolve,
     "asks": commitments.asks_more,
     "forget": privacy.confirm_forget,
     "dare": dare.take,
     remind.LOG_ACTION: remind.log_form,
+    edit.EDIT_ACTION: edit.edit_form,
+    edit.PAGE_ACTION: edit.entries_more,
 }
 
 

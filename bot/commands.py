@@ -22,6 +22,7 @@ from bot.ids import MemberRef
 
 AREAS = ("work", "money", "creative", "social", "learning", "other")
 DARE_LEVELS = ("easy", "medium", "hard")
+EDIT_OUTCOMES = ("no", "yes", "pending")  # /edit's words for rejected, accepted and pending
 DARE_MAX_TEXT = 300  # a dare becomes a promise's ask (at most 500)
 
 
@@ -66,6 +67,10 @@ class CommandSpec:
     # Values of the main option only admins may use, the rest being everyone's (/dare add): a
     # platform that must ask who is an admin (Slack) asks for these too.
     admin_actions: tuple[str, ...] = ()
+    # For a form that starts filled in (``Reply.form_values``): the option the adapter fills
+    # with the names of the fields it showed that came back empty (comma-separated, an
+    # unticked yes/no one too), so that emptying a field clears it (/edit).
+    clears: str | None = None
 
     @property
     def main(self) -> OptionSpec | None:
@@ -212,6 +217,24 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("reason", OptionType.TEXT, "Why, if you like (only you see it)",
                    max_length=200, example='"family trip"'),
     )),
+    CommandSpec("edit", "Change your latest entry, or one picked from a list (none: the list).", (
+        OptionSpec("ask", OptionType.TEXT, "What you asked for, reworded", max_length=500,
+                   example="asked for a 10% raise"),
+        OptionSpec("outcome", OptionType.CHOICE, "no, yes or pending",
+                   choices=EDIT_OUTCOMES, example="yes"),
+        OptionSpec("who", OptionType.TEXT, "Who you asked", max_length=100, example='"my boss"'),
+        OptionSpec("lesson", OptionType.TEXT, "What you learned", max_length=500,
+                   example='"ask earlier"'),
+        OptionSpec("private", OptionType.BOOL, "Keep the text to yourself", example="true"),
+        OptionSpec("area", OptionType.CHOICE, "Which part of life", choices=AREAS,
+                   example="work"),
+        OptionSpec("fear", OptionType.INT, "How scary it felt, 0 to 10", min_value=0,
+                   max_value=10, example="7"),
+        OptionSpec("entry", OptionType.TEXT, "Which entry: 1 is your latest, 2 the one before "
+                   "(see /edit)", max_length=20, example="2"),
+        OptionSpec("clear", OptionType.TEXT, "Fields to empty: who, lesson, area or fear",
+                   max_length=60, example="who,lesson"),
+    ), clears="clear"),
     CommandSpec("undo", "Remove your most recent entry."),
     CommandSpec("export", "Your data here, as a CSV file, just for you."),
     CommandSpec("forget-me", "Delete everything the bot holds about you here."),

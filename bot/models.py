@@ -84,6 +84,7 @@ class PostKind(StrEnum):
     NEWS = "news"  # a promise resolved away from its channel (a follow-up DM), told there
     SEASON = "season"  # a season's end: its champions, in the community's channel
     REMIND = "remind"  # a member's own /remind nudge, a DM on a day with no ask yet
+    EDIT = "edit"  # the posts of an entry changed by /edit, shown again as it is now
 
 
 class OutboxState(StrEnum):
@@ -125,6 +126,7 @@ class NewAttempt:
     # On the member's first attempt of their day, return their days with an attempt since
     # this instant (for the streak celebrations).
     history_since: datetime | None = None
+    channel_id: str | None = None  # where it is logged
 
 
 # A member's days with an attempt, oldest first, each with how many attempts it had.
@@ -160,6 +162,9 @@ class LogResult:
     days: DayCounts = ()
     # The member's day this attempt counts on (their zone when they asked).
     day: date | None = None
+    # The highest counts the member's celebrations had shown before this write: a milestone
+    # is celebrated only past them (once, whatever /undo and /edit did to the counts since).
+    celebrated: Totals | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,54 @@ class Attempt:
     area: str | None = None
     fear: int | None = None
     lesson: str | None = None
+    channel_id: str | None = None  # where it was logged (its celebration's channel)
+    edited_at: datetime | None = None
+    kept_promise: bool = False  # it closed a /who-next promise
+
+
+@dataclass(frozen=True)
+class EntryEdit:
+    """What /edit changes in an attempt: each field given, and ``clear`` the optional ones to
+    empty (who, lesson, area, fear)."""
+
+    ask: str | None = None
+    outcome: Outcome | None = None
+    who: str | None = None
+    lesson: str | None = None
+    area: str | None = None
+    fear: int | None = None
+    private: bool | None = None
+    clear: frozenset[str] = frozenset()
+
+
+class EditStatus(StrEnum):
+    DONE = "done"
+    UNCHANGED = "unchanged"  # every value given was the entry's already
+    NOT_FOUND = "not_found"  # no such entry (of this member) here
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """How an /edit went: the entry before and after, the member's totals after, the
+    counts celebrated before it, a goal it reached, and how many public posts of the entry
+    are queued to show the change."""
+
+    status: EditStatus
+    before: Attempt | None = None
+    after: Attempt | None = None
+    totals: Totals | None = None
+    celebrated: Totals | None = None
+    goal_reached: int | None = None
+    posts_queued: int = 0
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One page of a member's latest attempts (newest first) for /edit, and how many there are."""
+
+    entries: tuple[Attempt, ...]
+    total: int
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -347,6 +400,7 @@ class News:
 
     attempt: Attempt
     name: str
+    cheers: int = 0  # for an edit's post: the Cheer count its button shows
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,9 @@ from datetime import date, datetime, timedelta
 from bot.checkin_posts import daily_reply, daily_window, followup_reply, weekly_recap
 from bot.errors import Unavailable
 from bot.handlers import Deps
+from bot.handlers.cheer import CHEER_ACTION
 from bot.handlers.commitments import news_reply
+from bot.handlers.edit import edited_post
 from bot.handlers.remind import nudge_reply
 from bot.handlers.season import season_post
 from bot.ids import CommunityRef, Platform
@@ -65,7 +67,7 @@ from bot.ports import (
     PostOutcome,
     Repository,
 )
-from bot.reply import Reply
+from bot.reply import Action, Reply
 from bot.schedules import previous_day
 from bot.shards import ShardSpec
 
@@ -82,6 +84,7 @@ TURNED_OFF = "check-ins were turned off before it went out"
 PROMISE_CLOSED = "the promise was closed before its follow-up went out"
 REMINDERS_OFF = "the member turned reminders off"
 UNDONE = "the ask was undone before its news went out"
+EDIT_UNDONE = "the ask was undone before its edit reached its post"
 SEASON_GONE = "the season was gone before its post went out"
 REMIND_OFF = "the member turned /remind off"
 ALREADY_LOGGED = "the member logged an ask that day before their nudge went out"
@@ -326,6 +329,11 @@ class Outbox:
                     dropped.append(PostResult(item.id, OutboxState.MISSED, now, UNDONE))
                     continue
                 reply = news_reply(item.news)
+            elif item.kind == PostKind.EDIT:  # the entry as it is now, where it was shown
+                if item.news is None:
+                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, EDIT_UNDONE))
+                    continue
+                reply = edited_post(item.news)
             elif item.kind == PostKind.SEASON:
                 pass  # needs no schedule: built when it is sent, its chart off the event loop
             else:
@@ -421,6 +429,12 @@ class Outbox:
                     assert item.nudge is not None
                     send = poster.dm(item.community, item.nudge.member.member, reply,
                                      key=item.key, sent_since=item.sent_since)
+                elif item.kind == PostKind.EDIT:
+                    assert item.news is not None
+                    entry = item.news.attempt
+                    send = poster.edit(item.community, item.target,
+                                       Action(CHEER_ACTION, str(entry.id)), reply,
+                                       since=entry.created_at)
                 else:
                     send = poster.post(item.community, item.target, reply, key=item.key,
                                        sent_since=item.sent_since)

@@ -19,6 +19,9 @@ from bot.models import (
     CommunityDare,
     DareAdded,
     DayCounts,
+    EditResult,
+    EntryEdit,
+    EntryPage,
     Goal,
     LastDare,
     Leaderboard,
@@ -44,7 +47,7 @@ from bot.models import (
     SeasonResult,
     Totals,
 )
-from bot.reply import Reply
+from bot.reply import Action, Reply
 from bot.shards import ShardSpec
 
 
@@ -125,6 +128,23 @@ class Repository(KeyValueStore, Protocol):
         """Close a commitment: an ``Outcome`` logs an attempt (the commitment is done),
         ``skipped`` does not. Kept away from the channel it was made in (``pressed_in``, a
         channel id), a NEWS post for that channel is queued with it (``announced_in``)."""
+
+    async def entry_page(self, community: CommunityRef, member: MemberRef, limit: int,
+                         offset: int) -> EntryPage:
+        """``limit`` of the member's attempts from ``offset`` on, newest first (/edit's list),
+        and how many they have."""
+
+    async def entry(self, community: CommunityRef, member: MemberRef, attempt_id: int | None,
+                    position: int = 1) -> Attempt | None:
+        """The member's attempt by id, else their ``position``-th latest; None if none."""
+
+    async def edit_attempt(self, community: CommunityRef, member: MemberRef,
+                           attempt_id: int | None, position: int, edit: EntryEdit,
+                           at: datetime, request_id: str | None = None) -> EditResult:
+        """Change the member's attempt (by id, else the ``position``-th latest) and every count
+        that follows from it in one transaction, queueing the change to its public posts (an
+        ``EDIT`` outbox post per channel) when what they show changed. A retried request
+        changes nothing more."""
 
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
                         request_id: str | None = None) -> Removed | None:
@@ -449,6 +469,18 @@ class Delivery:
         return self.status is DeliveryStatus.SENT
 
 
+EDIT_LOOKBACK = 100  # how far back in a channel ``Poster.edit`` looks for an entry's posts
+# A post older than the entry by more than this (the platform's clock and ours drift a little)
+# is another's: an undone entry's, whose id a later one took again (SQLite reuses a top id).
+EDIT_DRIFT = timedelta(seconds=5)
+
+
+def made_since(posted: datetime, since: datetime | None) -> bool:
+    """Whether a post made at ``posted`` (the platform's clock) can show an entry made at
+    ``since``."""
+    return since is None or posted >= since - EDIT_DRIFT
+
+
 class Poster(Protocol):
     """How the scheduler reaches people; each adapter provides one, and declares in ``limits``
     how hard its platform may be pushed (the scheduler knows no platform's limits itself).
@@ -472,6 +504,17 @@ class Poster(Protocol):
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
+        ...
+
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
+        """Show ``reply`` instead in each of the bot's own messages among the channel's
+        latest ``EDIT_LOOKBACK`` that carries a button sending ``marker`` (an entry's Cheer)
+        and was posted ``made_since`` the entry was made: an /edit reaching the posts that
+        showed the entry. SENT (``message_id``: the last one
+        changed) when at least one was changed, FAILED with why when none is there any more
+        (or the platform won't let the bot change it), RETRY as for ``post``. Safe to call
+        again: changing a message to what it shows already changes nothing."""
         ...
 
 

@@ -142,6 +142,11 @@ class Reply:
     # For a button press: the command whose form (a modal) to open instead of showing this
     # reply, on a platform that has forms; the reply says what to type elsewhere.
     form: str | None = None
+    # With ``form``: the values its fields start with (raw text as a member would type it, by
+    # option name: an /edit form shows the entry as it is), and the options it sends as they
+    # are without showing them (which entry an /edit form changes).
+    form_values: tuple[tuple[str, str], ...] = ()
+    form_fixed: tuple[tuple[str, str], ...] = ()
 
     @property
     def private(self) -> bool:

@@ -35,6 +35,7 @@ from storage.counters import (
     attempts_between,
     board,
     bump,
+    celebrated,
     community_zone,
     period_key,
     recount_periods,
@@ -82,11 +83,13 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
     mine = new.at.astimezone(ZoneInfo(own or zone)).date()
     attempt_id: int = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
-        "private, created_at, commitment_id, request_id, local_day, member_day) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "private, created_at, commitment_id, request_id, local_day, member_day, channel_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (community, member, new.outcome, new.ask, new.who, new.area, new.fear, new.lesson,
          int(new.private), ts(new.at), commitment_id,
-         request_key(new.community, new.request_id), day, mine.isoformat())).fetchone()[0]
+         request_key(new.community, new.request_id), day, mine.isoformat(),
+         new.channel_id)).fetchone()[0]
+    shown = celebrated(c, community, member)
     bump(c, community, member, day, 1, {new.outcome: 1})
     today = add_day(c, community, member, mine.isoformat(), 1)
     add_area(c, community, member, new.area, 1)
@@ -95,14 +98,19 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
     days = (active_days(c, community, member, new.history_since.astimezone(
         ZoneInfo(own or zone)).date()) if today == 1 and new.history_since else ())
     return LogResult(attempt_id, False, totals(c, community, member), seq, goal_reached=goal,
-                     today_count=today, week_count=week, days=days, day=mine)
+                     today_count=today, week_count=week, days=days, day=mine,
+                     celebrated=shown)
 
 
-def drop_news(c: Tx, community: str, subject: str, args: tuple[str, ...]) -> None:
-    """Unsent news of attempts about to go (undone, forgotten): a later attempt may take a
-    deleted id again on SQLite, and must not be told as that news."""
-    c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'news' AND state <> 'sent' "
-              f"AND subject {subject}", (community, *args))
+def drop_news(c: Tx, community: str, attempt_id: int) -> None:
+    """Unsent news and edits of an attempt about to go (undone): a later attempt may take a
+    deleted id again on SQLite, and must not be told as that news, nor shown as that edit.
+    (``/forget-me`` drops a member's all at once: ``storage.privacy``.)"""
+    unsent = "DELETE FROM outbox WHERE community_id = ? AND kind = ? AND state <> 'sent' AND "
+    c.execute(unsent + "subject = ?", (community, "news", str(attempt_id)))
+    # Its edits' subjects start "<id>@": the range of them, in the key's index.
+    c.execute(unsent + "subject >= ? AND subject < ?",
+              (community, "edit", f"{attempt_id}@", f"{attempt_id}A"))
 
 
 def goal_progress(c: Tx, community: str, member: str, counts_from: str) -> int:
@@ -209,12 +217,13 @@ class AttemptStore(Store):
                       (outcome, ts(at), attempt_id))
             moved: Counter[str] = Counter({Outcome.PENDING: -1})
             moved[outcome] += 1  # still pending: no change at all
+            shown = celebrated(c, community.key, member.key)
             bump(c, community.key, member.key, row["local_day"], 0, moved)
             goal = None
             if outcome == Outcome.REJECTED:
                 goal = check_goal(c, community.key, member.key, at)
             result = LogResult(attempt_id, False, totals(c, community.key, member.key), seq,
-                               goal_reached=goal)
+                               goal_reached=goal, celebrated=shown)
             return Resolution(ResolutionStatus.DONE, result, row["ask"], bool(row["private"]))
         return await self._write(unit)
 
@@ -231,8 +240,8 @@ class AttemptStore(Store):
             if a is None and k is None:
                 return None
             if a is not None and (k is None or a["created_at"] >= k["created_at"]):
+                drop_news(c, community.key, a["id"])
                 c.execute("DELETE FROM attempts WHERE id = ?", (a["id"],))
-                drop_news(c, community.key, "= ?", (str(a["id"]),))
                 bump(c, community.key, member.key, a["local_day"], -1, {a["outcome"]: -1})
                 add_day(c, community.key, member.key, a["member_day"] or a["local_day"], -1)
                 add_area(c, community.key, member.key, a["area"], -1)

@@ -111,7 +111,8 @@ class CommitmentStore(Store):
                              "member_id = ?", (community.key, member.key)).fetchone()[0]
             result = insert_attempt(c, NewAttempt(
                 community=community, member=member, member_name=name, outcome=Outcome(outcome),
-                ask=row["ask"], at=at, default_zone=default_zone), commitment_id=commitment_id)
+                ask=row["ask"], at=at, default_zone=default_zone,
+                channel_id=row["channel_id"] or pressed_in), commitment_id=commitment_id)
             told = row["channel_id"]
             if told is None or told == pressed_in:
                 return Resolution(ResolutionStatus.DONE, result, row["ask"])

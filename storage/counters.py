@@ -43,6 +43,15 @@ def totals(c: Tx, community: str, member: str) -> Totals:
     return Totals(attempts=row[0], rejected=row[1], accepted=row[2], pending=row[3])
 
 
+def celebrated(c: Tx, community: str, member: str) -> Totals:
+    """The highest counts the member's celebrations have shown (``bump`` keeps them)."""
+    row = c.execute("SELECT best_attempts, best_rejections, best_accepted FROM members "
+                    "WHERE community_id = ? AND member_id = ?", (community, member)).fetchone()
+    if row is None:
+        return Totals()
+    return Totals(attempts=row[0], rejected=row[1], accepted=row[2])
+
+
 def touch_member(c: Tx, community: str, member: str, name: str, at: datetime,
                   rejections: int = 0) -> int:
     """Create or rename the member; returns their rejection sequence after adding ``rejections``."""
@@ -67,12 +76,18 @@ def bump(c: Tx, community: str, member: str, day: str, attempts: int,
     """Keep the member's totals and the leaderboard aggregates in step with the attempts
     table: ``attempts`` more (or fewer) of them, and ``outcomes`` the change per outcome."""
     c.lock(zone_lock(community), shared=True)
-    rejections = outcomes.get(Outcome.REJECTED, 0)
+    rejections, accepted = outcomes.get(Outcome.REJECTED, 0), outcomes.get(Outcome.ACCEPTED, 0)
+    # best_*: the highest counts celebrated (a count that goes up past its best is celebrated
+    # now). Every expression reads the row as it was.
     c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
               "rejections_count = rejections_count + ?, accepted_count = accepted_count + ?, "
-              "pending_count = pending_count + ? WHERE community_id = ? AND member_id = ?",
-              (attempts, rejections, outcomes.get(Outcome.ACCEPTED, 0),
-               outcomes.get(Outcome.PENDING, 0), community, member))
+              "pending_count = pending_count + ?, "
+              + ", ".join(f"best_{k} = CASE WHEN {k}_count + ? > best_{k} THEN {k}_count + ? "
+                          f"ELSE best_{k} END" for k in ("attempts", "rejections", "accepted"))
+              + " WHERE community_id = ? AND member_id = ?",
+              (attempts, rejections, accepted, outcomes.get(Outcome.PENDING, 0),
+               attempts, attempts, rejections, rejections, accepted, accepted,
+               community, member))
     if not attempts and not rejections:
         return  # a pending ask turned into a yes: the boards count neither
     local = date.fromisoformat(day)

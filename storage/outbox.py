@@ -28,7 +28,7 @@ from bot.models import (
     PostResult,
 )
 from bot.shards import MAX_ID, ShardSpec
-from storage import reminds  # it queues through here: imported as a module
+from storage import edits, reminds  # they queue through here: imported as modules
 from storage.db import Row, Store, Tx
 from storage.pauses import PAUSED_NOW, RESUMED_AT
 from storage.rows import attempt_row, commitment_row, community_ref, from_ts, ts
@@ -182,11 +182,14 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
     rows.sort(key=lambda r: (r["due_at"], r["id"]))
     follow = _followups(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.FOLLOWUP])
     news = _news(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.NEWS])
+    changed = edits.edited(c, [r["subject"] for r in rows if r["kind"] == PostKind.EDIT])
     nudged = reminds.nudges(c, [r for r in rows if r["kind"] == PostKind.REMIND], now)
     claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
                if r["kind"] == PostKind.FOLLOWUP else
                item(r, news=news.get((r["community_id"], int(r["subject"]))))
                if r["kind"] == PostKind.NEWS
+               else item(r, news=changed.get((r["community_id"], r["subject"])))
+               if r["kind"] == PostKind.EDIT
                else item(r, nudge=nudged.get(r["id"])) if r["kind"] == PostKind.REMIND
                else item(r) for r in rows]
     return claimed, [item(r) for r in missed]

@@ -10,7 +10,7 @@ from bot.models import (
     Commitment,
     Goal,
 )
-from storage.attempts import drop_news, goal_of
+from storage.attempts import goal_of
 from storage.db import Store, Tx
 from storage.rows import attempt_row, commitment_row
 
@@ -37,8 +37,14 @@ class PrivacyStore(Store):
         """Every table with a member column is listed here; a test checks none is missed."""
         def unit(c: Tx) -> int:
             args = (community.key, member.key)
-            drop_news(c, community.key, "IN (SELECT CAST(id AS TEXT) FROM attempts WHERE "
-                      "community_id = ? AND member_id = ?)", args)
+            # Unsent news and edits of their attempts (see ``drop_news``).
+            c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'news' AND "
+                      "state <> 'sent' AND subject IN (SELECT CAST(id AS TEXT) FROM attempts "
+                      "WHERE community_id = ? AND member_id = ?)", (community.key, *args))
+            c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'edit' AND "
+                      "state <> 'sent' AND EXISTS (SELECT 1 FROM attempts x WHERE "
+                      "x.community_id = ? AND x.member_id = ? AND "
+                      "outbox.subject LIKE CAST(x.id AS TEXT) || '@%')", (community.key, *args))
             # Nudges, sent ones too: their subject is a day of this member's.
             c.execute("DELETE FROM outbox WHERE community_id = ? AND kind = 'remind' "
                       "AND target = ?", (community.key, member.id))

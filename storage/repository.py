@@ -7,6 +7,7 @@ from storage.attempts import AttemptStore
 from storage.commitments import CommitmentStore
 from storage.dares import DareStore
 from storage.db import Tx
+from storage.edits import EditStore
 from storage.gateway import GatewayStore
 from storage.installs import InstallStore
 from storage.members import MemberStore
@@ -20,7 +21,7 @@ from storage.seasons import SeasonStore
 
 class Repository(AttemptStore, CommitmentStore, MemberStore, ScheduleStore, PrivacyStore,
                  OutboxStore, InstallStore, GatewayStore, PauseStore,
-                 SeasonStore, DareStore, RemindStore):
+                 SeasonStore, DareStore, RemindStore, EditStore):
     """Every statement of the repository; a subclass says how a unit runs."""
 
     async def ping(self) -> None:

@@ -30,7 +30,9 @@ def attempt_row(row: Row) -> Attempt:
     return Attempt(id=row["id"], member=member_ref(row["member_id"]), outcome=Outcome(row["outcome"]),
                    ask=row["ask"], created_at=from_ts(row["created_at"]),
                    private=bool(row["private"]), who=row["who"], area=row["area"],
-                   fear=row["fear"], lesson=row["lesson"])
+                   fear=row["fear"], lesson=row["lesson"], channel_id=row["channel_id"],
+                   edited_at=from_ts(row["edited_at"]) if row["edited_at"] else None,
+                   kept_promise=row["commitment_id"] is not None)
 
 
 def commitment_row(row: Row) -> Commitment:

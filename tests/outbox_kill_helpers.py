@@ -8,6 +8,11 @@ Slack adapter serves every Slack community in the database with its one token (t
 checks the platform), so all 200 channels are channels of the one fake workspace, the bot a
 member of each (the Poster's history check needs membership).
 
+For /edit's posts (``seed_edits``): each community has one member's public no, its
+celebration already in the channel (posted as the bot through the Web API, with its Cheer
+button), and an EDIT post due that rewords it; ``edited_once_each`` checks every post was
+changed in place.
+
 The database is a SQLite file (a ``Path``) or, for the multi-process tests
 (``tests/test_multiprocess.py``), a PostgreSQL URL (a ``str``): ``seed``, ``bots`` and
 ``outbox`` take either.
@@ -29,9 +34,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 from aiohttp import web
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.ids import CommunityRef, Platform
-from bot.models import Schedule
+from adapters.slack.render import render
+from bot.handlers.cheer import cheer_button
+from bot.ids import CommunityRef, MemberRef, Platform
+from bot.models import EditStatus, EntryEdit, NewAttempt, Outcome, Schedule
+from bot.reply import Buttons, Mention, Reply, Text
 from storage.postgres import PostgresRepository
 from storage.sqlite import SqliteRepository
 from tests.fakes.slack import FakeSlack
@@ -357,3 +366,58 @@ class GatedSlack(FakeSlack):
     async def stop(self) -> None:
         self.release()
         await super().stop()
+
+
+# ---------------------------------------------------------------------- /edit's posts
+
+
+def member(n: int) -> MemberRef:
+    return MemberRef(Platform.SLACK, f"U0K{n:06d}")
+
+
+def edited_ask(n: int) -> str:
+    return f"asked the landlord for a rent cut, take {n}"
+
+
+async def seed_edits(db: Path | str, count: int, fake: FakeSlack, now: datetime) -> None:
+    """``count`` communities, each with one member's public no logged in its channel a minute
+    before ``now``, its celebration in the channel (posted as the bot, through the Web API, with
+    its Cheer button), then reworded with /edit at ``now``: an EDIT post due in each."""
+    repo = await (PostgresRepository.open(db) if isinstance(db, str) else SqliteRepository.open(db))
+    client = AsyncWebClient(token="xoxb-1-test", base_url=fake.api_url)
+    try:
+        for n in range(count):
+            logged = await repo.log_attempt(NewAttempt(
+                community=community(n), member=member(n), member_name=f"member{n}",
+                outcome=Outcome.REJECTED, ask=f"asked the landlord, take {n}",
+                at=now - timedelta(minutes=1), default_zone="UTC", channel_id=channel(n)))
+            shown = render(Reply((Text.of(Mention(member(n), f"member{n}"),
+                                          f" got a no: asked the landlord, take {n}"),
+                                  Buttons((cheer_button(logged.attempt_id),)))))
+            await client.chat_postMessage(channel=channel(n), **shown.payload())
+            result = await repo.edit_attempt(community(n), member(n), None, 1,
+                                             EntryEdit(ask=edited_ask(n)), now)
+            assert result.status == EditStatus.DONE and result.posts_queued == 1, result
+    finally:
+        await repo.close()
+
+
+def edited_once_each(fake: FakeSlack, rows: list[Any], count: int) -> list[str]:
+    """What is wrong with the channels after the edits: each must still show exactly one post
+    from the bot (changed in place, never posted again), reading the entry as reworded and
+    marked edited, its outbox row sent."""
+    by_community = {r["community_id"]: r for r in rows}
+    problems = []
+    for n in range(count):
+        row = by_community.get(community(n).key)
+        shown = bot_posts(fake, channel(n))
+        if row is None or row["kind"] != "edit":
+            problems.append(f"{channel(n)}: no EDIT outbox row for {community(n).key}")
+        elif row["state"] != "sent":
+            problems.append(f"{channel(n)}: EDIT row {row['id']} is {row['state']} "
+                            f"({row['reason']})")
+        elif len(shown) != 1:
+            problems.append(f"{channel(n)}: {len(shown)} posts from the bot, not the one edited")
+        elif edited_ask(n) not in shown[0].text or "(edited)" not in shown[0].text:
+            problems.append(f"{channel(n)}: the post wasn't changed: {shown[0].text[:100]!r}")
+    return problems

@@ -114,7 +114,7 @@ async def test_asks_lists_open_items_with_resolve_buttons(app):
     assert reply.private
     labels = [b.label for b in reply.buttons()]
     assert labels == ["Rejected", "Accepted", "Still waiting", "Didn't ask",
-                      "Rejected", "Accepted", "Still waiting"]
+                      "Rejected", "Accepted", "Still waiting", "Edit"]
 
 
 async def test_resolving_a_promise_logs_the_attempt_once(app, repo):

@@ -106,3 +106,56 @@ def test_0004_backfills_the_leaderboard_aggregates(tmp_path, monkeypatch):
     assert conn.execute("SELECT member_id, attempts_count, rejections_count FROM members "
                         "ORDER BY member_id").fetchall() == [("console:a", 3, 2), ("console:b", 2, 1)]
     conn.close()
+
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_0017_carries_members_forward_as_celebrated_so_far(kind, tmp_path, monkeypatch,
+                                                                 clock):
+    """An existing member's milestones so far count as celebrated: after 0017 one edited down and
+    back up is not celebrated again, while a new one past them is; old asks have no channel."""
+    from bot.app import App
+    from storage.connect import open_repository
+    from tests import postgres
+    from tests.helpers import caller
+
+    if kind == "sqlite":
+        database = f"sqlite:///{tmp_path / 'before-edits.db'}"
+    else:
+        postgres.server_or_skip()
+        database = await postgres.create_database()
+    known = {b: migrate.migrations(b) for b in ("sqlite", "postgresql")}
+    (at,) = [m.version for m in known["sqlite"] if m.name.startswith("0017_")]
+    with monkeypatch.context() as m:
+        m.setattr(migrate, "migrations",
+                  lambda b="sqlite": [x for x in known[b] if x.version < at])
+        m.setattr(migrate, "latest", lambda: at - 1)
+        repo = await open_repository(database, db_clock=False)
+
+        def fill(tx):
+            tx.execute("INSERT INTO members (community_id, member_id, display_name, created_at, "
+                       "attempts_count, rejections_count, accepted_count) VALUES ('console:test', "
+                       "'console:ana', 'ana', '2026-01-01T00:00:00.000000Z', 1, 1, 0)")
+            tx.execute("INSERT INTO attempts (community_id, member_id, outcome, ask, created_at, "
+                       "local_day, member_day) VALUES ('console:test', 'console:ana', 'rejected', "
+                       "'old ask', '2026-11-25T10:00:00.000000Z', '2026-11-25', '2026-11-25')")
+        await repo._write(fill)
+        await repo.close()
+    repo = await open_repository(database, db_clock=False)
+    try:
+        def read(tx):
+            return (tuple(tx.execute("SELECT best_attempts, best_rejections, best_accepted FROM "
+                                     "members").fetchone()),
+                    tuple(tx.execute("SELECT channel_id, edited_at FROM attempts").fetchone()))
+        assert await repo._read(read) == ((1, 1, 0), (None, None))
+        app = App(repo, clock)
+        first_yes = (await app.run_text("edit", "outcome:yes", caller())).plain_text()
+        assert "Your first yes!" in first_yes  # past what was celebrated before 0017
+        back = (await app.run_text("edit", "outcome:no", caller())).plain_text()
+        assert "Updated" in back and "first no" not in back.lower()
+        yes = (await app.run_text("accepted", "asked for help", caller())).plain_text()
+        assert "got a yes" in yes and "Your first yes!" not in yes
+    finally:
+        await repo.close()
+        if kind == "postgresql":
+            await postgres.drop_database(database)

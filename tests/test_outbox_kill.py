@@ -21,10 +21,12 @@ from tests.outbox_kill_helpers import (
     bot_posts,
     bots,
     channel,
+    edited_once_each,
     held,
     once_each,
     outbox,
     seed,
+    seed_edits,
     slack_for,
     states,
     tries_allowed,
@@ -119,6 +121,48 @@ async def test_two_processes_one_killed_mid_posting_every_post_once(tmp_path):
                                   "in flight), e.g.:\n  " + "\n  ".join(problems[:10]))
             assert len(fake.calls_to("conversations.history")) >= len(in_flight)
             assert await survivor.stop() == 0, survivor.tail()
+    finally:
+        await fake.stop()
+    fake.check_refusals()
+
+
+async def test_200_edits_killed_mid_editing_every_post_changed_in_place(tmp_path):
+    """/edit's changes to posts (``PostKind.EDIT``) survive SIGKILL too: an update changes a
+    message to the same thing however often it is made, so the edits the dead process held
+    are made again once their leases lapse, and every post ends up changed, in place."""
+    db = tmp_path / "bot.db"
+    fake = slack_for(COUNT, FakeSlack)
+    await fake.start()
+    try:
+        await seed_edits(db, COUNT, fake, datetime.now(UTC))
+        seeded = len(fake.calls_to("chat.postMessage"))
+        assert seeded == COUNT
+        fake.delay("chat.update", SLOW, after=True)
+        updated = lambda: len(fake.calls_to("chat.update"))  # noqa: E731
+        async with bots(fake, db, tmp_path) as start:
+            first = await start("first")
+            await until(f"{KILL_AT} posts edited", lambda: updated() >= KILL_AT, START,
+                        fake=fake, alive=[first])
+            await first.kill()
+            at_kill = outbox(db)
+            changed = sum(1 for n in range(COUNT)
+                          if "(edited)" in "".join(p.text for p in bot_posts(fake, channel(n))))
+            assert KILL_AT <= changed < COUNT, f"killed after {changed} edits: not mid-editing"
+            left = held(at_kill).get(first.pid, [])
+            assert left, f"the killed process held no edits: {states(at_kill)}"
+            assert [r for r in left if r["state"] == "sending"], "no edit was being made"
+            allowed = tries_allowed(at_kill)
+
+            again = await start("restarted")
+            rows = await until("every outbox row finished", lambda: all_sent(db, COUNT, allowed),
+                               FINISH, alive=[again])
+            assert states(rows) == {"sent": COUNT}, [dict(r) for r in rows if r["state"] != "sent"]
+            problems = edited_once_each(fake, rows, COUNT)
+            assert not problems, (f"{len(problems)} of {COUNT} channels wrong, e.g.:\n  "
+                                  + "\n  ".join(problems[:10]))
+            assert len(fake.calls_to("chat.postMessage")) == seeded  # changed, never posted
+            assert updated() >= COUNT
+            assert await again.stop() == 0, again.tail()
     finally:
         await fake.stop()
     fake.check_refusals()

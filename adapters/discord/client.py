@@ -495,7 +495,8 @@ class DiscordAdapter:
         form = get_command(reply.form) if is_button and reply.form else None
         if form is not None:  # the form is the answer (too slow for it: the reply says how)
             await interaction.response.send_modal(FormModal(form, functools.partial(
-                self._form_submitted, spec=form, guild_id=guild_id), key=str(interaction.id)))
+                self._form_submitted, spec=form, guild_id=guild_id), key=str(interaction.id),
+                values=reply.form_values, fixed=reply.form_fixed))
             return
         if is_button and reply.replace_original:
             await interaction.response.edit_message(**r.edit_kwargs())

@@ -49,6 +49,13 @@ earlier message (docs "Create Message"; changelog 2024-02-12). So:
   message back, reported SENT (discord.py builds the returned message on the channel we sent
   to, so the poster can't tell).
 
+Edits (``edit``, an /edit reaching the posts that showed an entry): one read of the channel's
+latest ``EDIT_LOOKBACK`` messages (``GET /channels/{id}/messages?limit=100``), then one edit
+of each of the bot's own that has a button sending the marker, oldest first. An edit changes
+a message to the same thing however often it is made, so no nonce is needed and a fault
+anywhere is RETRY (never UNCERTAIN); a refusal is FAILED as for a post (403, 404), a message
+deleted since the read is skipped, and none found is FAILED.
+
 ``LIMITS`` keeps the scheduler under Discord's global limit to begin with.
 """
 
@@ -64,10 +71,18 @@ from datetime import datetime, timedelta
 import aiohttp
 import discord
 
-from adapters.discord.render import Rendered, render
+from adapters.discord.render import CUSTOM_ID, Rendered, render
 from bot.ids import CommunityRef, MemberRef
-from bot.ports import Clock, Delivery, DeliveryStatus, PostingLimits, SystemClock
-from bot.reply import Reply
+from bot.ports import (
+    EDIT_LOOKBACK,
+    Clock,
+    Delivery,
+    DeliveryStatus,
+    PostingLimits,
+    SystemClock,
+    made_since,
+)
+from bot.reply import Action, Reply
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +120,7 @@ _CONNECT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
 # Discord's JSON error codes (docs "Opcodes and Status Codes" → JSON Error Codes).
 UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, UNKNOWN_USER = 10003, 10008, 10013
 MISSING_ACCESS, CANNOT_DM, MISSING_PERMISSIONS = 50001, 50007, 50013
+CANNOT_EDIT_OTHERS = 50005  # Cannot edit a message authored by another user
 
 
 @dataclass(frozen=True)
@@ -171,6 +187,65 @@ class DiscordPoster:
         # A DM has no server around it: its buttons carry the community in their custom_id.
         rendered = render(reply, guild_id_in_buttons=community.id, force_public=True)
         return _report(target, await _send(opened, rendered, key, deadline, budget, target))
+
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
+        """``reply`` instead, in each of the bot's own messages among the channel's latest
+        ``EDIT_LOOKBACK`` with a button sending ``marker`` (by its custom id, with or without
+        the server in it). One read of the history (``GET /channels/{id}/messages``), then one
+        edit per message found. Calling again is safe (an edit to what a message shows already
+        changes nothing), so a fault after the read is RETRY, never UNCERTAIN."""
+        target = _Target(f"channel {channel_id}", channel_id=channel_id)
+        client = self._connected()
+        if client is None:
+            return _report(target, Delivery.retry(NOT_CONNECTED))
+        if not _is_id(channel_id):
+            return _report(target, Delivery.failed(
+                f"{channel_id!r} isn't a Discord channel, so the bot can't change its posts"))
+        assert client.user is not None  # _connected: logged in
+        me = client.user.id
+        guild_id = int(community.id) if _is_id(community.id) else None
+        channel = client.get_partial_messageable(int(channel_id), guild_id=guild_id)
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                found = [m async for m in channel.history(limit=EDIT_LOOKBACK)
+                         if m.author.id == me and _carries(m, marker)
+                         and made_since(m.created_at, since)]
+        except discord.HTTPException as err:
+            return _report(target, _edit_refused(err, target, reading=True))
+        except RuntimeError as err:
+            return _report(target, _closing(err))
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            return _report(target, Delivery.retry(_edit_fault(err, self.timeout)))
+        if not found:
+            return _report(target, Delivery.failed(
+                f"the bot found none of its posts showing that entry among the latest "
+                f"{EDIT_LOOKBACK} messages of the channel"))
+        changed: str | None = None
+        refusal: Delivery | None = None
+        for message in reversed(found):  # oldest first: the last one changed is the newest
+            rendered = render(reply, force_public=True)  # files are read once: one per edit
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await message.edit(**rendered.edit_kwargs())
+            except discord.HTTPException as err:
+                if err.status == 404 and err.code == UNKNOWN_MESSAGE:
+                    continue  # deleted since the read: nothing left to change
+                outcome = _edit_refused(err, target, reading=False)
+                if outcome.status is DeliveryStatus.RETRY:
+                    return _report(target, outcome)
+                refusal = outcome
+            except RuntimeError as err:
+                return _report(target, _closing(err))
+            except (TimeoutError, aiohttp.ClientError, OSError) as err:
+                return _report(target, Delivery.retry(_edit_fault(err, self.timeout)))
+            else:
+                changed = str(message.id)
+        if changed is not None:
+            return Delivery.sent(changed)
+        return _report(target, refusal or Delivery.failed(
+            "the posts showing that entry were deleted before the bot could change them"))
 
     def _connected(self) -> discord.Client | None:
         client = self._client()
@@ -298,6 +373,49 @@ def _refused(err: discord.HTTPException, rendered: Rendered, key: str | None,
                                    "was removed from the server): choose another with "
                                    "/checkin set")
     return Delivery.failed(f"Discord refused the message ({_said(err)}): {BUG}")
+
+
+def _carries(message: discord.Message, marker: Action) -> bool:
+    """Whether one of the message's buttons sends ``marker`` (``wn:…`` or ``wn.<guild>:…``)."""
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            match = CUSTOM_ID.fullmatch(getattr(child, "custom_id", None) or "")
+            if match is not None and Action(match["name"], match["value"]) == marker:
+                return True
+    return False
+
+
+def _edit_refused(err: discord.HTTPException, target: _Target, *, reading: bool) -> Delivery:
+    """A refusal to read the channel's history (``reading``) or to edit one of its posts."""
+    if err.status == 429 or err.status >= 500:
+        return _passing(err)
+    if err.status == 401:
+        return Delivery.failed(_bad_token())
+    where = "that channel"  # plain words: an admin reads this as text
+    if err.code == MISSING_ACCESS:
+        return Delivery.failed(f"the bot can't see {where} (missing access: give it View "
+                               "Channel and Read Message History there)")
+    if err.code == MISSING_PERMISSIONS:
+        needed = "Read Message History" if reading else "Send Messages"
+        return Delivery.failed(f"the bot can't change its posts in {where} (missing "
+                               f"permission: give it {needed} there)")
+    if err.code == CANNOT_EDIT_OTHERS:
+        return Delivery.failed(f"Discord won't let the bot change that post ({_said(err)}): "
+                               f"{BUG}")
+    if err.status == 403:
+        return Delivery.failed(f"Discord won't let the bot change its posts in {where} "
+                               f"({_said(err)}): check its permissions there")
+    if err.status == 404:
+        return Delivery.failed(f"channel {target.channel_id} is gone (deleted, or the bot was "
+                               "removed from the server)")
+    return Delivery.failed(f"Discord refused the change ({_said(err)}): {BUG}")
+
+
+def _edit_fault(err: BaseException, allowed: float) -> str:
+    if isinstance(err, TimeoutError) and not isinstance(err, _CONNECT_TIMEOUT):
+        return (f"Discord didn't answer within {allowed:g} s; changing a post again is safe, "
+                "so the bot will try again")
+    return f"the bot couldn't finish talking to Discord ({_network(err)})"
 
 
 def _closing(err: RuntimeError) -> Delivery:

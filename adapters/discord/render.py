@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-from bot.commands import CommandSpec, OptionType
+from bot.commands import CommandSpec, OptionSpec, OptionType
 from bot.ids import Platform
 from bot.reply import (
     Action,
@@ -129,31 +129,74 @@ class FormModal(discord.ui.Modal):
     needed ones and yes/no ones first, then the others in order: /rejected's form leaves out
     ``lesson``), its submission handed to ``submit`` as the values typed, empty ones left out.
     ``key`` (the press's interaction id) makes each form's id its own: discord.py keeps open
-    forms by id, so two members' forms must never share one."""
+    forms by id, so two members' forms must never share one.
 
-    def __init__(self, spec: CommandSpec, submit: Submit, key: str) -> None:
+    A form may start filled in (``Reply.form_values``, raw text by option name; a yes/no one
+    shows ``yes`` or ``no``) and carry options it never shows (``Reply.form_fixed``), sent
+    with the submission as they are. The command's ``clears`` option is never shown either:
+    on a filled-in form, it carries the names of the fields shown that came back empty
+    (comma-separated), so that emptying a field clears it (/edit)."""
+
+    def __init__(self, spec: CommandSpec, submit: Submit, key: str, *,
+                 values: Iterable[tuple[str, str]] = (),
+                 fixed: Iterable[tuple[str, str]] = ()) -> None:
         super().__init__(title=f"/{spec.name}"[:MODAL_LABEL],
                          custom_id=f"wnform:{spec.name}:{key}"[:100], timeout=900)
         self._submit = submit
+        self._fixed = dict(fixed)
+        start = dict(values)
+        self._clears = spec.clears if start else None
         self.inputs: list[discord.ui.TextInput[FormModal]] = []
-        first = [o for o in spec.options if o.required or o.type is OptionType.BOOL]
-        kept = first + [o for o in spec.options if o not in first][:MODAL_INPUTS - len(first)]
-        for opt in [o for o in spec.options if o in kept][:MODAL_INPUTS]:
+        hidden = {*self._fixed, spec.clears}
+        options = [o for o in spec.options if o.name not in hidden]
+        first = [o for o in options if o.required or o.type is OptionType.BOOL]
+        kept = first + [o for o in options if o not in first][:MODAL_INPUTS - len(first)]
+        for opt in [o for o in options if o in kept][:MODAL_INPUTS]:
             hint = (", ".join(opt.choices) if opt.choices else "yes or no"
                     if opt.type is OptionType.BOOL else
                     f"e.g. {opt.example.strip(chr(34))}" if opt.example else None)
+            default = _form_value(opt, start.get(opt.name))
+            # A value stored longer than the option now takes still shows whole (Discord
+            # refuses a form whose value is longer than its input's max_length).
+            longest = min(max(opt.max_length, len(default or "")), TEXT_INPUT_LIMIT)
             text: discord.ui.TextInput[FormModal] = discord.ui.TextInput(
                 label=opt.description[:MODAL_LABEL], custom_id=opt.name,
-                required=opt.required, max_length=min(opt.max_length, 4000),
+                required=opt.required, max_length=longest,
                 style=(discord.TextStyle.paragraph if opt.max_length > 200
                        else discord.TextStyle.short),
-                placeholder=hint[:100] if hint else None)
+                placeholder=hint[:100] if hint else None,
+                default=default[:TEXT_INPUT_LIMIT] if default else None)
             self.inputs.append(text)
             self.add_item(text)
 
+    def submission(self) -> dict[str, str]:
+        """What the form sends: the values typed (empty ones left out), the fixed options, and
+        on a filled-in form the ``clears`` option naming the fields emptied."""
+        typed = {t.custom_id: t.value.strip() for t in self.inputs}
+        out = {name: value for name, value in typed.items() if value}
+        out.update(self._fixed)
+        emptied = [name for name, value in typed.items() if not value]
+        if self._clears is not None and emptied:
+            given = out.get(self._clears, "")
+            out[self._clears] = ",".join([*filter(None, given.split(",")), *emptied])
+        return out
+
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self._submit(interaction, {t.custom_id: t.value.strip() for t in self.inputs
-                                         if t.value.strip()})
+        await self._submit(interaction, self.submission())
+
+
+TEXT_INPUT_LIMIT = 4000  # Discord's longest text input (and value)
+_YES = frozenset({"true", "yes", "y", "1", "on"})
+
+
+def _form_value(opt: OptionSpec, raw: str | None) -> str | None:
+    """What a filled-in form's field starts with: the raw text, or for a yes/no option
+    ``yes`` or ``no`` (the words its hint asks for)."""
+    if raw is None or not raw.strip():
+        return None
+    if opt.type is OptionType.BOOL:
+        return "yes" if raw.strip().lower() in _YES else "no"
+    return raw
 
 
 @dataclass

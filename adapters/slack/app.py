@@ -52,7 +52,13 @@ from adapters.slack.admin import DEFAULT_TTL, AdminCheck, SlackSlow
 from adapters.slack.config import SlackSettings, api_base_url, check_settings
 from adapters.slack.http import events_app
 from adapters.slack.install import INSTALL_PATH, NOT_INSTALLED_HERE, install_flow
-from adapters.slack.modals import CALLBACK_ID, ModalContext, build_modal, options_from_view
+from adapters.slack.modals import (
+    CALLBACK_ID,
+    ModalContext,
+    build_modal,
+    options_from_view,
+    shown_options,
+)
 from adapters.slack.oauth import RepositoryInstallationStore, RepositoryStateStore
 from adapters.slack.poster import (
     SlackPoster,
@@ -435,7 +441,8 @@ class SlackAdapter:
         try:
             if spec.admin_only:
                 caller = replace(caller, is_admin=await self._is_admin(body, caller, deadline, ws))
-            options = options_from_view(spec, (view.get("state") or {}).get("values") or {})
+            options = options_from_view(spec, (view.get("state") or {}).get("values") or {},
+                                        modal)
             work = self._spawn(self.core.dispatch(
                 Invocation(spec.name, caller, options, view_request_id(body))), None)
             reply = await self._in_time(work, deadline, ack, modal.response_url, caller, ws)
@@ -447,7 +454,8 @@ class SlackAdapter:
             log.exception("Slack: /%s form failed", spec.name)
             reply = error_reply(OOPS)
         if reply.error:
-            names = [o.name for o in spec.options]
+            names = [o.name for o in shown_options(spec, modal.fixed, modal.filled)]
+            names = names or [o.name for o in spec.options]
             field = reply.error_option if reply.error_option in names else names[0]
             await ack(response_action="errors", errors={field: reply.plain_text()[:1000]})
             return
@@ -475,7 +483,7 @@ class SlackAdapter:
         reply = await self.core.handle_action(press)  # never raises: the core answers failures
         spec = get_command(reply.form) if reply.form else None
         if spec is not None and trigger_id and await self._open_form(press, spec, trigger_id,
-                                                                     response_url, ws):
+                                                                     response_url, ws, reply):
             return  # the form is the answer; else the reply says what to type
         if reply.relabel and not reply.replace_original:
             self._spawn(self._relabel(message, reply.relabel, response_url, ws),
@@ -484,12 +492,14 @@ class SlackAdapter:
                             from_button=True)
 
     async def _open_form(self, press: ActionInvocation, spec: CommandSpec, trigger_id: str,
-                         response_url: str | None, ws: Workspace) -> bool:
+                         response_url: str | None, ws: Workspace, reply: Reply) -> bool:
         """A button's form (``Reply.form``), opened with the press's trigger_id."""
         channel = press.caller.channel.id if press.caller.channel else None
         context = ModalContext(spec.name, channel, response_url)
         try:
-            await ws.quick.views_open(trigger_id=trigger_id, view=build_modal(spec, context))
+            view = build_modal(spec, context, values=dict(reply.form_values),
+                               fixed=dict(reply.form_fixed))
+            await ws.quick.views_open(trigger_id=trigger_id, view=view)
         except (SlackApiError, ClientError, TimeoutError) as err:
             code = api_error(err) if isinstance(err, SlackApiError) else repr(err)
             log.warning("Slack: couldn't open the /%s form from a button: %s", spec.name, code)

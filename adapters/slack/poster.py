@@ -37,7 +37,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import ClientConnectorError, ClientError, ConnectionTimeoutError
@@ -55,8 +55,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.render import SlackMessage, Upload, render
 from adapters.slack.workspaces import Workspace, Workspaces
 from bot.ids import CommunityRef, MemberRef, Platform
-from bot.ports import Delivery, PostingLimits
-from bot.reply import Reply
+from bot.ports import EDIT_LOOKBACK, Delivery, DeliveryStatus, PostingLimits, made_since
+from bot.reply import Action, Reply
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,8 @@ NOT_INSTALLED = ("the app isn't installed in this workspace any more, so nothing
 REFUSED_MESSAGE = ("Slack refused the message itself, so sending it again won't help: this is a "
                    "bug in the bot worth reporting")
 CHANNEL_REASONS = {
+    "cant_update_message": "Slack won't let the bot change that post (it isn't the bot's own)",
+    "edit_window_closed": "Slack no longer lets that post be changed (its edit window closed)",
     "channel_not_found": "the bot can't find the channel: it may have been deleted, or it's "
                          f"private and the bot isn't in it (invite it with {INVITE}, or pick "
                          "another channel with /checkin set)",
@@ -326,25 +328,27 @@ class SlackPoster:
                                    "one (wrong_platform)")
         return None
 
-    async def post(self, community: CommunityRef, channel_id: str, reply: Reply, *,
-                   key: str | None = None, sent_since: datetime | None = None) -> Delivery:
+    async def _workspace_of(self, community: CommunityRef) -> Workspace | Delivery:
+        """The community's installed workspace, or the Delivery that says why there is none."""
         refused = self._ours(community)
         if refused is not None:
             return refused
         ws = await self.workspaces.find(community.id)
-        if ws is None:
-            return self._not_installed(community)
+        return self._not_installed(community) if ws is None else ws
+
+    async def post(self, community: CommunityRef, channel_id: str, reply: Reply, *,
+                   key: str | None = None, sent_since: datetime | None = None) -> Delivery:
+        ws = await self._workspace_of(community)
+        if isinstance(ws, Delivery):
+            return ws
         return await self._send(ws, _Target(community, channel_id), render(reply), key,
                                 sent_since)
 
     async def dm(self, community: CommunityRef, member: MemberRef, reply: Reply, *,
                  key: str | None = None, sent_since: datetime | None = None) -> Delivery:
-        refused = self._ours(community)
-        if refused is not None:
-            return refused
-        ws = await self.workspaces.find(community.id)
-        if ws is None:
-            return self._not_installed(community)
+        ws = await self._workspace_of(community)
+        if isinstance(ws, Delivery):
+            return ws
         target = _Target(community, "", member.id)
         try:
             channel_id = await open_dm(ws.one_try, member.id)  # the same DM every time
@@ -352,6 +356,55 @@ class SlackPoster:
             return self._outcome(err, target, posting=False)
         return await self._send(ws, _Target(community, channel_id, member.id), render(reply),
                                 key, sent_since)
+
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
+        """``reply`` instead, in each of the bot's own messages among the channel's latest
+        ``EDIT_LOOKBACK`` with a button sending ``marker`` (by ``action_id``): one read of the
+        history (``conversations.history``), then one ``chat.update`` per message found, oldest
+        first. An update changes a message to the same thing however often it is made, so a
+        fault is RETRY, never UNCERTAIN; a refusal is FAILED as for a post."""
+        ws = await self._workspace_of(community)
+        if isinstance(ws, Delivery):
+            return ws
+        target = _Target(community, channel_id)
+        wanted = marker.encode()
+        try:
+            user_id, bot_id = await self._whoami(ws)
+            response = await ws.one_try.conversations_history(channel=channel_id,
+                                                              limit=EDIT_LOOKBACK)
+        except Exception as err:
+            return self._outcome(err, target, posting=False)
+        messages = response.get("messages") or []
+        found = [m for m in messages[:EDIT_LOOKBACK]
+                 if _by_bot(m, user_id, bot_id) and _carries(m, wanted)
+                 and made_since(_posted_at(m), since)]
+        if not found:
+            log.info("%s: none of the bot's posts with %s among the latest %d messages",
+                     target.label, wanted, EDIT_LOOKBACK)
+            return Delivery.failed(f"the post isn't among the channel's latest {EDIT_LOOKBACK} "
+                                   "messages any more, so the bot couldn't change it "
+                                   "(not_found)")
+        message = render(reply)
+        changed: str | None = None
+        refusal: Delivery | None = None
+        for old in reversed(found):  # history is newest first: the last one changed is newest
+            ts = str(old["ts"])
+            try:
+                await ws.one_try.chat_update(channel=channel_id, ts=ts, **message.payload())
+            except Exception as err:
+                if isinstance(err, SlackApiError) and api_error(err) == "message_not_found":
+                    continue  # deleted since the read: nothing left to change
+                outcome = self._outcome(err, target, posting=False)
+                if outcome.status is not DeliveryStatus.FAILED:
+                    return outcome
+                refusal = outcome
+            else:
+                changed = ts
+        if changed is not None:
+            return Delivery.sent(changed)
+        return refusal or Delivery.failed("the posts showing that entry were deleted before "
+                                          "the bot could change them (message_not_found)")
 
     @staticmethod
     def _not_installed(community: CommunityRef) -> Delivery:
@@ -528,6 +581,31 @@ def _needed(err: SlackApiError) -> str | None:
 
 def _shown(code: str, status: int) -> str:
     return code if code != "unknown_error" or status == 200 else f"HTTP {status}"
+
+
+def _by_bot(message: Any, user_id: str, bot_id: str) -> bool:
+    """A message this bot posted."""
+    if not isinstance(message, Mapping) or not message.get("ts"):
+        return False
+    return bool((bot_id and message.get("bot_id") == bot_id)
+                or (user_id and message.get("user") == user_id))
+
+
+def _posted_at(message: Mapping[str, Any]) -> datetime:
+    """When Slack says the message was posted (its ``ts``: seconds since the epoch)."""
+    return datetime.fromtimestamp(float(message["ts"]), UTC)
+
+
+def _carries(message: Mapping[str, Any], action_id: str) -> bool:
+    """Whether the message's blocks hold a button with ``action_id``."""
+    blocks = message.get("blocks")
+    for block in blocks if isinstance(blocks, list) else []:
+        elements = block.get("elements") if isinstance(block, Mapping) else None
+        for element in elements if isinstance(elements, list) else []:
+            if (isinstance(element, Mapping) and element.get("type") == "button"
+                    and element.get("action_id") == action_id):
+                return True
+    return False
 
 
 def _is_ours(message: Any, key: str, user_id: str, bot_id: str) -> bool:

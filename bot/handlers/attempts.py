@@ -13,7 +13,7 @@ from bot.handlers.cheer import cheer_button
 from bot.handlers.pause import breaks, current, ranges
 from bot.ids import MemberRef
 from bot.invocation import Caller, Invocation
-from bot.models import LogResult, NewAttempt, Outcome
+from bot.models import LogResult, NewAttempt, Outcome, Totals
 from bot.reply import Block, Buttons, Context, Mention, Reply, Strong, Text
 
 VERBS = {Outcome.REJECTED: "got a no", Outcome.ACCEPTED: "got a yes",
@@ -33,6 +33,7 @@ async def log(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         default_zone=deps.default_timezone,
         max_per_hour=deps.max_logs_per_hour,
         history_since=now - stats.STREAK_WINDOW,
+        channel_id=caller.channel.id if caller.channel else None,
     ))
     if result.limited:
         raise await rate_limited(deps, caller)
@@ -105,18 +106,32 @@ def celebration(member: MemberRef, name: str, outcome: Outcome, ask: str, privat
     if outcome == Outcome.ACCEPTED:
         counts += [prompts.yes_word(t.accepted), f"asks per yes: {ratio(t.attempts, t.accepted)}"]
     blocks.append(Context.of(" · ".join(counts)))
-    milestones = [m for m in (
-        None if heard_back else prompts.attempt_milestone(t.attempts),
-        prompts.rejection_milestone(t.rejected) if outcome == Outcome.REJECTED else None,
-        prompts.FIRST_YES if outcome == Outcome.ACCEPTED and t.accepted == 1 else None,
-        prompts.goal_reached(result.goal_reached) if result.goal_reached else None,
-    ) if m]
+    milestones = milestone_lines(outcome, t, result.celebrated, result.goal_reached,
+                                 counted_ask=not heard_back)
     if milestones:
         blocks.append(Text.of(Strong("Milestone! "), " ".join(milestones)))
     if outcome == Outcome.REJECTED:
         blocks.append(Context.of("Reflect: ", prompts.reflection(member.key, result.rejection_seq)))
     blocks.append(Buttons((cheer_button(result.attempt_id),)))
     return Reply(tuple(blocks))
+
+
+def milestone_lines(outcome: Outcome, t: Totals, celebrated: Totals | None,
+                    goal_reached: int | None, counted_ask: bool = True) -> list[str]:
+    """The milestones an attempt now ``outcome`` reached, each only past the counts the member
+    has had celebrated (``celebrated``: None, as if none): an /undo or an /edit that took a
+    count down never has its milestone celebrated twice. ``counted_ask``: it is a new ask (not
+    one heard back or edited)."""
+    shown = celebrated or Totals()
+    return [m for m in (
+        prompts.attempt_milestone(t.attempts) if counted_ask and t.attempts > shown.attempts
+        else None,
+        prompts.rejection_milestone(t.rejected)
+        if outcome == Outcome.REJECTED and t.rejected > shown.rejected else None,
+        prompts.FIRST_YES if outcome == Outcome.ACCEPTED and t.accepted == 1
+        and shown.accepted < 1 else None,
+        prompts.goal_reached(goal_reached) if goal_reached else None,
+    ) if m]
 
 
 def ratio(attempts: int, accepted: int) -> str:

@@ -8,6 +8,8 @@ from bot.invocation import ActionInvocation
 from bot.models import CheerStatus
 from bot.reply import Action, Button, ButtonStyle, Reply, Text, Visibility
 
+CHEER_ACTION = "cheer"
+
 
 async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
     if not act.value.isdecimal():
@@ -29,5 +31,5 @@ async def cheer(deps: Deps, act: ActionInvocation) -> Reply:
 
 def cheer_button(attempt_id: int, count: int = 0) -> Button:
     """The Cheer button of a celebration, showing its count once there is one."""
-    return Button(f"Cheer · {count}" if count else "Cheer", Action("cheer", str(attempt_id)),
+    return Button(f"Cheer · {count}" if count else "Cheer", Action(CHEER_ACTION, str(attempt_id)),
                   ButtonStyle.PRIMARY)

@@ -10,6 +10,7 @@ from bot.errors import Refusal
 from bot.handlers import Deps, Options
 from bot.handlers.attempts import VERBS, celebration, rate_limited
 from bot.handlers.cheer import cheer_button
+from bot.handlers.edit import edit_button
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.models import (
     Attempt,
@@ -118,7 +119,9 @@ def commitment_blocks(c: Commitment, zone: ZoneInfo, now: datetime) -> list[Bloc
 
 
 def pending_blocks(a: Attempt) -> list[Block]:
-    return [Text.of("Waiting to hear: ", Strong(a.ask)), resolve_buttons("a", a.id, waiting=True)]
+    buttons = resolve_buttons("a", a.id, waiting=True)
+    return [Text.of("Waiting to hear: ", Strong(a.ask)),
+            Buttons((*buttons.buttons, edit_button(a.id)))]
 
 
 async def asks(deps: Deps, inv: Invocation, opts: Options) -> Reply:

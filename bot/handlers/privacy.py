@@ -24,7 +24,7 @@ from bot.reply import (
 )
 
 CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
-               "due", "status", "target", "by", "since", "zone", "until", "reason")
+               "due", "status", "target", "by", "since", "zone", "until", "reason", "edited")
 
 
 async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
@@ -37,7 +37,8 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
         out.writerow({"type": "attempt", "date": a.created_at.isoformat(), "outcome": a.outcome,
                       "ask": a.ask, "who": a.who or "", "area": a.area or "",
                       "fear": "" if a.fear is None else a.fear, "lesson": a.lesson or "",
-                      "private": "yes" if a.private else "no"})
+                      "private": "yes" if a.private else "no",
+                      "edited": a.edited_at.isoformat() if a.edited_at else ""})
     for c in commitments:
         out.writerow({"type": "commitment", "date": c.created_at.isoformat(), "ask": c.ask,
                       "due": c.due_at.isoformat(), "status": c.status, "zone": c.zone or ""})

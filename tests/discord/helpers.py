@@ -77,3 +77,17 @@ class FileKeepingDiscord(FakeDiscord):
                     value.file.seek(0)
                     self.file_data.append((path, value.filename, value.file.read()))
         return body, files
+
+
+def inputs(modal: dict) -> dict[str, dict]:
+    """A modal's text inputs by custom id (each row holds one)."""
+    return {row["components"][0]["custom_id"]: row["components"][0]
+            for row in modal["components"]}
+
+
+async def submit_form(fake: FakeDiscord, modal: dict, typed: dict[str, str], user_id: int = ANA,
+                      user_name: str = "ana") -> Call:
+    """Submit the form with ``typed`` in place of what its inputs held; the first response."""
+    submitted = fake.submit(modal, typed, user_id=user_id, user_name=user_name)
+    await fake.push(submitted)
+    return await first_response(fake, submitted)

@@ -126,7 +126,7 @@ async def test_resolving_a_pending_ask_tells_the_channel(bot, fake: FakeDiscord,
     await run_command(fake, "pending", {"ask": "asked for a reference"})
     asks = await open_asks(fake)
     assert "asked for a reference" in asks["content"]
-    assert [b["label"] for b in buttons(asks)] == ["Rejected", "Accepted", "Still waiting"]
+    assert [b["label"] for b in buttons(asks)] == ["Rejected", "Accepted", "Still waiting", "Edit"]
 
     _, call = await press(fake, asks, button(asks, "Rejected"))
     assert call.json["type"] == 4  # a new message, as /rejected's would be: everyone sees it
@@ -171,7 +171,7 @@ async def test_a_kept_promise_is_celebrated_in_public(bot, fake: FakeDiscord, re
     assert "**1.** Promise" in shown(asks["content"]) and "**2.** Waiting" in shown(asks["content"])
     labels = [b["label"] for b in buttons(asks)]
     assert labels[:4] == ["1 · Rejected", "1 · Accepted", "1 · Still waiting", "1 · Didn't ask"]
-    assert labels[4:] == ["2 · Rejected", "2 · Accepted", "2 · Still waiting"]
+    assert labels[4:] == ["2 · Rejected", "2 · Accepted", "2 · Still waiting", "2 · Edit"]
 
     _, call = await press(fake, asks, button(asks, "1 · Accepted"))
     assert call.json["type"] == 4

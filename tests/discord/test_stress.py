@@ -468,6 +468,42 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
     done = track(await run_all(fake, jobs))
     later = track(await run_all(fake, [Job("goal", None, m) for m in several[:2]]
                                 + [Job("goal", {"target": "off"}, several[5])]))
+    # /edit: fresh asks, the private list, its Edit button answered with the form filled in,
+    # a typed change in hostile words, one made private, one refused. The outbox takes the
+    # changes to the celebrations themselves (no new post), and the private one's words leave
+    # the channel.
+    editors = members[20:23]
+    assert not any(m.private for m in editors)
+    fresh = track(await run_all(fake, [Job("rejected", {"ask": hostile(m.index, 70)}, m)
+                                       for m in editors]))
+    [listed] = track(await run_all(fake, [Job("edit", None, editors[0])]))
+    assert listed.private and "ASK020-70" in listed.text
+    edit_id = next(b["custom_id"] for b in buttons(listed.message)
+                   if b["label"].endswith("Edit"))  # "1 · Edit": the latest entry's
+    pressed = fake.press(listed.message, edit_id, user_id=editors[0].id,
+                         user_name=editors[0].name)
+    await fake.push(pressed)
+    [form] = await fake.wait_for("POST", rf"/interactions/{pressed['id']}/[^/]+/callback")
+    assert form.json["type"] == 9  # the modal, filled in (checked by the fake)
+    filled = {row["components"][0]["custom_id"]: row["components"][0].get("value")
+              for row in form.json["data"]["components"]}
+    assert filled["ask"] == expected_text(hostile(20, 70)) and filled["outcome"] == "no"
+    changed = track(await run_all(fake, [
+        Job("edit", {"ask": hostile(20, 71), "outcome": "yes"}, editors[0]),
+        Job("edit", {"private": True}, editors[1]),
+        Job("edit", {"entry": "abc"}, editors[2])]))
+    assert all(d.private for d in changed)
+    assert "Updated" in changed[0].text and "hides the text" in changed[1].text
+    assert "Say which entry" in changed[2].text
+    channel_messages = len(fake.find("POST", f"/channels/{CHANNEL_ID}/messages"))
+    edited = await Scheduler(repo, app, {Platform.DISCORD: bot.poster}, clock).drain()
+    assert (edited.posted, edited.failed) == (2, 0), edited
+    assert len(fake.find("POST", f"/channels/{CHANNEL_ID}/messages")) == channel_messages
+    after = [shown("\n".join(texts_of(fake.messages[d.message["id"]]))) for d in fresh]
+    assert "ASK020-71" in after[0] and "(edited)" in after[0]
+    assert "ASK021-70" not in after[1] and "private ask" in after[1]
+    assert "ASK021-70" not in shown("\n".join(fake.channel_view(CHANNEL_ID)))
+
     assert catalogue_seen == {c.name for c in CATALOGUE}, catalogue_seen ^ {c.name
                                                                             for c in CATALOGUE}
     answers = {(d.job.name, d.job.member.id if d.job.member else 0, str(d.job.options)): d

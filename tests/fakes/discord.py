@@ -29,7 +29,17 @@ show only in ``seen_by(user, channel)``, to the member whose interaction they an
 
 Channels and DMs refuse what Discord refuses: ``delete_channel(id)`` (404 Unknown Channel),
 ``deny(id, code)`` (403 Missing Permissions 50013, or Missing Access 50001), ``close_dms(user)``
-(403 Cannot send messages to this user, 50007, on a post to their DM channel).
+(403 Cannot send messages to this user, 50007, on a post to their DM channel). A deleted or
+denied channel refuses reading and changing its messages the same way (one kind of denial
+stands for every permission the bot lacks there).
+
+History and edits. ``GET /channels/{id}/messages`` answers as Discord does (docs "Get Channel
+Messages"): ``limit`` 1-100 (50 if not given; anything else a 400 Invalid Form Body), at most
+one of ``before``, ``after``, ``around``, the messages newest first, no ephemeral ones.
+``member_message(channel, user)`` stores a member's own message; ``PATCH`` of a message the bot
+didn't write is 403 Cannot edit a message authored by another user (50005). The bot's
+interaction responses are its own. ``submit(modal, typed)`` builds a form's MODAL_SUBMIT with
+every input, as Discord sends it.
 
 Nonces (docs "Create Message"; changelog 2024-02-12 "Enforced Nonces on Create Message
 Endpoint"). ``nonce`` is checked like Discord (an integer, or a string of at most 25
@@ -120,6 +130,8 @@ UNKNOWN_CHANNEL = (404, {"code": 10003, "message": "Unknown Channel"})
 MISSING_ACCESS = (403, {"code": 50001, "message": "Missing Access"})
 CANNOT_DM = (403, {"code": 50007, "message": "Cannot send messages to this user"})
 MISSING_PERMISSIONS = (403, {"code": 50013, "message": "Missing Permissions"})
+CANNOT_EDIT_OTHERS = (403, {"code": 50005,
+                             "message": "Cannot edit a message authored by another user"})
 # docs "Create Message": enforce_nonce dedupes "in the past few minutes"; the fake's default.
 NONCE_WINDOW = timedelta(minutes=5)
 # docs "Gateway" → Session Start Limit: max_concurrency IDENTIFYs per 5 seconds.
@@ -604,12 +616,17 @@ class FakeDiscord:
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._channel_post(m.group(1), body, call.files)
+        if m and method == "GET":
+            return self._history(m.group(1), call.query)
         m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
         if m and method in ("PATCH", "DELETE", "GET"):
+            self._reachable(m.group(1))
             message = self.messages.get(m.group(2))
             if message is None or message["channel_id"] != m.group(1):
                 raise _Refusal(*UNKNOWN_MESSAGE)
             if method == "PATCH":
+                if message["author"]["id"] != str(self.bot_id):
+                    raise _Refusal(*CANNOT_EDIT_OTHERS)
                 self._edit(message, body, call.files, "edit")
             elif method == "DELETE":
                 self._delete(message)
@@ -723,12 +740,51 @@ class FakeDiscord:
             self._edit(message, body, files, "webhook_edit")
         return _json(message)
 
-    def _channel_post(self, channel: str, body: Any, files: list[str]) -> web.Response:
+    def _reachable(self, channel: str) -> None:
+        """A deleted channel is 404 Unknown Channel, a denied one 403 with its code."""
         if channel in self.deleted_channels:
             raise _Refusal(*UNKNOWN_CHANNEL)
         if channel in self.denied_channels:
             raise _Refusal(*(MISSING_ACCESS if self.denied_channels[channel] == 50001
                              else MISSING_PERMISSIONS))
+
+    def _history(self, channel: str, query: dict[str, str]) -> web.Response:
+        """docs "Get Channel Messages": up to ``limit`` (1-100, default 50) of the channel's
+        messages, newest first: the latest, those just ``before`` an id, or those just
+        ``after`` one (still newest first, as Discord answers). Ephemeral messages are no
+        one's history."""
+        self._reachable(channel)
+        _check(rules.check_history_query(query))
+        limit = int(query.get("limit", "50"))
+        there = [m for m in self._timeline
+                 if m["channel_id"] == channel and not m.get("flags", 0) & EPHEMERAL]
+        if "after" in query:
+            later = [m for m in there if int(m["id"]) > int(query["after"])]
+            picked = later[:limit]
+        else:
+            if "before" in query:
+                there = [m for m in there if int(m["id"]) < int(query["before"])]
+            elif "around" in query:
+                at = int(query["around"])
+                older = [m for m in there if int(m["id"]) < at][-(limit // 2):] if limit > 1 else []
+                rest = [m for m in there if int(m["id"]) >= at][:limit - len(older)]
+                there = older + rest
+            picked = there[-limit:]
+        return _json(sorted(picked, key=lambda m: int(m["id"]), reverse=True))
+
+    def member_message(self, channel_id: int | str, user_id: int, name: str = "ana", *,
+                       content: str = "", components: list[dict[str, Any]] | None = None
+                       ) -> dict[str, Any]:
+        """A message a member posted in the channel (the bot may read it, never edit it)."""
+        return self._store({
+            "id": str(self.snowflake()), "channel_id": str(channel_id),
+            "author": user_payload(user_id, name), "content": content, "timestamp": _now_iso(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False,
+            "type": DEFAULT, "flags": 0, "components": components or []})
+
+    def _channel_post(self, channel: str, body: Any, files: list[str]) -> web.Response:
+        self._reachable(channel)
         if any(self.dm_channels.get(user) == channel for user in self.closed_dms):
             raise _Refusal(*CANNOT_DM)
         _check(rules.check_message(body, "create", len(files)))
@@ -1081,6 +1137,25 @@ class FakeDiscord:
                                 name=user_name, guild_id=guild_id, message=message,
                                 channel_id=int(message["channel_id"]),
                                 interaction_id=interaction_id, created_at=created_at)
+
+
+    def submit(self, modal: dict[str, Any], typed: dict[str, str] | None = None, *,
+               user_id: int, user_name: str = "ana", guild_id: int | None = GUILD_ID,
+               channel_id: int | None = None) -> dict[str, Any]:
+        """The MODAL_SUBMIT of a form the bot opened (``modal``: the MODAL callback's
+        ``data``), as Discord sends it: every input, each with what ``typed`` gives it, else
+        the value it was opened with (``""`` when it had none)."""
+        typed = dict(typed or {})
+        rows = []
+        for row in modal["components"]:
+            item = row["components"][0]
+            value = typed.pop(item["custom_id"], item.get("value") or "")
+            rows.append({"type": 1, "components": [
+                {"type": 4, "custom_id": item["custom_id"], "value": value}]})
+        assert not typed, f"the form has no input {sorted(typed)}"
+        return self.interaction(5, {"custom_id": modal["custom_id"], "components": rows},
+                                user_id=user_id, name=user_name, guild_id=guild_id,
+                                channel_id=channel_id)
 
 
 class _Session:

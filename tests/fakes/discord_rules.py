@@ -779,6 +779,17 @@ CALLBACK = _shape("InteractionCallbackRequest", {"type": Int(nullable=False), "d
                   ("type",), nullable=False)
 
 
+def _check_modal_values(data: dict[str, Any], problems: Problems) -> None:
+    """A text input's prefilled ``value`` within its own ``max_length`` (the fake's reading:
+    Discord's docs give the value 4,000 characters and say nothing of the input's limit)."""
+    for i, row in enumerate(data["components"]):
+        item = row["components"][0]
+        value, longest = item.get("value"), item.get("max_length")
+        if isinstance(value, str) and isinstance(longest, int) and len(value) > longest:
+            problems.add(("components", i, "components", 0, "value"), "BASE_TYPE_BAD_LENGTH",
+                         f"Must be between 0 and {longest} in length.")
+
+
 def check_callback(body: Any, interaction_type: int, files: int = 0,
                    option_type: int = 3) -> Problems:
     """POST /interactions/{id}/{token}/callback for an interaction of ``interaction_type``.
@@ -810,6 +821,8 @@ def check_callback(body: Any, interaction_type: int, files: int = 0,
     elif kind == 9:
         inner = Problems()
         validate(data, MODAL_DATA, (), inner)
+        if not inner:
+            _check_modal_values(data, inner)
     else:
         inner = Problems()
         if data is not None:
@@ -830,4 +843,39 @@ DM = _shape("CreatePrivateChannelRequest", {
 def check_dm(body: Any) -> Problems:
     problems = Problems()
     validate(body, DM, (), problems)
+    return problems
+
+
+# -- reading a channel's history: docs "Channel Resource" → Get Channel Messages ---------------
+
+HISTORY_LIMIT = (1, 100)  # limit: 1-100, 50 when not given
+HISTORY_ANCHORS = ("around", "before", "after")
+
+
+def check_history_query(query: dict[str, str]) -> Problems:
+    """GET /channels/{id}/messages: ``limit`` an integer from 1 to 100, ``around``/``before``/
+    ``after`` snowflakes, at most one of those (the docs call them mutually exclusive; Discord
+    quietly uses one, the fake refuses, code ``MUTUALLY_EXCLUSIVE``, the fake's own)."""
+    problems = Problems()
+    raw = query.get("limit")
+    if raw is not None:
+        try:
+            limit = int(raw)
+        except ValueError:
+            problems.add(("limit",), "NUMBER_TYPE_COERCE", f"Value \"{raw}\" is not int.")
+        else:
+            low, high = HISTORY_LIMIT
+            if limit < low:
+                problems.add(("limit",), "NUMBER_TYPE_MIN",
+                             f"int value should be greater than or equal to {low}.")
+            elif limit > high:
+                problems.add(("limit",), "NUMBER_TYPE_MAX",
+                             f"int value should be less than or equal to {high}.")
+    given = [name for name in HISTORY_ANCHORS if name in query]
+    for name in given:
+        if not _is_snowflake(query[name]):
+            problems.add((name,), "NUMBER_TYPE_COERCE", f"Value \"{query[name]}\" is not snowflake.")
+    if len(given) > 1:
+        problems.add((given[1],), "MUTUALLY_EXCLUSIVE",
+                     f"{', '.join(given)} are mutually exclusive: give one.")
     return problems

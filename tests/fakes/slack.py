@@ -615,6 +615,11 @@ class FakeSlack:
         entry.metadata = metadata
         return entry.seen()
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone (its author, an admin) deletes the message ``ts``: gone from the channel and
+        its history; ``chat.update`` on it is ``message_not_found``."""
+        self._by_ts[(channel, ts)].deleted = True
+
     def kind_of(self, channel: str) -> str:
         """``im`` (``D...``), ``private`` (``make_private`` or ``G...``) or ``public``."""
         if channel.startswith("D"):
@@ -1003,6 +1008,9 @@ class FakeSlack:
         entry = self._by_ts.get((str(args["channel"]), str(args["ts"])))
         if entry is None or entry.deleted:
             raise Refused("message_not_found")
+        bots = {self.bot_user_id} | {w.bot_user_id for w in self.workspaces.values()}
+        if entry.author not in bots:  # a member's message, or the echoed command line
+            raise Refused("cant_update_message")
         if "blocks" in args:
             entry.blocks = self._blocks(args["blocks"])
         if "text" in args:

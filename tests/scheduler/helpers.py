@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.ids import CommunityRef, MemberRef, Platform
 from bot.models import Schedule
 from bot.ports import Delivery, DeliveryStatus, PostingLimits
-from bot.reply import Reply
+from bot.reply import Action, Reply
 from bot.scheduler import Scheduler
 
 
@@ -26,6 +26,7 @@ class RecordingPoster:
     limits: PostingLimits = PostingLimits(concurrency=4)
     posts: list[tuple[CommunityRef, str, Reply]] = field(default_factory=list)
     dms: list[tuple[CommunityRef, MemberRef, Reply]] = field(default_factory=list)
+    edits: list[tuple[CommunityRef, str, Action, Reply]] = field(default_factory=list)
     fail: dict[str, object] = field(default_factory=dict)
     landed: set[str] = field(default_factory=set)  # community ids whose uncertain tries landed
     tries: list[tuple[str, str | None, datetime | None]] = field(default_factory=list)
@@ -81,6 +82,12 @@ class RecordingPoster:
         await asyncio.sleep(0)
         return self._outcome(member.id, key, sent_since,
                              lambda: self.dms.append((community, member, reply)))
+
+    async def edit(self, community: CommunityRef, channel_id: str, marker: Action,
+                   reply: Reply, *, since: datetime | None = None) -> Delivery:
+        await asyncio.sleep(0)
+        return self._outcome(community.id, None, None,
+                             lambda: self.edits.append((community, channel_id, marker, reply)))
 
     def texts(self) -> list[str]:
         return [reply.plain_text() for _, _, reply in self.posts]

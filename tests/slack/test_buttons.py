@@ -143,7 +143,7 @@ async def test_resolving_a_promise_celebrates_and_counts(http_adapter, fake, htt
     listing = await resolve_buttons(http, http_adapter, fake, ids)
     labels = [b["text"]["text"] for b in buttons(listing)]
     assert labels == ["Rejected", "Accepted", "Still waiting", "Didn't ask", "Rejected", "Accepted",
-                      "Still waiting"]
+                      "Still waiting", "Edit"]
     promise_no = buttons(listing)[0]["action_id"]
     answer = await press(http, http_adapter, fake, ids, promise_no, ephemeral=True)
     assert answer["response_type"] == "in_channel"

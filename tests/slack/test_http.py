@@ -43,6 +43,7 @@ SAMPLES = {
     "dare": "area:work level:easy",
     "season": "history",
     "remind": "time:18:00 days:weekdays",
+    "edit": 'outcome:yes who:"my boss" lesson:"ask earlier" fear:4',
 }
 
 
@@ -52,6 +53,9 @@ def test_every_catalogue_command_has_a_sample():
 
 @pytest.mark.parametrize("spec", CATALOGUE, ids=lambda s: s.name)
 async def test_every_command_answers_a_signed_request(spec, http_adapter, fake, http, ids, repo):
+    if spec.name == "edit":  # something to change
+        await reply_json(await post_signed(http, http_adapter,
+                                           slash(fake, ids, "rejected", "asked for a raise")))
     response = await post_signed(http, http_adapter, slash(fake, ids, spec.name, SAMPLES[spec.name]))
     payload = await reply_json(response)
     assert payload["response_type"] in ("in_channel", "ephemeral")
@@ -65,6 +69,10 @@ async def test_every_command_answers_a_signed_request(spec, http_adapter, fake, 
         assert totals.attempts == 1
         assert {"rejected": totals.rejected, "accepted": totals.accepted,
                 "pending": totals.pending}[spec.name] == 1
+    if spec.name == "edit":
+        assert payload["response_type"] == "ephemeral" and "Updated" in payload["text"]
+        totals = await repo.totals(COMMUNITY, member(ANA))
+        assert (totals.attempts, totals.rejected, totals.accepted) == (1, 0, 1)
 
 
 async def test_a_day_of_asking_through_http(http_adapter, fake, http, ids, repo):

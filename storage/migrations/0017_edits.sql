@@ -1,0 +1,16 @@
+-- Editing entries (/edit).
+--
+-- attempts.channel_id: the channel an ask was logged in (where its celebration was posted),
+-- so that an edit can reach that post. Asks logged before this migration have none.
+-- attempts.edited_at: when the member last changed the entry.
+ALTER TABLE attempts ADD COLUMN channel_id TEXT;
+ALTER TABLE attempts ADD COLUMN edited_at TEXT;
+
+-- members.best_*: the highest count of each kind a member's celebrations have shown, so that a
+-- milestone is celebrated once: not again after an /undo or an /edit took the count down and
+-- a later ask brought it back. Existing members have had theirs celebrated up to now.
+ALTER TABLE members ADD COLUMN best_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN best_rejections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN best_accepted INTEGER NOT NULL DEFAULT 0;
+UPDATE members SET best_attempts = attempts_count, best_rejections = rejections_count,
+    best_accepted = accepted_count;
