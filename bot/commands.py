@@ -231,7 +231,7 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("fear", OptionType.INT, "How scary it felt, 0 to 10", min_value=0,
                    max_value=10, example="7"),
         OptionSpec("entry", OptionType.TEXT, "Which entry: 1 is your latest, 2 the one before "
-                   "(see /edit)", max_length=20, example="2"),
+                   "(see /edit)", max_length=30, example="2"),
         OptionSpec("clear", OptionType.TEXT, "Fields to empty: who, lesson, area or fear",
                    max_length=60, example="who,lesson"),
     ), clears="clear"),

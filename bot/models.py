@@ -7,6 +7,7 @@ Storage maps every row back to the enum; the core and the Repository protocol us
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -193,6 +194,14 @@ class Attempt:
     edited_at: datetime | None = None
     kept_promise: bool = False  # it closed a /who-next promise
 
+    @property
+    def version(self) -> str:
+        """A short mark of what the entry holds now (what /edit can change): an /edit form
+        carries the one it opened with, so that one sent after the entry changed meanwhile
+        (resolved from /asks, another form) changes nothing rather than put old values back."""
+        held = (self.ask, self.outcome, self.who, self.lesson, self.area, self.fear, self.private)
+        return f"{zlib.crc32(repr(held).encode()):08x}"
+
 
 @dataclass(frozen=True)
 class EntryEdit:
@@ -207,12 +216,14 @@ class EntryEdit:
     fear: int | None = None
     private: bool | None = None
     clear: frozenset[str] = frozenset()
+    seen: str | None = None  # from a form: the entry's ``version`` it opened with
 
 
 class EditStatus(StrEnum):
     DONE = "done"
     UNCHANGED = "unchanged"  # every value given was the entry's already
     NOT_FOUND = "not_found"  # no such entry (of this member) here
+    STALE = "stale"  # it changed since the form that sent this opened: nothing done
 
 
 @dataclass(frozen=True)

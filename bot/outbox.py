@@ -50,11 +50,11 @@ from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.handlers.cheer import CHEER_ACTION
 from bot.handlers.commitments import news_reply
-from bot.handlers.edit import edited_post
+from bot.handlers.edit import edited_attempt_id, edited_post
 from bot.handlers.remind import nudge_reply
 from bot.handlers.season import season_post
 from bot.ids import CommunityRef, Platform
-from bot.models import OutboxItem, OutboxState, PostKind, PostResult, Schedule
+from bot.models import Attempt, OutboxItem, OutboxState, PostKind, PostResult, Schedule
 from bot.outage import OutageLog
 from bot.ports import (
     Clock,
@@ -329,13 +329,9 @@ class Outbox:
                     dropped.append(PostResult(item.id, OutboxState.MISSED, now, UNDONE))
                     continue
                 reply = news_reply(item.news)
-            elif item.kind == PostKind.EDIT:  # the entry as it is now, where it was shown
-                if item.news is None:
-                    dropped.append(PostResult(item.id, OutboxState.MISSED, now, EDIT_UNDONE))
-                    continue
-                reply = edited_post(item.news)
-            elif item.kind == PostKind.SEASON:
-                pass  # needs no schedule: built when it is sent, its chart off the event loop
+            elif item.kind in (PostKind.SEASON, PostKind.EDIT):
+                pass  # need no schedule: built when they are sent (a chart off the event loop,
+                # the entry as it is then)
             else:
                 schedule = await self._schedule(item.community)
                 if schedule is None:
@@ -405,6 +401,17 @@ class Outbox:
                                       f"({type(err).__name__})")
             if reply is None:
                 return Delivery.failed(SEASON_GONE)
+        entry: Attempt | None = None
+        if item.kind == PostKind.EDIT:  # the entry as it is now (this try began: see AGAIN)
+            try:
+                news = await self.repo.edited_entry(item.community,
+                                                    edited_attempt_id(item.subject), item.due_at)
+            except Exception as err:  # nothing was sent: a plain retry
+                self._trouble(err, f"reading the entry of the edit {item.id} failed")
+                return Delivery.retry(f"the entry couldn't be read ({type(err).__name__})")
+            if news is None:
+                return Delivery.failed(EDIT_UNDONE)
+            entry, reply = news.attempt, edited_post(news)
         if reply is None:  # a recap: read and drawn now (the chart off the event loop)
             try:
                 schedule = await self._schedule(item.community)
@@ -429,9 +436,7 @@ class Outbox:
                     assert item.nudge is not None
                     send = poster.dm(item.community, item.nudge.member.member, reply,
                                      key=item.key, sent_since=item.sent_since)
-                elif item.kind == PostKind.EDIT:
-                    assert item.news is not None
-                    entry = item.news.attempt
+                elif entry is not None:  # an edit
                     send = poster.edit(item.community, item.target,
                                        Action(CHEER_ACTION, str(entry.id)), reply,
                                        since=entry.created_at)

@@ -30,6 +30,7 @@ from bot.models import (
     NewAttempt,
     NewCommitment,
     NewPost,
+    News,
     OpenPage,
     OutboxItem,
     Outcome,
@@ -133,6 +134,11 @@ class Repository(KeyValueStore, Protocol):
                          offset: int) -> EntryPage:
         """``limit`` of the member's attempts from ``offset`` on, newest first (/edit's list),
         and how many they have."""
+
+    async def edited_entry(self, community: CommunityRef, attempt_id: int,
+                           edited_at: datetime) -> News | None:
+        """For an EDIT post queued by an edit at ``edited_at``: the attempt as it is now, its
+        member's name and its cheers; None when it is gone (or its id another's since)."""
 
     async def entry(self, community: CommunityRef, member: MemberRef, attempt_id: int | None,
                     position: int = 1) -> Attempt | None:

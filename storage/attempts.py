@@ -52,6 +52,13 @@ def request_key(community: CommunityRef, request_id: str | None) -> str | None:
     return f"{community.key}/{request_id}" if request_id else None
 
 
+def member_lock(community: str, member: str) -> str:
+    """The lock a member's writes that read before they change take turns under (PostgreSQL):
+    the hourly limit's count; an edit, a resolve or an undo reading the entry it moves the
+    counts of, so two of them never move them twice."""
+    return f"member:{community}/{member}"
+
+
 def over_limit(c: Tx, community: str, member: str, at: datetime,
                 limit: int | None) -> bool:
     """Fair play: has the member already made ``limit`` entries in the hour before ``at``?
@@ -59,7 +66,7 @@ def over_limit(c: Tx, community: str, member: str, at: datetime,
     entries arriving together can't all count the same rows and all squeeze under it."""
     if limit is None:
         return False
-    c.lock(f"member:{community}/{member}")
+    c.lock(member_lock(community, member))
     since = ts(at - timedelta(hours=1))
     args = (community, member, since)
     n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
@@ -205,6 +212,7 @@ class AttemptStore(Store):
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
                               outcome: Outcome, at: datetime) -> Resolution:
         def unit(c: Tx) -> Resolution:
+            c.lock(member_lock(community.key, member.key))
             row = owned_open_item(c, "attempts", attempt_id, community, member,
                                    lambda r: r["outcome"] == Outcome.PENDING)
             if isinstance(row, Resolution):
@@ -230,6 +238,7 @@ class AttemptStore(Store):
     async def undo_last(self, community: CommunityRef, member: MemberRef, at: datetime,
                         request_id: str | None = None) -> Removed | None:
         def remove(c: Tx) -> Removed | None:
+            c.lock(member_lock(community.key, member.key))
             args = (community.key, member.key)
             a = c.execute("SELECT id, ask, outcome, area, created_at, commitment_id, local_day, "
                           "member_day FROM attempts WHERE community_id = ? AND member_id = ? "

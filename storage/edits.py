@@ -15,13 +15,11 @@ from bot.models import (
     EditStatus,
     EntryEdit,
     EntryPage,
-    NewPost,
     News,
     Outcome,
-    PostKind,
+    Totals,
 )
-from storage import outbox as queue  # it reads edits from here: imported as a module
-from storage.attempts import check_goal, once
+from storage.attempts import check_goal, member_lock, once
 from storage.counters import add_area, bump, celebrated, totals
 from storage.db import Store, Tx
 from storage.rows import attempt_row, ts
@@ -29,43 +27,43 @@ from storage.rows import attempt_row, ts
 # How long the change may take to reach an entry's posts (a platform down for longer: the
 # post keeps its old words, recorded as missed).
 EDIT_WINDOW = timedelta(hours=24)
-OPTIONAL = ("who", "lesson", "area", "fear")
 T = TypeVar("T")
 
 
-def edit_subject(attempt_id: int, at: datetime, channel_id: str) -> str:
-    """The outbox subject of one edit's change to one channel's posts of an entry."""
-    return f"{attempt_id}@{ts(at)}@{channel_id}"
+def edit_subject(attempt_id: int, channel_id: str) -> str:
+    """The outbox subject of the change to one channel's posts of an entry: one row per post,
+    so no two tries of it are ever in flight at once (an older view landing last)."""
+    return f"{attempt_id}@{channel_id}"
 
 
-def edited_attempt_id(subject: str) -> int:
-    return int(subject.partition("@")[0])
+# An edit queues its post's change, or arms it again: a row sent or missed goes due; one due
+# takes the new edit's time (its try shows the entry as it is then); one held by a try under
+# way takes it too, and ``storage.outbox.finish`` runs it once more (that try may show the
+# entry as it was).
+REARM = """INSERT INTO outbox (community_id, kind, subject, target, due_at, deadline, state,
+    next_try_at, created_at) VALUES (?, 'edit', ?, ?, ?, ?, 'due', ?, ?)
+    ON CONFLICT (community_id, kind, subject) DO UPDATE SET
+    due_at = excluded.due_at, deadline = excluded.deadline,
+    state = CASE WHEN outbox.state IN ('sent', 'missed') THEN 'due' ELSE outbox.state END,
+    next_try_at = CASE WHEN outbox.state IN ('sent', 'missed') THEN excluded.next_try_at
+        ELSE outbox.next_try_at END,
+    tries = CASE WHEN outbox.state IN ('sent', 'missed') THEN 0 ELSE outbox.tries END,
+    reason = CASE WHEN outbox.state IN ('sent', 'missed') THEN NULL ELSE outbox.reason END,
+    finished_at = CASE WHEN outbox.state IN ('sent', 'missed') THEN NULL
+        ELSE outbox.finished_at END"""
 
 
-def edited(c: Tx, subjects: list[str]) -> dict[tuple[str, str], News]:
-    """What each claimed EDIT post shows, by (community, subject): the attempt as it is now,
-    its member's name and its cheers. One undone (or forgotten) since is left out, and so is
-    any later attempt that took its id (SQLite hands out a deleted top id again): that one was
-    logged after the edit, or (at the same clock reading) was never edited."""
-    found: dict[tuple[str, str], News] = {}
-    wanted: dict[int, list[str]] = {}
-    for subject in subjects:
-        wanted.setdefault(edited_attempt_id(subject), []).append(subject)
-    ids = list(wanted)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for r in c.execute(
-                "SELECT a.*, m.display_name, (SELECT count(*) FROM cheers h WHERE "
-                "h.attempt_id = a.id) AS cheer_count FROM attempts a JOIN members m ON "
-                "m.community_id = a.community_id AND m.member_id = a.member_id "
-                f"WHERE a.id IN ({','.join('?' * len(chunk))})", chunk):
-            for subject in wanted[r["id"]]:
-                # Logged by then, and edited: a later attempt that took the id at the very
-                # instant (one clock reading for all) has never been edited.
-                if r["created_at"] <= subject.split("@")[1] and r["edited_at"] is not None:
-                    found[(r["community_id"], subject)] = News(attempt_row(r), r["display_name"],
-                                                               r["cheer_count"])
-    return found
+def edited(c: Tx, community: str, attempt_id: int, edited_at: datetime) -> News | None:
+    """What an EDIT post shows: the attempt as it is now, its member's name and its cheers.
+    None when it was undone (or forgotten) since, or when a later attempt took its id (SQLite
+    hands out a deleted top id again): one logged after the edit, or never edited."""
+    r = c.execute("SELECT a.*, m.display_name, (SELECT count(*) FROM cheers h WHERE "
+                  "h.attempt_id = a.id) AS cheer_count FROM attempts a JOIN members m ON "
+                  "m.community_id = a.community_id AND m.member_id = a.member_id "
+                  "WHERE a.id = ? AND a.community_id = ?", (attempt_id, community)).fetchone()
+    if r is None or r["edited_at"] is None or r["created_at"] > ts(edited_at):
+        return None
+    return News(attempt_row(r), r["display_name"], r["cheer_count"])
 
 
 def pick(c: Tx, community: str, member: str, attempt_id: int | None, position: int
@@ -128,9 +126,10 @@ def apply_edit(c: Tx, community: CommunityRef, member: MemberRef, old: Attempt,
     if on_post(new) != on_post(old) and old.channel_id:
         # Its channel: where it was celebrated, or for a kept promise where the promise was
         # made, its news told there (``CommitmentStore.resolve_commitment``).
-        queued = sum(queue.enqueue(c, [NewPost(
-            community, PostKind.EDIT, edit_subject(old.id, at, old.channel_id), old.channel_id,
-            at, at + EDIT_WINDOW)], at))
+        stamp = ts(at)
+        c.execute(REARM, (k, edit_subject(old.id, old.channel_id), old.channel_id, stamp,
+                          ts(at + EDIT_WINDOW), stamp, stamp))
+        queued = 1
     return EditResult(EditStatus.DONE, old, replace(new, edited_at=at), totals(c, k, m), best,
                       goal, queued)
 
@@ -139,22 +138,26 @@ SHOWN = ("ask", "outcome", "who", "lesson", "area", "fear", "private")  # what a
 
 
 def result_json(r: EditResult) -> list[object]:
-    """What a retried request answers from: the status, the posts queued, and the entry as
-    it was before (so the retry's reply names the same changes)."""
+    """What a retried request answers from: the status, the posts queued, the entry (its id,
+    and as it was before), the counts celebrated before and the goal reached, so that the
+    retry's reply is the first one's."""
     before = {f: getattr(r.before, f) for f in SHOWN} if r.before is not None else None
-    return [r.status, r.posts_queued, before]
+    shown = r.celebrated
+    return [r.status, r.posts_queued, before, r.before.id if r.before else None,
+            [shown.attempts, shown.rejected, shown.accepted] if shown else None, r.goal_reached]
 
 
-def retried(first: list[Any], now: Attempt | None, c: Tx, community: str, member: str
-            ) -> EditResult:
-    """A retry's answer: the status and the change as the first time, the entry as it is now."""
-    status, queued, fields = EditStatus(first[0]), int(first[1]), first[2]
+def retried(first: list[Any], c: Tx, community: str, member: str) -> EditResult:
+    """A retry's answer: the first one's, with the entry and the totals as they are now."""
+    status, queued, fields, attempt_id, shown, goal = [*first, None, None, None][:6]
+    now = pick(c, community, member, attempt_id, 1) if attempt_id is not None else None
     before = now
     if now is not None and isinstance(fields, dict):
         values = {f: fields[f] for f in SHOWN if f in fields}
         values["outcome"] = Outcome(values.get("outcome", now.outcome))
         before = replace(now, **values)
-    return EditResult(status, before, now, totals(c, community, member), posts_queued=queued)
+    return EditResult(EditStatus(status), before, now, totals(c, community, member),
+                      Totals(*shown) if shown else None, goal, int(queued))
 
 
 class EditStore(Store):
@@ -170,6 +173,10 @@ class EditStore(Store):
             return EntryPage(tuple(attempt_row(r) for r in rows), total, offset)
         return await self._read(unit)
 
+    async def edited_entry(self, community: CommunityRef, attempt_id: int,
+                           edited_at: datetime) -> News | None:
+        return await self._read(lambda c: edited(c, community.key, attempt_id, edited_at))
+
     async def entry(self, community: CommunityRef, member: MemberRef, attempt_id: int | None,
                     position: int = 1) -> Attempt | None:
         return await self._read(lambda c: pick(c, community.key, member.key, attempt_id,
@@ -181,9 +188,12 @@ class EditStore(Store):
         """Change the member's attempt (by id, else the ``position``-th latest) in one
         transaction. A retried request (same id) changes nothing more."""
         def change(c: Tx) -> EditResult:
+            c.lock(member_lock(community.key, member.key))  # one move of the counts at a time
             old = pick(c, community.key, member.key, attempt_id, position)
             if old is None:
                 return EditResult(EditStatus.NOT_FOUND)
+            if edit.seen is not None and edit.seen != old.version:
+                return EditResult(EditStatus.STALE, old, old)
             return apply_edit(c, community, member, old, edit, at)
 
         def answer(c: Tx) -> EditResult:
@@ -192,7 +202,6 @@ class EditStore(Store):
                                lambda: change(c), result_json, lambda j: j)
             if isinstance(got, EditResult):
                 return got
-            now = pick(c, community.key, member.key, attempt_id, position)  # a retry
-            assert isinstance(got, list)
-            return retried(got, now, c, community.key, member.key)
+            assert isinstance(got, list)  # a retry
+            return retried(got, c, community.key, member.key)
         return await self._write(answer)

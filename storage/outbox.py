@@ -28,7 +28,7 @@ from bot.models import (
     PostResult,
 )
 from bot.shards import MAX_ID, ShardSpec
-from storage import edits, reminds  # they queue through here: imported as modules
+from storage import reminds  # it queues through here: imported as a module
 from storage.db import Row, Store, Tx
 from storage.pauses import PAUSED_NOW, RESUMED_AT
 from storage.rows import attempt_row, commitment_row, community_ref, from_ts, ts
@@ -182,14 +182,11 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
     rows.sort(key=lambda r: (r["due_at"], r["id"]))
     follow = _followups(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.FOLLOWUP])
     news = _news(c, [int(r["subject"]) for r in rows if r["kind"] == PostKind.NEWS])
-    changed = edits.edited(c, [r["subject"] for r in rows if r["kind"] == PostKind.EDIT])
     nudged = reminds.nudges(c, [r for r in rows if r["kind"] == PostKind.REMIND], now)
     claimed = [item(r, *follow.get(int(r["subject"]), (None, None)))
                if r["kind"] == PostKind.FOLLOWUP else
                item(r, news=news.get((r["community_id"], int(r["subject"]))))
                if r["kind"] == PostKind.NEWS
-               else item(r, news=changed.get((r["community_id"], r["subject"])))
-               if r["kind"] == PostKind.EDIT
                else item(r, nudge=nudged.get(r["id"])) if r["kind"] == PostKind.REMIND
                else item(r) for r in rows]
     return claimed, [item(r) for r in missed]
@@ -250,10 +247,17 @@ def start_sending(c: Tx, owner: str, ids: Sequence[int], now: datetime,
     return mine
 
 
+# An /edit came after this try of its post began (``storage.edits.REARM`` moved its due_at):
+# the try may show the entry as it was, so the post is due again at once (the next run).
+AGAIN = "kind = 'edit' AND due_at > try_at"
+
+
 def finish(c: Tx, owner: str, results: Sequence[PostResult]) -> None:
     c.executemany(
-        "UPDATE outbox SET state = ?, reason = ?, next_try_at = COALESCE(?, next_try_at), "
-        "message_id = COALESCE(?, message_id), finished_at = ?, owner = NULL, lease_until = NULL, "
+        f"UPDATE outbox SET state = CASE WHEN {AGAIN} THEN 'due' ELSE ? END, reason = ?, "
+        f"next_try_at = CASE WHEN {AGAIN} THEN due_at ELSE COALESCE(?, next_try_at) END, "
+        f"message_id = COALESCE(?, message_id), finished_at = CASE WHEN {AGAIN} THEN NULL "
+        "ELSE ? END, owner = NULL, lease_until = NULL, "
         "sent_since = CASE WHEN ? = 1 THEN COALESCE(sent_since, try_at) ELSE sent_since END "
         f"WHERE id = ? AND owner = ? AND {HELD}",
         [(r.state, r.reason, None if r.next_try_at is None else ts(r.next_try_at),

@@ -93,10 +93,10 @@ def test_terminal_transcript(tmp_path):
     assert f"Yes · {day}: asked for feedback (entry 2, work)\n  [5 Edit]" in out
     assert f"No · {day}: asked for a raise (entry 3, who: my boss, fear 7/10)\n  [6 Edit]" in out
     assert "Updated: asked the bank\n  outcome: pending → yes\n  3 asks · 1 no · 2 yeses" in out
-    assert "Its post in the channel shows the change too." in out
+    assert "I'm updating its post in the channel to match." in out
     assert "lesson: - → ask earlier · area: work → money" in out
     assert "lesson: ask earlier → cleared · area: money → cleared" in out
-    assert "Updated: asked for a raise\n  now private\n  Its post in the channel now hides" in out
+    assert "Updated: asked for a raise\n  now private\n  I'm changing its post in the channel to hide" in out
     assert out.count("Say which entry by its place: 1 is your latest") == 2  # abc and 0
     assert "An entry keeps its ask and its outcome" in out
     assert "You gave who a value and cleared it too: pick one." in out
@@ -194,7 +194,8 @@ async def test_the_form_shows_the_entry_as_it_is(app):
     assert dict(form.form_values) == {"ask": "asked for a raise", "outcome": "no",
                                       "who": "my boss", "lesson": "ask earlier",
                                       "area": "work", "fear": "7", "private": "false"}
-    assert form.form_fixed == (("entry", f"#{no}"),)
+    ((option, fixed),) = form.form_fixed  # the entry, and its version as the form shows it
+    assert option == "entry" and fixed.startswith(f"#{no}@") and len(fixed) <= 30
     assert f"/edit entry:#{no}" in form.plain_text()  # where there are no forms
     other = await press(app, Action("edit", str(waiting)))
     assert dict(other.form_values) == {"ask": "asked the bank", "outcome": "pending",
@@ -209,6 +210,26 @@ async def test_the_form_shows_the_entry_as_it_is(app):
     # The /asks list offers an Edit button on a pending ask.
     asks = await run(app, "/asks")
     assert Action("edit", str(waiting)) in [b.action for b in asks.buttons()]
+
+
+async def test_a_form_sent_after_its_entry_changed_puts_nothing_back(app, repo):
+    """Opened on a pending ask, then the ask is resolved from /asks, then the form is sent
+    with who changed (and the old outcome in its field): refused, the yes kept."""
+    waiting = await logged(app, "/pending asked the bank for a loan")
+    form = await press(app, Action("edit", str(waiting)))
+    ((_, fixed),) = form.form_fixed
+    await press(app, Action("resolve", f"a{waiting}:a"))
+    sent = await run(app, f'/edit entry:{fixed} ask:"asked the bank for a loan" '
+                          'outcome:pending who:"the bank"')
+    assert sent.error and "changed since the form opened" in sent.plain_text()
+    now = await attempt(repo, waiting)
+    assert now.outcome == "accepted" and now.who is None
+    assert await repo.totals(COMMUNITY, ANA) == Totals(1, 0, 1, 0)
+    fresh = dict((await press(app, Action("edit", str(waiting)))).form_fixed)["entry"]
+    assert fresh != fixed
+    again = await run(app, f'/edit entry:{fresh} outcome:yes who:"the bank"')
+    assert "who: - → the bank" in ok(again)  # opened again: fine
+    assert (await run(app, f"/edit entry:{fixed[:-1]}x outcome:no")).error  # a forged one
 
 
 async def test_someone_elses_or_a_forged_entry_is_refused_kindly(app, repo):
@@ -491,7 +512,7 @@ async def test_an_edit_of_a_public_entry_changes_its_post_once(app, repo, clock)
     first = await logged(app, "/rejected asked for a raise")
     await press(app, Action("cheer", str(first)), who="sam")
     reply = await run(app, '/edit ask:"asked for a 10% raise"')
-    assert "Its post in the channel shows the change too." in ok(reply)
+    assert "I'm updating its post in the channel to match." in ok(reply)
     (row,) = await edit_rows(repo)
     assert row[1:] == ("general", OutboxState.DUE.value, None)
     assert poster.edits == []  # not yet
@@ -514,6 +535,35 @@ async def test_an_edit_of_a_public_entry_changes_its_post_once(app, repo, clock)
     await sched.drain()
     assert "@ana got a yes: asked for a 10% raise" in poster.edits[-1][3].plain_text()
     assert len(poster.edits) == 2
+    (row,) = await edit_rows(repo)  # one row per post, armed again by each edit
+    assert row[2:] == (OutboxState.SENT.value, None)
+
+
+async def test_an_edit_during_its_posts_try_sends_it_once_more_as_it_is_now(app, repo, clock):
+    """The try read the entry before the second edit: it may show the words now private, so
+    the post goes again, and what the channel ends up with hides them."""
+    class EditedMeanwhile(RecordingPoster):
+        async def edit(self, community, channel_id, marker, reply, *, since=None):
+            if not self.edits:  # the member makes it private while the first try is out
+                clock.advance(seconds=1)
+                assert "now private" in ok(await run(app, "/edit private:true"))
+            return await super().edit(community, channel_id, marker, reply, since=since)
+
+    poster = EditedMeanwhile()
+    sched = make_scheduler(repo, app, poster, clock)
+    await logged(app, "/rejected asked my landlord about the rent")
+    clock.advance(seconds=1)
+    await run(app, "/edit outcome:yes")
+    await sched.drain()
+    (row,) = await edit_rows(repo)
+    assert row[2] == OutboxState.DUE.value  # due again at once: the outbox's next run sends it
+    await sched.drain()
+    assert len(poster.edits) == 2
+    assert "landlord" in poster.edits[0][3].plain_text()  # the view from before
+    assert "landlord" not in everything_shown(poster.edits[-1][3])
+    assert "on a private ask" in poster.edits[-1][3].plain_text()
+    (row,) = await edit_rows(repo)
+    assert row[2] == OutboxState.SENT.value
 
 
 async def test_made_private_its_post_shows_no_text_at_all(app, repo, clock):
@@ -521,7 +571,7 @@ async def test_made_private_its_post_shows_no_text_at_all(app, repo, clock):
     sched = make_scheduler(repo, app, poster, clock)
     await logged(app, "/rejected asked my landlord for a rent cut who:Jo lesson:later")
     reply = await run(app, "/edit private:true")
-    assert "now private" in ok(reply) and "now hides the text" in reply.plain_text()
+    assert "now private" in ok(reply) and "to hide the text" in reply.plain_text()
     await sched.drain()
     (_, _, _, post), = poster.edits
     shown = everything_shown(post)
@@ -577,7 +627,8 @@ async def test_an_entry_logged_before_edits_existed_has_no_post_to_change(app, r
     await repo._write(lambda tx: tx.execute(  # as migration 0017 left those before it
         "UPDATE attempts SET channel_id = NULL WHERE id = ?", (first,)))
     reply = await run(app, "/edit outcome:yes private:true")
-    assert "outcome: no → yes · now private" in ok(reply) and "Its post" not in reply.plain_text()
+    assert "outcome: no → yes · now private" in ok(reply)
+    assert "I can't reach its post" in reply.plain_text()  # the member can delete it
     assert await edit_rows(repo) == []
     assert (await attempt(repo, first)).outcome == "accepted"
 
@@ -603,7 +654,7 @@ async def test_an_edit_whose_entry_is_gone_is_missed_not_sent(app, repo, clock):
     poster = RecordingPoster()
     sched = make_scheduler(repo, app, poster, clock)
     now = clock.now()
-    await repo.enqueue_posts([NewPost(COMMUNITY, PostKind.EDIT, edit_subject(999, now, "general"),
+    await repo.enqueue_posts([NewPost(COMMUNITY, PostKind.EDIT, edit_subject(999, "general"),
                                       "general", now, now + timedelta(hours=1))], now)
     await sched.drain()
     assert poster.edits == [] and poster.posts == []
@@ -626,6 +677,18 @@ async def test_an_undone_entrys_edit_never_shows_the_next_one_in_its_place(app, 
     assert await edit_rows(repo) == []
 
 
+async def test_a_retried_request_answers_as_the_first_did(app, repo, clock):
+    """No milestone the first time, none on the retry; and the retry names the same entry
+    even when another was logged in between."""
+    await logged(app, "/rejected asked for a raise")
+    await logged(app, "/rejected asked for a day off")
+    one = await run(app, "/edit entry:2 fear:3", request_id="req-2")
+    await logged(app, "/accepted asked for a discount")
+    two = await run(app, "/edit entry:2 fear:3", request_id="req-2")
+    assert "fear: - → 3" in one.plain_text() and "Milestone" not in one.plain_text()
+    assert two.plain_text() == one.plain_text()
+
+
 async def test_a_retried_request_edits_once(app, repo, clock):
     poster = RecordingPoster()
     sched = make_scheduler(repo, app, poster, clock)
@@ -636,7 +699,8 @@ async def test_a_retried_request_edits_once(app, repo, clock):
     assert not one.error and not two.error
     assert "Updated: asked for a raise" in two.plain_text()
     # The retry's answer names the same change as the first.
-    assert "outcome: no → yes" in one.plain_text() and "outcome: no → yes" in two.plain_text()
+    assert "outcome: no → yes" in one.plain_text() and "Your first yes!" in one.plain_text()
+    assert two.plain_text() == one.plain_text()
     assert len(await edit_rows(repo)) == 1
     assert await repo.totals(COMMUNITY, ANA) == Totals(1, 0, 1, 0)
     assert (await attempt(repo, first)).edited_at == utc(2026, 11, 26, 12)

@@ -168,6 +168,7 @@ class FormModal(discord.ui.Modal):
                 default=default[:TEXT_INPUT_LIMIT] if default else None)
             self.inputs.append(text)
             self.add_item(text)
+        self._yes_no = {o.name for o in options if o.type is OptionType.BOOL}
 
     def submission(self) -> dict[str, str]:
         """What the form sends: the values typed (empty ones left out), the fixed options, and
@@ -175,7 +176,10 @@ class FormModal(discord.ui.Modal):
         typed = {t.custom_id: t.value.strip() for t in self.inputs}
         out = {name: value for name, value in typed.items() if value}
         out.update(self._fixed)
-        emptied = [name for name, value in typed.items() if not value]
+        # A yes/no here is a text box: left blank it says nothing (no change), unlike Slack's
+        # unticked checkbox, which says no.
+        emptied = [name for name, value in typed.items() if not value and name not in
+                   self._yes_no]
         if self._clears is not None and emptied:
             given = out.get(self._clears, "")
             out[self._clears] = ",".join([*filter(None, given.split(",")), *emptied])

@@ -6,6 +6,7 @@ change to the entry's public posts (``PostKind.EDIT``); the reply says what chan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot import prompts
@@ -42,13 +43,16 @@ MAX_POSITION = 100_000
 NOT_FOUND = "That entry isn't here any more; maybe it was undone. /edit lists your latest."
 
 
-def entry_of(raw: str | None) -> tuple[int | None, int]:
-    """Which entry ``entry`` names: (its id, None for a place) and its place (1: the latest)."""
+def entry_of(raw: str | None) -> tuple[int | None, int, str | None]:
+    """Which entry ``entry`` names: (its id, None for a place), its place (1: the latest) and
+    the version a form opened with (``#id@version``; None when typed)."""
     text = (raw or "1").strip()
-    if text.startswith("#") and text[1:].isdecimal() and len(text) <= 13:
-        return int(text[1:]), 1
+    ident, _, seen = text.partition("@")
+    if ident.startswith("#") and ident[1:].isdecimal() and len(ident) <= 13 and \
+            (not seen or len(seen) == 8):
+        return int(ident[1:]), 1, seen or None
     if text.isdecimal() and 1 <= int(text) <= MAX_POSITION:
-        return None, int(text)
+        return None, int(text), None
     raise OptionError("Say which entry by its place: 1 is your latest, 2 the one before. "
                       "/edit lists them.", "entry")
 
@@ -74,15 +78,15 @@ def clears_of(raw: str | None, given: Options) -> tuple[frozenset[str], bool]:
 
 async def edit(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
-    attempt_id, position = entry_of(opts.get("entry"))
+    attempt_id, position, seen = entry_of(opts.get("entry"))
     cleared, unticked = clears_of(opts.get("clear"), opts)
     private = opts.get("private")
     if private is None and unticked:
         private = False
     change = EntryEdit(ask=opts.get("ask"), outcome=OUTCOMES.get(opts.get("outcome") or ""),
                        who=opts.get("who"), lesson=opts.get("lesson"), area=opts.get("area"),
-                       fear=opts.get("fear"), private=private, clear=cleared)
-    if change == EntryEdit():  # nothing to change: the list, or the entry named
+                       fear=opts.get("fear"), private=private, clear=cleared, seen=seen)
+    if replace(change, seen=None) == EntryEdit():  # nothing to change: the list, or the entry
         if opts.get("entry") is None:
             return await entries_page(deps, caller, 0)
         entry = await deps.repo.entry(caller.community, caller.member, attempt_id, position)
@@ -97,6 +101,9 @@ async def edit(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                                           position, change, deps.now(), inv.request_id)
     if result.status == EditStatus.NOT_FOUND:
         raise missing(attempt_id, position)
+    if result.status == EditStatus.STALE:
+        raise Refusal("That entry changed since the form opened (maybe from /asks), so I left "
+                      "it as it is now. Press Edit again to start from there.")
     return edited_reply(result)
 
 
@@ -124,11 +131,15 @@ def edited_reply(result: EditResult) -> Reply:
                                      counted_ask=False)
         if milestones:
             blocks.append(Text.of(Strong("Milestone! "), " ".join(milestones)))
+    hidden = after.private and not before.private
     if result.posts_queued:
         blocks.append(Context.of(
-            "Its post in the channel now hides the text. Anything you typed there yourself "
-            "stays as you sent it: delete it there if you like." if after.private
-            and not before.private else "Its post in the channel shows the change too."))
+            "I'm changing its post in the channel to hide the text. Anything you typed there "
+            "yourself stays as you sent it: delete it there if you like." if hidden else
+            "I'm updating its post in the channel to match."))
+    elif hidden and after.channel_id is None:  # logged before the bot kept track of posts
+        blocks.append(Context.of("I can't reach its post from before I kept track of them: "
+                                 "delete it in the channel if you'd like it gone."))
     return private_reply(*blocks)
 
 
@@ -222,7 +233,12 @@ async def edit_form(deps: Deps, act: ActionInvocation) -> Reply:
                           " and only what changes, like outcome:yes or who:\"my boss\"."),),
                  Visibility.PRIVATE, form="edit",
                  form_values=tuple((k, v) for k, v in values.items() if v is not None),
-                 form_fixed=(("entry", f"#{entry.id}"),))
+                 form_fixed=(("entry", f"#{entry.id}@{entry.version}"),))
+
+
+def edited_attempt_id(subject: str) -> int:
+    """The attempt an EDIT outbox post shows (its subject: ``<attempt id>@<channel id>``)."""
+    return int(subject.partition("@")[0])
 
 
 def edited_post(news: News) -> Reply:

@@ -171,7 +171,7 @@ async def test_an_edit_making_it_private_hides_the_text(bot, fake: FakeDiscord, 
     call = await submit_form(fake, modal, {"ask": "asked Sam for a secret raise", "private": "yes"})
     assert call.json["type"] == MESSAGE and private(call)
     told = says(call.json["data"])
-    assert "now private" in told and "hides the text" in told
+    assert "now private" in told and "to hide the text" in told
     # The submission's answer is Ana's alone; nobody else reads either wording anywhere.
     for seen in (fake.channel_view(CHANNEL), fake.seen_by(BEN, CHANNEL)):
         assert "secret raise" not in "\n".join(seen)
@@ -248,7 +248,7 @@ async def test_a_celebration_out_of_reach_ends_missed_without_a_new_post(
         fake.member_message(CHANNEL, BEN, "ben", content=f"chat {n}")
     count = len(public_messages(fake))
     _, call = await run_command(fake, "edit", {"outcome": "yes"})
-    assert "shows the change too" in says(call.json["data"])
+    assert "updating its post in the channel to match" in says(call.json["data"])
     report = await drain(repo, app, bot, clock)
     assert (report.posted, report.failed) == (0, 1), report
     [(state, target, reason)] = edit_rows(tmp_path)

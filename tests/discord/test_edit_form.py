@@ -7,10 +7,6 @@ and the command's ``clears`` option are never shown, and a field emptied comes b
 
 from __future__ import annotations
 
-import dataclasses
-
-import pytest
-
 from bot.app import App
 from bot.ids import CommunityRef, Platform
 from bot.invocation import ActionInvocation, Invocation
@@ -20,10 +16,6 @@ from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 
 COMMUNITY = CommunityRef(Platform.DISCORD, str(GUILD_ID))
 EDIT = Action("edit", "a7")
-# Until bot/reply.py has them (the core's side of /edit), there is no filled-in form to test.
-pytestmark = pytest.mark.skipif(
-    not {"form_values", "form_fixed"} <= {f.name for f in dataclasses.fields(Reply)},
-    reason="Reply.form_values / Reply.form_fixed are not in bot/reply.py yet")
 VALUES = (("ask", "asked for a raise"), ("outcome", "no"), ("who", "my boss"),
           ("private", "false"), ("area", "work"), ("fear", "6"))
 
@@ -98,6 +90,18 @@ async def test_a_field_emptied_is_named_in_clear(start_bot, fake, repo, clock):
     # `who` was emptied; `lesson` started empty and stayed so.
     assert core.submitted == [{"ask": "asked for a raise, again", "outcome": "no",
                                "private": "no", "entry": "a7", "clear": "who,lesson"}]
+
+
+async def test_a_yes_no_box_left_blank_changes_nothing(start_bot, fake, repo, clock):
+    """Discord's yes/no is a text box: blanking it is no answer, not a no (an entry stays
+    private), unlike Slack's unticked checkbox."""
+    core = FormCore(repo, clock, default_timezone="UTC",
+                    values=(("ask", "asked for a raise"), ("private", "true")))
+    modal = await open_form(start_bot, fake, core)
+    assert inputs(modal)["private"]["value"] == "yes"
+    await submit_form(fake, modal, {"private": ""})
+    (sent,) = core.submitted
+    assert "private" not in sent and "private" not in sent.get("clear", "")
 
 
 async def test_a_fixed_option_is_sent_as_it_is_whatever_is_typed(start_bot, fake, repo, clock):

@@ -493,7 +493,7 @@ async def play(bot, fake: FileKeepingDiscord, repo, app, clock) -> Played:
         Job("edit", {"private": True}, editors[1]),
         Job("edit", {"entry": "abc"}, editors[2])]))
     assert all(d.private for d in changed)
-    assert "Updated" in changed[0].text and "hides the text" in changed[1].text
+    assert "Updated" in changed[0].text and "to hide the text" in changed[1].text
     assert "Say which entry" in changed[2].text
     channel_messages = len(fake.find("POST", f"/channels/{CHANNEL_ID}/messages"))
     edited = await Scheduler(repo, app, {Platform.DISCORD: bot.poster}, clock).drain()

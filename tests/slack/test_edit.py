@@ -221,7 +221,7 @@ async def test_an_edit_making_it_private_hides_the_text(http_adapter, fake, http
     # The submission's answer is Ana's alone; nothing the others read holds either wording.
     mine = [s for s in fake.seen_by(ANA, CHANNEL) if "Updated" in s.text]
     assert len(mine) == 1 and mine[0].only_for == ANA and "now private" in mine[0].text
-    assert "hides the text" in mine[0].text
+    assert "to hide the text" in mine[0].text
     for reader in (None, BEN):
         seen = fake.channel_view(CHANNEL) if reader is None else fake.seen_by(reader, CHANNEL)
         assert not [s for s in seen if "secret raise" in everything(s)]
@@ -309,7 +309,7 @@ async def test_a_celebration_out_of_reach_ends_missed_without_a_new_post(
         fake.say(BEN, CHANNEL, f"chat {n}")
     channel_before = len(fake.channel_view(CHANNEL))
     done = await command(http, http_adapter, fake, ids, "edit", "outcome:yes")
-    assert "shows the change too" in section_texts(done)
+    assert "updating its post in the channel to match" in section_texts(done)
     report = await drain(repo, app, http_adapter, clock)
     assert (report.posted, report.failed) == (0, 1), report
     [(state, target, reason)] = edit_rows(tmp_path)

@@ -422,7 +422,7 @@ async def test_a_crowded_hostile_workspace_through_slack(http_adapter, fake, htt
     assert "<!" not in changed["text"], changed
     await ws.log(43, "accepted", typed_ask(43, 11))
     hidden = await cmd(43, "edit", "private:true")
-    assert hidden["response_type"] == "ephemeral" and "hides the text" in section_texts(hidden)
+    assert hidden["response_type"] == "ephemeral" and "to hide the text" in section_texts(hidden)
     refused = await cmd(44, "edit", "entry:abc")
     assert refused["response_type"] == "ephemeral" and "Say which entry" in refused["text"]
     report = await Scheduler(repo, app, {Platform.SLACK: http_adapter.poster}, clock).drain()
