@@ -270,7 +270,7 @@ class OptionError(Refusal, ValueError):
 
 # Bidirectional overrides and isolates, zero-width characters and other invisible formatting.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_TRUE = {"true", "yes", "y", "1", "on"}
+YES_WORDS = frozenset({"true", "yes", "y", "1", "on"})  # a yes/no option's yes, typed
 _FALSE = {"false", "no", "n", "0", "off"}
 
 
@@ -306,7 +306,7 @@ def _coerce(spec: OptionSpec, raw: object) -> object:
             return text
         if spec.type is OptionType.BOOL:
             low = text.lower()
-            if low in _TRUE:
+            if low in YES_WORDS:
                 return True
             if low in _FALSE:
                 return False

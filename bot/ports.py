@@ -119,8 +119,10 @@ class Repository(KeyValueStore, Protocol):
         ``open_items``), and how many there are: reads only that page, whatever the total."""
 
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
-                              outcome: Outcome, at: datetime) -> Resolution:
-        """Turn a pending attempt into rejected/accepted; only its owner may."""
+                              outcome: Outcome, at: datetime,
+                              pressed_in: str | None = None) -> Resolution:
+        """Turn a pending attempt into rejected/accepted; only its owner may. ``pressed_in``:
+        the channel it was resolved in (its public celebration's, when the ask is public)."""
 
     async def resolve_commitment(self, community: CommunityRef, member: MemberRef,
                                  commitment_id: int, outcome: PromiseEnd, at: datetime,

@@ -210,7 +210,8 @@ class AttemptStore(Store):
         return await self._write(lambda c: log_attempt_unit(c, new))
 
     async def resolve_attempt(self, community: CommunityRef, member: MemberRef, attempt_id: int,
-                              outcome: Outcome, at: datetime) -> Resolution:
+                              outcome: Outcome, at: datetime,
+                              pressed_in: str | None = None) -> Resolution:
         def unit(c: Tx) -> Resolution:
             c.lock(member_lock(community.key, member.key))
             row = owned_open_item(c, "attempts", attempt_id, community, member,
@@ -221,8 +222,13 @@ class AttemptStore(Store):
                             "community_id = ? AND member_id = ? RETURNING rejection_seq",
                             (1 if outcome == Outcome.REJECTED else 0, community.key, member.key)
                             ).fetchone()[0]
-            c.execute("UPDATE attempts SET outcome = ?, resolved_at = ? WHERE id = ?",
-                      (outcome, ts(at), attempt_id))
+            # Heard back in another channel than it was logged in: its celebration goes there,
+            # and an /edit must reach it too.
+            elsewhere = pressed_in if not row["private"] and pressed_in != row["channel_id"] \
+                else None
+            c.execute("UPDATE attempts SET outcome = ?, resolved_at = ?, "
+                      "resolved_in = COALESCE(?, resolved_in) WHERE id = ?",
+                      (outcome, ts(at), elsewhere, attempt_id))
             moved: Counter[str] = Counter({Outcome.PENDING: -1})
             moved[outcome] += 1  # still pending: no change at all
             shown = celebrated(c, community.key, member.key)

@@ -102,7 +102,7 @@ def apply_edit(c: Tx, community: CommunityRef, member: MemberRef, old: Attempt,
     new = changed(old, edit)
     if new == old:
         return EditResult(EditStatus.UNCHANGED, old, old, totals(c, k, m))
-    row = c.execute("SELECT local_day, resolved_at FROM attempts WHERE id = ?",
+    row = c.execute("SELECT local_day, resolved_at, resolved_in FROM attempts WHERE id = ?",
                     (old.id,)).fetchone()
     resolved = row["resolved_at"]
     if new.outcome != old.outcome:
@@ -123,13 +123,15 @@ def apply_edit(c: Tx, community: CommunityRef, member: MemberRef, old: Attempt,
         add_area(c, k, m, old.area, -1)
         add_area(c, k, m, new.area, 1)
     queued = 0
-    if on_post(new) != on_post(old) and old.channel_id:
-        # Its channel: where it was celebrated, or for a kept promise where the promise was
-        # made, its news told there (``CommitmentStore.resolve_commitment``).
+    if on_post(new) != on_post(old):
+        # Its channels: where it was celebrated (for a kept promise, where the promise was
+        # made: its news told there, ``CommitmentStore.resolve_commitment``), and where it was
+        # heard back, if elsewhere.
         stamp = ts(at)
-        c.execute(REARM, (k, edit_subject(old.id, old.channel_id), old.channel_id, stamp,
-                          ts(at + EDIT_WINDOW), stamp, stamp))
-        queued = 1
+        for channel in dict.fromkeys(ch for ch in (old.channel_id, row["resolved_in"]) if ch):
+            c.execute(REARM, (k, edit_subject(old.id, channel), channel, stamp,
+                              ts(at + EDIT_WINDOW), stamp, stamp))
+            queued += 1
     return EditResult(EditStatus.DONE, old, replace(new, edited_at=at), totals(c, k, m), best,
                       goal, queued)
 

@@ -193,17 +193,18 @@ def claim(c: Tx, owner: str, now: datetime, lease: timedelta, limit: int,
 
 
 def _news(c: Tx, ids: list[int]) -> dict[tuple[str, int], News]:
-    """What each news post tells, by (community, attempt id): the public attempt a promise
-    became, with its member's name. One undone (or forgotten) meanwhile is left out, and so is
-    any other attempt that took its id since (SQLite hands out a deleted top id again)."""
+    """What each news post tells, by (community, attempt id): the attempt a promise became (made
+    private since by /edit, it is told without its words), with its member's name. One undone
+    (or forgotten) meanwhile is left out; its news went with it (``drop_news``), so no other
+    attempt that took its id since (SQLite hands out a deleted top id again) is told."""
     found: dict[tuple[str, int], News] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for r in c.execute(
                 "SELECT a.*, m.display_name FROM attempts a JOIN members m ON "
                 "m.community_id = a.community_id AND m.member_id = a.member_id "
-                f"WHERE a.id IN ({','.join('?' * len(chunk))}) AND a.commitment_id IS NOT NULL "
-                "AND a.private = 0", chunk):
+                f"WHERE a.id IN ({','.join('?' * len(chunk))}) AND a.commitment_id IS NOT NULL",
+                chunk):
             found[(r["community_id"], r["id"])] = News(attempt_row(r), r["display_name"])
     return found
 

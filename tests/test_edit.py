@@ -709,6 +709,25 @@ async def test_a_retried_request_edits_once(app, repo, clock):
     assert len(poster.edits) == 1
 
 
+async def test_an_ask_heard_back_in_another_channel_is_edited_there_too(app, repo, clock):
+    """Logged in #general, resolved from /asks in #wins (its heard-back celebration posted
+    there): made private, both posts hide it."""
+    from dataclasses import replace as with_
+
+    from bot.ids import ChannelRef
+
+    poster = RecordingPoster()
+    sched = make_scheduler(repo, app, poster, clock)
+    waiting = await logged(app, "/pending asked my landlord about the rent")
+    wins = with_(caller(), channel=ChannelRef(COMMUNITY.platform, "wins"))
+    heard = await app.handle_action(ActionInvocation("resolve", f"a{waiting}:r", wins))
+    assert "heard back and got a no" in heard.plain_text() and not heard.private
+    assert "to hide the text" in ok(await run(app, "/edit private:true"))
+    await sched.drain()
+    assert sorted(channel for _, channel, _, _ in poster.edits) == ["general", "wins"]
+    assert all("landlord" not in everything_shown(post) for *_, post in poster.edits)
+
+
 async def test_a_kept_promise_is_edited_where_its_news_was_told(app, repo, clock):
     poster = RecordingPoster()
     sched, buttons = await followup_buttons(app, repo, clock, poster)
@@ -731,7 +750,9 @@ async def test_a_kept_promise_made_private_before_its_news_went_out_shows_nothin
     await app.handle_action(ActionInvocation(rejected.name, rejected.value, in_dm("ana")))
     assert "now private" in ok(await run(app, "/edit private:true"))
     await sched.drain()
-    assert poster.posts == []  # its news left out: private now
+    (_, _, news), = poster.posts  # the group still hears of the kept promise, not its words
+    assert news.plain_text().split("\n")[0] == "@ana kept a promise and got a no on a private ask."
+    assert all("landlord" not in everything_shown(r) for *_, _, r in poster.posts)
     assert [r.plain_text().split("\n")[0] for *_, r in poster.edits] == [
         "@ana kept a promise and got a no on a private ask."]
     assert all("landlord" not in everything_shown(r) for *_, r in poster.edits)

@@ -35,7 +35,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-from bot.commands import CommandSpec, OptionSpec, OptionType
+from bot.commands import YES_WORDS, CommandSpec, OptionSpec, OptionType
 from bot.ids import Platform
 from bot.reply import (
     Action,
@@ -190,7 +190,6 @@ class FormModal(discord.ui.Modal):
 
 
 TEXT_INPUT_LIMIT = 4000  # Discord's longest text input (and value)
-_YES = frozenset({"true", "yes", "y", "1", "on"})
 
 
 def _form_value(opt: OptionSpec, raw: str | None) -> str | None:
@@ -199,7 +198,7 @@ def _form_value(opt: OptionSpec, raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     if opt.type is OptionType.BOOL:
-        return "yes" if raw.strip().lower() in _YES else "no"
+        return "yes" if raw.strip().lower() in YES_WORDS else "no"
     return raw
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.commands import CommandSpec, OptionSpec, OptionType
+from bot.commands import YES_WORDS, CommandSpec, OptionSpec, OptionType
 from bot.ids import MemberRef, Platform
 
 CALLBACK_ID = "whosnext_modal"
@@ -20,7 +20,6 @@ ACTION_ID = "value"
 MAX_TEXT_INPUT = 3000  # Slack's limit for plain_text_input.max_length
 MAX_TITLE = 24
 MAX_METADATA = 3000  # Slack's limit for a view's private_metadata
-_YES = frozenset({"true", "yes", "y", "1", "on"})
 
 SUBMIT_LABELS = {"rejected": "Log it", "accepted": "Log it", "pending": "Log it",
                  "who-next": "Promise it"}
@@ -118,7 +117,7 @@ def _prefill(opt: OptionSpec, element: dict[str, Any], raw: str | None) -> dict[
         match = [o for o in element.get("options", []) if o.get("value") == value]
         return dict(element, initial_option=match[0]) if match else element
     if kind == "checkboxes":
-        if value.lower() in _YES:
+        if value.lower() in YES_WORDS:
             return dict(element, initial_options=list(element.get("options", [])[:1]))
         return element
     if kind == "number_input":

@@ -179,8 +179,9 @@ async def resolve(deps: Deps, act: ActionInvocation) -> Reply:
         if outcome is Outcome.PENDING:
             return Reply((Text.of("Still waiting: fine. It stays in /asks until you hear back."),),
                          Visibility.PRIVATE)
-        res = await deps.repo.resolve_attempt(caller.community, caller.member, int(ident), outcome,
-                                              now)
+        res = await deps.repo.resolve_attempt(
+            caller.community, caller.member, int(ident), outcome, now,
+            pressed_in=caller.channel.id if caller.channel else None)
     else:
         res = await deps.repo.resolve_commitment(
             caller.community, caller.member, int(ident), outcome, now, deps.default_timezone,
@@ -221,7 +222,8 @@ def news_reply(news: News) -> Reply:
     a = news.attempt
     line = prompts.pick(prompts.REJECTED_CHEERS if a.outcome == Outcome.REJECTED
                         else prompts.ACCEPTED_CHEERS, a.id)
+    told = (" on a private ask.",) if a.private else (": ", Strong(a.ask))  # made so by /edit
     return Reply((Text.of(Mention(a.member, news.name), " kept a promise and ",
-                          VERBS[a.outcome], ": ", Strong(a.ask)),
+                          VERBS[a.outcome], *told),
                   Text.of(line),
                   Buttons((cheer_button(a.id),))))

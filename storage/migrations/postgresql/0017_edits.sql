@@ -2,8 +2,11 @@
 --
 -- attempts.channel_id: the channel an ask was logged in (where its celebration was posted),
 -- so that an edit can reach that post. Asks logged before this migration have none.
+-- attempts.resolved_in: where a pending ask was resolved from /asks, when that is another
+-- channel and the celebration of hearing back was posted there.
 -- attempts.edited_at: when the member last changed the entry.
 ALTER TABLE attempts ADD COLUMN channel_id TEXT COLLATE "C";
+ALTER TABLE attempts ADD COLUMN resolved_in TEXT COLLATE "C";
 ALTER TABLE attempts ADD COLUMN edited_at TEXT COLLATE "C";
 
 -- members.best_*: the highest count of each kind a member's celebrations have shown, so that a
