@@ -199,8 +199,11 @@ class Attempt:
         """A short mark of what the entry holds now (what /edit can change): an /edit form
         carries the one it opened with, so that one sent after the entry changed meanwhile
         (resolved from /asks, another form) changes nothing rather than put old values back."""
-        held = (self.ask, self.outcome, self.who, self.lesson, self.area, self.fear, self.private)
+        held = tuple(getattr(self, f) for f in EDITABLE)
         return f"{zlib.crc32(repr(held).encode()):08x}"
+
+
+EDITABLE = ("ask", "outcome", "who", "lesson", "area", "fear", "private")  # what /edit changes
 
 
 @dataclass(frozen=True)

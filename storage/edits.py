@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from bot.ids import CommunityRef, MemberRef
 from bot.models import (
+    EDITABLE,
     Attempt,
     EditResult,
     EditStatus,
@@ -136,14 +137,13 @@ def apply_edit(c: Tx, community: CommunityRef, member: MemberRef, old: Attempt,
                       goal, queued)
 
 
-SHOWN = ("ask", "outcome", "who", "lesson", "area", "fear", "private")  # what a reply tells
 
 
 def result_json(r: EditResult) -> list[object]:
     """What a retried request answers from: the status, the posts queued, the entry (its id,
     and as it was before), the counts celebrated before and the goal reached, so that the
     retry's reply is the first one's."""
-    before = {f: getattr(r.before, f) for f in SHOWN} if r.before is not None else None
+    before = {f: getattr(r.before, f) for f in EDITABLE} if r.before is not None else None
     shown = r.celebrated
     return [r.status, r.posts_queued, before, r.before.id if r.before else None,
             [shown.attempts, shown.rejected, shown.accepted] if shown else None, r.goal_reached]
@@ -155,7 +155,7 @@ def retried(first: list[Any], c: Tx, community: str, member: str) -> EditResult:
     now = pick(c, community, member, attempt_id, 1) if attempt_id is not None else None
     before = now
     if now is not None and isinstance(fields, dict):
-        values = {f: fields[f] for f in SHOWN if f in fields}
+        values = {f: fields[f] for f in EDITABLE if f in fields}
         values["outcome"] = Outcome(values.get("outcome", now.outcome))
         before = replace(now, **values)
     return EditResult(EditStatus(status), before, now, totals(c, community, member),

@@ -16,7 +16,7 @@ from bot.handlers import Deps, Options
 from bot.handlers.attempts import VERBS, milestone_lines
 from bot.handlers.cheer import cheer_button
 from bot.invocation import ActionInvocation, Caller, Invocation
-from bot.models import Attempt, EditResult, EditStatus, EntryEdit, News, Outcome
+from bot.models import EDITABLE, Attempt, EditResult, EditStatus, EntryEdit, News, Outcome
 from bot.reply import (
     Action,
     Block,
@@ -38,7 +38,6 @@ OUTCOMES: dict[str, Outcome] = dict(zip(EDIT_OUTCOMES, (Outcome.REJECTED, Outcom
                                                         Outcome.PENDING), strict=True))
 WORDS = {v: k for k, v in OUTCOMES.items()}
 CLEARABLE = ("who", "lesson", "area", "fear")
-FIELDS = ("ask", "outcome", "who", "lesson", "area", "fear", "private")
 MAX_POSITION = 100_000
 NOT_FOUND = "That entry isn't here any more; maybe it was undone. /edit lists your latest."
 
@@ -119,7 +118,7 @@ def edited_reply(result: EditResult) -> Reply:
         return private_reply(Text.of("That's how it reads already, so nothing changed."))
     before = result.before
     blocks: list[Block] = [Text.of("Updated: ", Strong(after.ask.rstrip()))]
-    lines = [line for line in (change_line(f, before, after) for f in FIELDS) if line]
+    lines = [line for line in (change_line(f, before, after) for f in EDITABLE) if line]
     if lines:
         blocks.append(Context.of(" · ".join(lines)))
     t = result.totals
