@@ -4,8 +4,8 @@ One community of 1,000,000 attempts by 10,000 members (a skewed crowd, over the 
 plus two members measured: ``heavy`` with 10,000 entries and ``light`` with 100, each a fifth
 pending, a few open promises each, spread over the last 400 days. Every command of the
 catalogue runs through the core's dispatch on the real repository for each of the two, the
-median of ``--repeat`` runs, and the script prints the ratio heavy / light (goal: at most 1.5
-for every command).
+median of ``--repeat`` runs (the two taking turns), and the script prints the ratio heavy /
+light (goal: at most 1.5 for every command).
 
 Commands that change what they measure are measured in pairs that undo each other: /undo right
 after an untimed /rejected, /timezone alternating two zones, /goal alternating two targets,
@@ -184,33 +184,36 @@ async def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
         await repo.recount_periods(COMMUNITY)
         await repo._write(lambda c: c.execute(MEMBER_COUNTS, (COMMUNITY.key,)))
         app = App(repo, clock, max_logs_per_hour=1_000_000)
-        out: dict[str, dict[str, float]] = {}
-        for name in MEASURED:
-            me = Caller(MemberRef(Platform.SLACK, f"U{name.upper()}"), name, COMMUNITY,
-                        ChannelRef(Platform.SLACK, "C1"))
+        out: dict[str, dict[str, float]] = {name: {} for name in MEASURED}
+        callers = {name: Caller(MemberRef(Platform.SLACK, f"U{name.upper()}"), name, COMMUNITY,
+                                ChannelRef(Platform.SLACK, "C1")) for name in MEASURED}
 
-            async def run(command: str, options: dict[str, Any], me: Caller = me) -> None:
-                reply = await app.dispatch(Invocation(command, me, options))
-                if reply.error:
-                    raise AssertionError(f"/{command} {options}: {reply.plain_text()}")
+        async def run(name: str, command: str, options: dict[str, Any]) -> None:
+            reply = await app.dispatch(Invocation(command, callers[name], options))
+            if reply.error:
+                raise AssertionError(f"/{command} {options}: {reply.plain_text()}")
 
-            times: dict[str, float] = {}
-            for step in STEPS:
-                samples = []
-                for i in range(repeat + 1):  # the first warms the caches
+        # The two members take turns, each repetition in the other order: neither pays alone
+        # for what the database does over the run (a fresh load's pages written back as they
+        # are first read, statistics gathered, caches filling).
+        for step in STEPS:
+            samples: dict[str, list[float]] = {name: [] for name in MEASURED}
+            for i in range(repeat + 1):  # the first warms the caches
+                for name in (list(MEASURED) if i % 2 else list(MEASURED)[::-1]):
                     clock.at += timedelta(seconds=1)
                     if step.before is not None:
-                        await run(*step.before)
+                        await run(name, *step.before)
                     start = time.perf_counter()
-                    await run(step.command, step.options(i))
+                    await run(name, step.command, step.options(i))
                     if i:
-                        samples.append(time.perf_counter() - start)
-                times[step.command] = statistics.median(samples)
+                        samples[name].append(time.perf_counter() - start)
+            for name in MEASURED:
+                out[name][step.command] = statistics.median(samples[name])
+        for name in MEASURED:
             for command in BY_NATURE:
                 start = time.perf_counter()
-                await run(command, {})
-                times[command] = time.perf_counter() - start
-            out[name] = times
+                await run(name, command, {})
+                out[name][command] = time.perf_counter() - start
         return out
     finally:
         await repo.close()
