@@ -217,7 +217,7 @@ CATALOGUE: tuple[CommandSpec, ...] = (
         OptionSpec("reason", OptionType.TEXT, "Why, if you like (only you see it)",
                    max_length=200, example='"family trip"'),
     )),
-    CommandSpec("edit", "Change your latest entry, or one picked from a list (none: the list).", (
+    CommandSpec("edit", "Change an entry: your latest, or one you pick from the list /edit shows.", (
         OptionSpec("ask", OptionType.TEXT, "What you asked for, reworded", max_length=500,
                    example="asked for a 10% raise"),
         OptionSpec("outcome", OptionType.CHOICE, "no, yes or pending",
