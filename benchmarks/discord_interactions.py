@@ -23,8 +23,9 @@ driven by the same load generator through the same loopback Discord in the same 
   before the first interaction). Also its CPU time (user + system,
   every thread: the storage's too) per interaction, first to last: a figure the noise of a
   shared machine moves less than throughput (its ratio is printed as "interactions per CPU
-  second"); its time in the garbage collector (``gc.callbacks``; ``--gc-freeze`` makes each
-  side call ``gc.freeze()`` once started, to compare); and this process's CPU (the fake's
+  second"); its time in the garbage collector (``gc.callbacks``; ours sets start-up's heap
+  aside once started, as ``whosnext`` does, ``bot.heap.settle``; ``--gc-freeze`` makes the
+  bare sides call ``gc.freeze()`` too, to compare); and this process's CPU (the fake's
   and the load's), to show how near the fake is to limiting a side.
 - The load: ``/rejected ask:"asked for a raise"`` interactions built to Discord's shape by the
   fake (each its own id, made now: Discord's 3 s clock runs from it), spread over 50
@@ -158,6 +159,7 @@ async def serve_ours(token: str, api_url: str, gateway_url: str, database: str,
                      canned: bool = False) -> Callable[[], Awaitable[None]]:
     from adapters.discord.client import DiscordAdapter
     from adapters.discord.settings import DiscordSettings
+    from bot import heap
     from bot.app import App
     from bot.chart import MatplotlibCharts
     from bot.ports import SystemClock
@@ -180,6 +182,7 @@ async def serve_ours(token: str, api_url: str, gateway_url: str, database: str,
         core = CannedCore(app, await app.dispatch(Invocation("rejected", who, {"ask": ASK})))
     adapter = DiscordAdapter(core, settings, repo)
     await adapter.start()
+    heap.settle()  # as ``whosnext`` does once it is up
 
     async def stop() -> None:
         await adapter.stop()

@@ -174,6 +174,7 @@ async def serve_ours(api_url: str, database: str) -> tuple[int, Callable[[], Awa
     from adapters.health import Health, database_check
     from adapters.slack.app import SlackAdapter
     from adapters.slack.config import SlackSettings
+    from bot import heap
     from bot.app import App
     from bot.chart import MatplotlibCharts
     from bot.metrics import PrometheusMetrics
@@ -193,6 +194,7 @@ async def serve_ours(api_url: str, database: str) -> tuple[int, Callable[[], Awa
     adapter = SlackAdapter(app, settings, http_host="127.0.0.1", http_port=0,
                            routes=health.routes)
     await adapter.start()
+    heap.settle()  # as ``whosnext`` does once it is up
 
     async def stop() -> None:
         await adapter.stop()

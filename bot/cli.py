@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from bot import __version__
+from bot import __version__, heap
 from bot.app import App
 from bot.config import ConfigError, Settings, bad_configuration, configure_logging, load_settings
 from bot.ids import Platform
@@ -349,6 +349,7 @@ async def _run_platforms(config: Configuration) -> None:
         scheduler = _scheduler(settings, repo, app, posters,
                                shards=[shards] if shards is not None else [])
         await scheduler.start(wait=False)  # what was missed goes out while commands are served
+        heap.settle()  # start-up's objects: never walked by the collector again
         shutdown.running()
         log.info("Who's Next is running on %s. Ctrl-C (or SIGTERM) stops it.",
                  " and ".join(type(a).__name__.removesuffix("Adapter") for a in adapters))
