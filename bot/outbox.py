@@ -50,7 +50,7 @@ from bot.errors import Unavailable
 from bot.handlers import Deps
 from bot.handlers.cheer import CHEER_ACTION
 from bot.handlers.commitments import news_reply
-from bot.handlers.edit import edited_attempt_id, edited_post
+from bot.handlers.edit import edited_post
 from bot.handlers.remind import nudge_reply
 from bot.handlers.season import season_post
 from bot.ids import CommunityRef, Platform
@@ -404,8 +404,7 @@ class Outbox:
         entry: Attempt | None = None
         if item.kind == PostKind.EDIT:  # the entry as it is now (this try began: see AGAIN)
             try:
-                news = await self.repo.edited_entry(item.community,
-                                                    edited_attempt_id(item.subject), item.due_at)
+                news = await self.repo.edited_entry(item.community, item.subject, item.due_at)
             except Exception as err:  # nothing was sent: a plain retry
                 self._trouble(err, f"reading the entry of the edit {item.id} failed")
                 return Delivery.retry(f"the entry couldn't be read ({type(err).__name__})")

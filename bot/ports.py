@@ -137,10 +137,11 @@ class Repository(KeyValueStore, Protocol):
         """``limit`` of the member's attempts from ``offset`` on, newest first (/edit's list),
         and how many they have."""
 
-    async def edited_entry(self, community: CommunityRef, attempt_id: int,
+    async def edited_entry(self, community: CommunityRef, subject: str,
                            edited_at: datetime) -> News | None:
-        """For an EDIT post queued by an edit at ``edited_at``: the attempt as it is now, its
-        member's name and its cheers; None when it is gone (or its id another's since)."""
+        """For an EDIT post (its outbox ``subject``) queued by an edit at ``edited_at``: the
+        attempt as it is now, its member's name and its cheers; None when it is gone (or its
+        id another's since)."""
 
     async def entry(self, community: CommunityRef, member: MemberRef, attempt_id: int | None,
                     position: int = 1) -> Attempt | None:

@@ -85,8 +85,11 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
     zone = community_zone(c, community, new.default_zone)
     day = new.at.astimezone(ZoneInfo(zone)).date().isoformat()
     # The member's own day: in their zone, else the community's (as the core reckons it).
-    own = c.execute("SELECT timezone FROM members WHERE community_id = ? AND member_id = ?",
-                    (community, member)).fetchone()[0]
+    # With the counts its celebrations have shown so far (before this one: ``bump`` moves them).
+    own, *best = c.execute("SELECT timezone, best_attempts, best_rejections, best_accepted "
+                           "FROM members WHERE community_id = ? AND member_id = ?",
+                           (community, member)).fetchone()
+    shown = Totals(attempts=best[0], rejected=best[1], accepted=best[2])
     mine = new.at.astimezone(ZoneInfo(own or zone)).date()
     attempt_id: int = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
@@ -96,7 +99,6 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
          int(new.private), ts(new.at), commitment_id,
          request_key(new.community, new.request_id), day, mine.isoformat(),
          new.channel_id)).fetchone()[0]
-    shown = celebrated(c, community, member)
     bump(c, community, member, day, 1, {new.outcome: 1})
     today = add_day(c, community, member, mine.isoformat(), 1)
     add_area(c, community, member, new.area, 1)

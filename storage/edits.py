@@ -54,14 +54,15 @@ REARM = """INSERT INTO outbox (community_id, kind, subject, target, due_at, dead
         ELSE outbox.finished_at END"""
 
 
-def edited(c: Tx, community: str, attempt_id: int, edited_at: datetime) -> News | None:
+def edited(c: Tx, community: str, subject: str, edited_at: datetime) -> News | None:
     """What an EDIT post shows: the attempt as it is now, its member's name and its cheers.
     None when it was undone (or forgotten) since, or when a later attempt took its id (SQLite
     hands out a deleted top id again): one logged after the edit, or never edited."""
     r = c.execute("SELECT a.*, m.display_name, (SELECT count(*) FROM cheers h WHERE "
                   "h.attempt_id = a.id) AS cheer_count FROM attempts a JOIN members m ON "
                   "m.community_id = a.community_id AND m.member_id = a.member_id "
-                  "WHERE a.id = ? AND a.community_id = ?", (attempt_id, community)).fetchone()
+                  "WHERE a.id = ? AND a.community_id = ?",
+                  (int(subject.partition("@")[0]), community)).fetchone()
     if r is None or r["edited_at"] is None or r["created_at"] > ts(edited_at):
         return None
     return News(attempt_row(r), r["display_name"], r["cheer_count"])
@@ -175,9 +176,9 @@ class EditStore(Store):
             return EntryPage(tuple(attempt_row(r) for r in rows), total, offset)
         return await self._read(unit)
 
-    async def edited_entry(self, community: CommunityRef, attempt_id: int,
+    async def edited_entry(self, community: CommunityRef, subject: str,
                            edited_at: datetime) -> News | None:
-        return await self._read(lambda c: edited(c, community.key, attempt_id, edited_at))
+        return await self._read(lambda c: edited(c, community.key, subject, edited_at))
 
     async def entry(self, community: CommunityRef, member: MemberRef, attempt_id: int | None,
                     position: int = 1) -> Attempt | None:

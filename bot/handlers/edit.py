@@ -235,11 +235,6 @@ async def edit_form(deps: Deps, act: ActionInvocation) -> Reply:
                  form_fixed=(("entry", f"#{entry.id}@{entry.version}"),))
 
 
-def edited_attempt_id(subject: str) -> int:
-    """The attempt an EDIT outbox post shows (its subject: ``<attempt id>@<channel id>``)."""
-    return int(subject.partition("@")[0])
-
-
 def edited_post(news: News) -> Reply:
     """An entry's public post as it is after an /edit: who, the outcome, the text unless it is
     private now, marked edited, with its Cheer button and count."""
