@@ -69,9 +69,13 @@ def over_limit(c: Tx, community: str, member: str, at: datetime,
     c.lock(member_lock(community, member))
     since = ts(at - timedelta(hours=1))
     args = (community, member, since)
-    n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
-                  "AND created_at > ?) + (SELECT COUNT(*) FROM commitments WHERE community_id = ? "
-                  "AND member_id = ? AND created_at > ?)", args + args).fetchone()[0]
+    # Each count stops at the limit: the sum reaches it exactly when the whole counts would,
+    # and a member far over it costs no more to refuse than one at it.
+    n = c.execute("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE community_id = ? "
+                  "AND member_id = ? AND created_at > ? LIMIT ?) AS a) + (SELECT COUNT(*) FROM "
+                  "(SELECT 1 FROM commitments WHERE community_id = ? AND member_id = ? "
+                  "AND created_at > ? LIMIT ?) AS b)", args + (limit,) + args + (limit,)
+                  ).fetchone()[0]
     return int(n) >= limit
 
 
@@ -81,15 +85,12 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
     if over_limit(c, community, member, new.at, new.max_per_hour):
         return LogResult(0, False, totals(c, community, member), 0, limited=True)
     rejected = 1 if new.outcome == Outcome.REJECTED else 0
-    seq = touch_member(c, community, member, new.member_name, new.at, rejected)
+    # The counts its celebrations have shown so far come with it (before this one: ``bump``
+    # moves them).
+    seq, own, shown = touch_member(c, community, member, new.member_name, new.at, rejected)
     zone = community_zone(c, community, new.default_zone)
     day = new.at.astimezone(ZoneInfo(zone)).date().isoformat()
     # The member's own day: in their zone, else the community's (as the core reckons it).
-    # With the counts its celebrations have shown so far (before this one: ``bump`` moves them).
-    own, *best = c.execute("SELECT timezone, best_attempts, best_rejections, best_accepted "
-                           "FROM members WHERE community_id = ? AND member_id = ?",
-                           (community, member)).fetchone()
-    shown = Totals(attempts=best[0], rejected=best[1], accepted=best[2])
     mine = new.at.astimezone(ZoneInfo(own or zone)).date()
     attempt_id: int = c.execute(
         "INSERT INTO attempts (community_id, member_id, outcome, ask, who, area, fear, lesson, "
@@ -99,14 +100,14 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
          int(new.private), ts(new.at), commitment_id,
          request_key(new.community, new.request_id), day, mine.isoformat(),
          new.channel_id)).fetchone()[0]
-    bump(c, community, member, day, 1, {new.outcome: 1})
+    now = bump(c, community, member, day, 1, {new.outcome: 1})
     today = add_day(c, community, member, mine.isoformat(), 1)
     add_area(c, community, member, new.area, 1)
     goal = check_goal(c, community, member, new.at) if rejected else None
     week = attempts_between(c, community, member, mine - timedelta(days=mine.weekday()), mine)
     days = (active_days(c, community, member, new.history_since.astimezone(
         ZoneInfo(own or zone)).date()) if today == 1 and new.history_since else ())
-    return LogResult(attempt_id, False, totals(c, community, member), seq, goal_reached=goal,
+    return LogResult(attempt_id, False, now, seq, goal_reached=goal,
                      today_count=today, week_count=week, days=days, day=mine,
                      celebrated=shown)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.ids import MemberRef
@@ -52,17 +52,25 @@ def celebrated(c: Tx, community: str, member: str) -> Totals:
     return Totals(attempts=row[0], rejected=row[1], accepted=row[2])
 
 
+class Touched(NamedTuple):
+    seq: int  # the member's rejection sequence, ``rejections`` added
+    zone: str | None  # their own time zone, if they set one
+    celebrated: Totals  # the highest counts their celebrations have shown so far
+
+
 def touch_member(c: Tx, community: str, member: str, name: str, at: datetime,
-                  rejections: int = 0) -> int:
-    """Create or rename the member; returns their rejection sequence after adding ``rejections``."""
+                  rejections: int = 0) -> Touched:
+    """Create or rename the member, adding ``rejections`` to their sequence; what a new
+    entry needs of their row, read in the same statement."""
     row = c.execute(
         "INSERT INTO members (community_id, member_id, display_name, created_at, rejection_seq) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id) DO UPDATE SET "
         "display_name = excluded.display_name, "
         "rejection_seq = members.rejection_seq + excluded.rejection_seq "
-        "RETURNING rejection_seq",
+        "RETURNING rejection_seq, timezone, best_attempts, best_rejections, best_accepted",
         (community, member, name, ts(at), rejections)).fetchone()
-    return int(row[0])
+    return Touched(int(row[0]), row[1],
+                   Totals(attempts=row[2], rejected=row[3], accepted=row[4]))
 
 
 def zone_lock(community: str) -> str:
@@ -72,24 +80,29 @@ def zone_lock(community: str) -> str:
 
 
 def bump(c: Tx, community: str, member: str, day: str, attempts: int,
-         outcomes: Mapping[str, int]) -> None:
+         outcomes: Mapping[str, int]) -> Totals:
     """Keep the member's totals and the leaderboard aggregates in step with the attempts
-    table: ``attempts`` more (or fewer) of them, and ``outcomes`` the change per outcome."""
+    table: ``attempts`` more (or fewer) of them, and ``outcomes`` the change per outcome.
+    Returns the member's totals as they are now."""
     c.lock(zone_lock(community), shared=True)
     rejections, accepted = outcomes.get(Outcome.REJECTED, 0), outcomes.get(Outcome.ACCEPTED, 0)
     # best_*: the highest counts celebrated (a count that goes up past its best is celebrated
     # now). Every expression reads the row as it was.
-    c.execute("UPDATE members SET attempts_count = attempts_count + ?, "
-              "rejections_count = rejections_count + ?, accepted_count = accepted_count + ?, "
-              "pending_count = pending_count + ?, "
-              + ", ".join(f"best_{k} = CASE WHEN {k}_count + ? > best_{k} THEN {k}_count + ? "
-                          f"ELSE best_{k} END" for k in ("attempts", "rejections", "accepted"))
-              + " WHERE community_id = ? AND member_id = ?",
-              (attempts, rejections, accepted, outcomes.get(Outcome.PENDING, 0),
-               attempts, attempts, rejections, rejections, accepted, accepted,
-               community, member))
+    now = c.execute(
+        "UPDATE members SET attempts_count = attempts_count + ?, "
+        "rejections_count = rejections_count + ?, accepted_count = accepted_count + ?, "
+        "pending_count = pending_count + ?, "
+        + ", ".join(f"best_{k} = CASE WHEN {k}_count + ? > best_{k} THEN {k}_count + ? "
+                    f"ELSE best_{k} END" for k in ("attempts", "rejections", "accepted"))
+        + " WHERE community_id = ? AND member_id = ? "
+        "RETURNING attempts_count, rejections_count, accepted_count, pending_count",
+        (attempts, rejections, accepted, outcomes.get(Outcome.PENDING, 0),
+         attempts, attempts, rejections, rejections, accepted, accepted,
+         community, member)).fetchone()
+    totals = Totals() if now is None else Totals(attempts=now[0], rejected=now[1],
+                                                 accepted=now[2], pending=now[3])
     if not attempts and not rejections:
-        return  # a pending ask turned into a yes: the boards count neither
+        return totals  # a pending ask turned into a yes: the boards count neither
     local = date.fromisoformat(day)
     c.executemany(
         "INSERT INTO member_periods (community_id, period, member_id, attempts, rejections) "
@@ -98,6 +111,7 @@ def bump(c: Tx, community: str, member: str, day: str, attempts: int,
         "rejections = member_periods.rejections + excluded.rejections",
         [(community, key, member, attempts, rejections)
          for key in (period_key(Period.WEEK, local), period_key(Period.MONTH, local))])
+    return totals
 
 
 def community_zone(c: Tx, community: str, default_zone: str) -> str:
