@@ -24,9 +24,9 @@ driven by the same load generator through the same loopback Discord in the same 
   every thread: the storage's too) per interaction, first to last: a figure the noise of a
   shared machine moves less than throughput (its ratio is printed as "interactions per CPU
   second"); its time in the garbage collector (``gc.callbacks``; ours sets start-up's heap
-  aside once started, as ``whosnext`` does, ``bot.heap.settle``; ``--gc-freeze`` makes the
-  bare sides call ``gc.freeze()`` too, to compare); and this process's CPU (the fake's
-  and the load's), to show how near the fake is to limiting a side.
+  aside and sizes the young generation once started, as ``whosnext`` does,
+  ``bot.heap.settle``; ``--settle-bare`` makes the bare sides do the same, to compare); and
+  this process's CPU (the fake's and the load's), to show how near the fake is to limiting a side.
 - The load: ``/rejected ask:"asked for a raise"`` interactions built to Discord's shape by the
   fake (each its own id, made now: Discord's 3 s clock runs from it), spread over 50
   members, pushed as INTERACTION_CREATE on the side's gateway session. Latency is from the
@@ -52,7 +52,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import gc
 import json
 import logging
 import os
@@ -70,8 +69,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import slack_http  # noqa: E402
-from benchmarks._report import spread  # noqa: E402
+from benchmarks._report import GcTime, budget, spread  # noqa: E402
 from benchmarks._scratch import Scratch  # noqa: E402
+from benchmarks.log_throughput import storage_floor  # noqa: E402
 from benchmarks.slack_http import Load, stored_once  # noqa: E402
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, Call, FakeDiscord  # noqa: E402
 
@@ -190,26 +190,6 @@ async def serve_ours(token: str, api_url: str, gateway_url: str, database: str,
     return stop
 
 
-class GcTime:
-    """Time spent in the garbage collector from now until ``stop()`` (``gc.callbacks``)."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.collections = 0
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._start
-            self.collections += 1
-
-    def stop(self) -> None:
-        gc.callbacks.remove(self._callback)
-
-
 async def serve(args: argparse.Namespace) -> None:
     """Serve until a line arrives on stdin; then print this process's peak memory and the CPU
     time it spent serving."""
@@ -230,8 +210,10 @@ async def serve(args: argparse.Namespace) -> None:
             await stop_client()
             held.restore()
     gc_time = GcTime()
-    if args.gc_freeze:
-        gc.freeze()
+    if args.settle_bare:
+        from bot import heap
+
+        heap.settle()
     ready = _usage()
     print(json.dumps({"ready": True}), flush=True)
     loop = asyncio.get_running_loop()
@@ -366,8 +348,8 @@ async def run_side(side: str, args: argparse.Namespace, scratch: Scratch,
                        "--gateway-url", fake.gateway_url, "--database", database]
             if profile:
                 command += ["--profile", profile]
-            if args.gc_freeze:
-                command += ["--gc-freeze"]
+            if args.settle_bare:
+                command += ["--settle-bare"]
             log_file = open(os.devnull if not args.server_log else args.server_log, "a")  # noqa: SIM115
             proc = await asyncio.create_subprocess_exec(
                 *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file)
@@ -411,7 +393,8 @@ async def run_side(side: str, args: argparse.Namespace, scratch: Scratch,
 
 # -- the report -------------------------------------------------------------------------------
 
-def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
+def report(results: dict[str, list[Result]], args: argparse.Namespace,
+           floor: Sequence[float]) -> None:
     print(f"{args.runs} runs; each figure min / median / max")
     for n in args.in_flight:
         print(f"saturation, {n} interactions in flight for {args.seconds:g} s:")
@@ -458,16 +441,21 @@ def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
                                 for o, b in zip(results["ours"], bare, strict=True))
         print(f"goal: ours >= {GOAL} x bare discord.py at saturation, {n} in flight (median): "
               f"{'met' if sat >= GOAL else 'not met'} ({sat:.2f})")
+    print(budget("bare", [r.cpu_per_interaction for r in bare],
+                 [r.cpu_per_interaction for r in results["ours"]], floor, GOAL))
 
 
 async def run(args: argparse.Namespace) -> None:
     results: dict[str, list[Result]] = {side: [] for side in args.sides}
     with Scratch(None) as scratch:
         print(scratch.describe())
+        floor: list[float] = []
         for _ in range(args.runs):
             for side in args.sides:
                 results[side].append(await run_side(side, args, scratch))
-        report(results, args)
+            async with scratch.database() as database:
+                floor.append(storage_floor(database))
+        report(results, args, floor)
         if args.profile:
             await run_side(args.profile_side, args, scratch, profile=args.profile)
             print(f"\n{args.profile_side} under cProfile (saturation; stats in {args.profile}):")
@@ -490,8 +478,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--profile-side", choices=SIDES, default="ours",
                         help="the side --profile profiles (default: ours)")
     parser.add_argument("--server-log", help="append the sides' logs to this file")
-    parser.add_argument("--gc-freeze", action="store_true", help="the sides call gc.freeze() "
-                        "once started (what start-up left is never collected again)")
+    parser.add_argument("--settle-bare", action="store_true", help="the bare sides settle "
+                        "their heap once started too, as ours does (bot.heap.settle)")
     parser.add_argument("--serve", choices=SIDES, help=argparse.SUPPRESS)
     for hidden in ("--token", "--api-url", "--gateway-url", "--database"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)

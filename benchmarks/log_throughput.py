@@ -52,7 +52,7 @@ from bot.models import NewAttempt, Outcome  # noqa: E402
 from storage.attempts import log_attempt_unit  # noqa: E402
 from storage.connect import open_repository, sqlite_path  # noqa: E402
 from storage.db import SqliteTx, Tx  # noqa: E402
-from storage.sqlite import PRAGMAS  # noqa: E402
+from storage.sqlite import MAX_BATCH, PRAGMAS, run_batch  # noqa: E402
 
 COMMUNITY = CommunityRef(Platform.CONSOLE, "bench")
 MEMBERS = 50
@@ -100,6 +100,25 @@ def sqlite_baseline(url: str, n: int) -> float:
     elapsed = time.perf_counter() - start
     conn.close()
     return n / elapsed
+
+
+def storage_floor(url: str, n: int = 2000, batch: int = 32) -> float:
+    """CPU µs a /rejected's storage costs on its own: the repository's unit, in batches of
+    ``batch`` per transaction as the repository's writer runs them (``run_batch``, up to
+    ``MAX_BATCH``), straight on sqlite3 on this thread: no asyncio, no thread hop, no core,
+    no platform. What no whole command can cost less than."""
+    conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    batch = min(batch, MAX_BATCH)
+    start = time.process_time()
+    for first in range(0, n, batch):
+        run_batch(conn, [lambda tx, i=i: command(tx, i, f"f{i}")
+                         for i in range(first, min(n, first + batch))])
+    elapsed = time.process_time() - start
+    conn.close()
+    return 1e6 * elapsed / n
 
 
 # -- PostgreSQL: record the statements, replay them through asyncpg ---------------------------

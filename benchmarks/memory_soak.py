@@ -4,7 +4,9 @@ A community of ``--members`` members takes ``--commands`` commands, nine in ten 
 (/rejected, /accepted, /pending, each with its own request id) and the rest /asks, /stats,
 /leaderboard and /who-next, on a clock that moves a minute a command (so the hourly limit,
 the day's request ids and the weeks all turn over as in a real community). The process's
-resident memory (``/proc/self/statm``) is sampled every tenth of the run.
+resident memory (``/proc/self/statm``) is sampled every tenth of the run. The heap is settled
+once the bot is up, as ``whosnext`` does (``bot.heap.settle``: start-up's objects frozen, a
+young generation of ``heap.YOUNG``): what a larger young generation costs in memory shows here.
 
 The baseline is the run itself: the script prints each sample, the growth from the first
 tenth to the end (caches and connections warming up, each PostgreSQL connection's prepared
@@ -29,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._scratch import Scratch  # noqa: E402
+from bot import heap  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform  # noqa: E402
 from bot.invocation import Caller, Invocation  # noqa: E402
@@ -71,6 +74,7 @@ async def soak(url: str, commands: int, members: int) -> list[tuple[int, float]]
     samples: list[tuple[int, float]] = []
     try:
         app = App(repo, clock, max_logs_per_hour=1000)
+        heap.settle()
         callers = [Caller(MemberRef(Platform.SLACK, f"U{m:05}"), f"member{m:05}", COMMUNITY,
                           ChannelRef(Platform.SLACK, "C1")) for m in range(members)]
         tenth = max(1, commands // 10)

@@ -19,7 +19,9 @@ load generator in the same run.
   ``VmHWM`` (/proc/self/status) when it stops (imports included; "ready" is
   the same figure just before the first request). And its CPU time (``ru_utime + ru_stime``,
   every thread: the storage's worker thread too) from "ready" to the stop, over the requests
-  it answered: a figure the noise of a shared machine moves less than throughput.
+  it answered: a figure the noise of a shared machine moves less than throughput; and the
+  part of it spent in the garbage collector (``gc.callbacks``; ours settles its heap once up,
+  as ``whosnext`` does: ``bot.heap.settle``).
 - The Slack Web API both sides call (bolt's ``auth.test`` on the first request; ours at start
   too) is a stub in this process on 127.0.0.1 that answers ``{"ok": true, ...}``, and any
   response_url is served by it as well (a reply slower than the ack budget would go there;
@@ -70,8 +72,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
-from benchmarks._report import spread  # noqa: E402
+from benchmarks._report import GcTime, budget, spread  # noqa: E402
 from benchmarks._scratch import Scratch  # noqa: E402
+from benchmarks.log_throughput import storage_floor  # noqa: E402
 from storage.connect import sqlite_path  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd99e0f1a2b3c4"
@@ -214,6 +217,7 @@ async def serve(side: str, api_url: str, database: str | None, profile: str | No
     else:
         runner = await serve_bolt(api_url, pbr=side == "bolt-pbr")
         port, stop = int(runner.addresses[0][1]), runner.cleanup
+    gc_time = GcTime()
     ready = _usage()
     print(json.dumps({"port": port}), flush=True)
     loop = asyncio.get_running_loop()
@@ -224,8 +228,10 @@ async def serve(side: str, api_url: str, database: str | None, profile: str | No
         profiler.disable()
         profiler.dump_stats(str(profile))
     served = _usage()
+    gc_time.stop()
     await stop()
-    print(json.dumps({"maxrss_ready_kib": ready["maxrss_kib"],
+    print(json.dumps({"gc_seconds": gc_time.seconds, "gc_collections": gc_time.collections,
+                      "maxrss_ready_kib": ready["maxrss_kib"],
                       "maxrss_kib": _usage()["maxrss_kib"],
                       "cpu_seconds": served["cpu"] - ready["cpu"]}), flush=True)
 
@@ -338,6 +344,8 @@ class Result:
     maxrss_kib: int
     answered: int
     cpu_seconds: float
+    gc_seconds: float
+    gc_collections: int
 
     @property
     def cpu_per_request(self) -> float:
@@ -386,7 +394,7 @@ async def run_side(side: str, stub: SlackStub, args: argparse.Namespace, scratch
         if side == "ours":
             stored_once(database, answered)
     return Result(saturation, rate, memory["maxrss_ready_kib"], memory["maxrss_kib"], answered,
-                  memory["cpu_seconds"])
+                  memory["cpu_seconds"], memory["gc_seconds"], memory["gc_collections"])
 
 
 def stored_once(database: str, answered: int) -> None:
@@ -400,7 +408,8 @@ def stored_once(database: str, answered: int) -> None:
 
 # -- the report -------------------------------------------------------------------------------
 
-def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
+def report(results: dict[str, list[Result]], args: argparse.Namespace,
+           floor: Sequence[float]) -> None:
     print(f"{args.runs} runs; each figure min / median / max")
     for clients in args.clients:
         print(f"saturation, {clients} requests in flight for {args.seconds:g} s:")
@@ -422,6 +431,10 @@ def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
     print("server CPU time per request (user + system, all threads, every request of the run), µs:")
     for side, rs in results.items():
         print(f"  {side:<9} {spread([r.cpu_per_request for r in rs], '5.0f')}")
+    print("of it in the garbage collector, µs per request (collections in the run):")
+    for side, rs in results.items():
+        print(f"  {side:<9} {spread([1e6 * r.gc_seconds / r.answered for r in rs], '5.0f')} "
+              f"({spread([r.gc_collections for r in rs], '.0f')})")
     ours = results["ours"]
     for base in (s for s in results if s != "ours"):
         pairs = list(zip(ours, results[base], strict=True))
@@ -437,6 +450,8 @@ def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
                                 for o, b in zip(ours, results["bolt"], strict=True))
         print(f"goal: ours >= {GOAL} x bare bolt at saturation, {clients} in flight (median): "
               f"{'met' if sat >= GOAL else 'not met'} ({sat:.2f})")
+    print(budget("bolt", [r.cpu_per_request for r in results["bolt"]],
+                 [r.cpu_per_request for r in ours], floor, GOAL))
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -446,10 +461,13 @@ async def run(args: argparse.Namespace) -> None:
     try:
         with Scratch(None) as scratch:
             print(scratch.describe())
+            floor: list[float] = []
             for n in range(args.runs):
                 for side in args.sides:
                     results[side].append(await run_side(side, stub, args, scratch, f"r{n}{side}"))
-            report(results, args)
+                async with scratch.database() as database:
+                    floor.append(storage_floor(database))
+            report(results, args, floor)
             print(f"response_url posts (answers slower than the ack budget): {stub.responses}")
             if args.profile:
                 await run_side("ours", stub, args, scratch, "profile", profile=args.profile)

@@ -265,14 +265,14 @@ class SqliteRepository(Repository):
                     finished.set_result(None)
             try:
                 self._thread.submit(self._thread.on_connection,
-                                    (lambda c, units=units: _run_batch(c, units),), done)
+                                    (lambda c, units=units: run_batch(c, units),), done)
             except Exception as err:  # closed under us
                 _settle(batch, False, err)
                 continue
             await finished
 
 
-def _run_batch(c: sqlite3.Connection, units: list[Unit]) -> list[tuple[bool, Any]]:
+def run_batch(c: sqlite3.Connection, units: list[Unit]) -> list[tuple[bool, Any]]:
     """Run every unit in one transaction, each inside its own savepoint; commit once."""
     outcomes: list[tuple[bool, Any]] = []
     tx = SqliteTx(c)

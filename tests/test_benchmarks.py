@@ -43,6 +43,8 @@ def test_benchmark_runs(tmp_path, script, args, expect):
     assert expect in stdout
     if script != "checkin_fanout.py":
         assert "goal:" in stdout
+    if script in ("slack_http.py", "discord_interactions.py"):  # the goal's budget, and the floor
+        assert re.search(r"leaves ours \d+ / .* storage alone .* takes \d+ / \d+ / \d+", stdout)
     if script in SCRATCH:
         folder = re.search(r"SQLite, scratch files in (.+)", stdout)
         assert folder and not Path(folder[1]).exists()  # its scratch files removed
