@@ -44,5 +44,5 @@ def budget(bare: str, bare_cpu: Sequence[float], ours_cpu: Sequence[float],
     extra = [o - b for o, b in zip(ours_cpu, bare_cpu, strict=True)]
     return (f"CPU a request, µs: {goal}x {bare} (CPU-bound) leaves ours {spread(allowed, '.0f')} "
             f"on top of {bare}'s {spread(bare_cpu, '.0f')}; ours takes {spread(extra, '.0f')} "
-            f"on top; /rejected's storage alone (its SQL unit in batches on sqlite3, nothing "
-            f"around it) takes {spread(floor, '.0f')}")
+            f"on top; /rejected's storage alone (the repository's unit for it, in batches straight "
+            f"on sqlite3, nothing around it) takes {spread(floor, '.0f')}")
