@@ -37,12 +37,14 @@ class GcTime:
 
 def budget(bare: str, bare_cpu: Sequence[float], ours_cpu: Sequence[float],
            floor: Sequence[float], goal: float) -> str:
-    """What a throughput goal of ``goal`` x the bare side leaves a request when the server is
-    CPU-bound, beside what /rejected's storage alone costs (``log_throughput.storage_floor``),
-    every figure µs of CPU a request, min / median / max over the runs."""
+    """What a throughput goal of ``goal`` x the bare side at saturation leaves a request (both
+    servers are CPU-bound there: ours may take 1/goal times the bare side's CPU a request),
+    beside what /rejected's storage alone costs (``log_throughput.storage_floor``). Every
+    figure is µs of CPU a request over each side's whole run, min / median / max."""
     allowed = [cpu * (1 / goal - 1) for cpu in bare_cpu]
     extra = [o - b for o, b in zip(ours_cpu, bare_cpu, strict=True)]
-    return (f"CPU a request, µs: {goal}x {bare} (CPU-bound) leaves ours {spread(allowed, '.0f')} "
+    return (f"CPU a request over the run, µs: {goal}x {bare} at saturation leaves ours "
+            f"{spread(allowed, '.0f')} "
             f"on top of {bare}'s {spread(bare_cpu, '.0f')}; ours takes {spread(extra, '.0f')} "
             f"on top; /rejected's storage alone (the repository's unit for it, in batches straight "
             f"on sqlite3, nothing around it) takes {spread(floor, '.0f')}")

@@ -209,11 +209,11 @@ async def serve(args: argparse.Namespace) -> None:
         async def stop() -> None:
             await stop_client()
             held.restore()
-    gc_time = GcTime()
-    if args.settle_bare:
+    if args.settle_bare and not args.serve.startswith("ours"):  # ours settled once it was up
         from bot import heap
 
         heap.settle()
+    gc_time = GcTime()
     ready = _usage()
     print(json.dumps({"ready": True}), flush=True)
     loop = asyncio.get_running_loop()

@@ -69,13 +69,9 @@ def over_limit(c: Tx, community: str, member: str, at: datetime,
     c.lock(member_lock(community, member))
     since = ts(at - timedelta(hours=1))
     args = (community, member, since)
-    # Each count stops at the limit: the sum reaches it exactly when the whole counts would,
-    # and a member far over it costs no more to refuse than one at it.
-    n = c.execute("SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM attempts WHERE community_id = ? "
-                  "AND member_id = ? AND created_at > ? LIMIT ?) AS a) + (SELECT COUNT(*) FROM "
-                  "(SELECT 1 FROM commitments WHERE community_id = ? AND member_id = ? "
-                  "AND created_at > ? LIMIT ?) AS b)", args + (limit,) + args + (limit,)
-                  ).fetchone()[0]
+    n = c.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE community_id = ? AND member_id = ? "
+                  "AND created_at > ?) + (SELECT COUNT(*) FROM commitments WHERE community_id = ? "
+                  "AND member_id = ? AND created_at > ?)", args + args).fetchone()[0]
     return int(n) >= limit
 
 
@@ -100,14 +96,14 @@ def insert_attempt(c: Tx, new: NewAttempt, commitment_id: int | None = None
          int(new.private), ts(new.at), commitment_id,
          request_key(new.community, new.request_id), day, mine.isoformat(),
          new.channel_id)).fetchone()[0]
-    now = bump(c, community, member, day, 1, {new.outcome: 1})
+    counted = bump(c, community, member, day, 1, {new.outcome: 1})
     today = add_day(c, community, member, mine.isoformat(), 1)
     add_area(c, community, member, new.area, 1)
     goal = check_goal(c, community, member, new.at) if rejected else None
     week = attempts_between(c, community, member, mine - timedelta(days=mine.weekday()), mine)
     days = (active_days(c, community, member, new.history_since.astimezone(
         ZoneInfo(own or zone)).date()) if today == 1 and new.history_since else ())
-    return LogResult(attempt_id, False, now, seq, goal_reached=goal,
+    return LogResult(attempt_id, False, counted, seq, goal_reached=goal,
                      today_count=today, week_count=week, days=days, day=mine,
                      celebrated=shown)
 
@@ -235,12 +231,12 @@ class AttemptStore(Store):
             moved: Counter[str] = Counter({Outcome.PENDING: -1})
             moved[outcome] += 1  # still pending: no change at all
             shown = celebrated(c, community.key, member.key)
-            bump(c, community.key, member.key, row["local_day"], 0, moved)
+            counted = bump(c, community.key, member.key, row["local_day"], 0, moved)
             goal = None
             if outcome == Outcome.REJECTED:
                 goal = check_goal(c, community.key, member.key, at)
-            result = LogResult(attempt_id, False, totals(c, community.key, member.key), seq,
-                               goal_reached=goal, celebrated=shown)
+            result = LogResult(attempt_id, False, counted, seq, goal_reached=goal,
+                               celebrated=shown)
             return Resolution(ResolutionStatus.DONE, result, row["ask"], bool(row["private"]))
         return await self._write(unit)
 
