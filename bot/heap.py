@@ -13,7 +13,7 @@ about a sixth. What start-up made and later drops is then never collected: a few
 It also makes the youngest generation larger (``YOUNG`` allocations between collections
 rather than Python's 700). A command's objects are nearly all gone by the time it answers, so
 fewer of them are caught alive and promoted, and the older generations fill, and are walked,
-far less often: the collector's share of a Discord interaction fell from about 160 µs to 60.
+far less often: the collector's share of a Discord interaction fell from 160–210 µs to 35–70.
 The cost is memory: at most ``YOUNG`` more container objects (a few MiB) before a
 collection, and a reference cycle lives that much longer before it is freed.
 """
