@@ -136,6 +136,16 @@ def check_goal(c: Tx, community: str, member: str, at: datetime) -> int | None:
     return int(goal["target"])
 
 
+def reopen_goal(c: Tx, community: str, member: str) -> None:
+    """A reached goal whose no's were taken back below its target (an /undo, an /edit) is open
+    again, its start kept: reached again later, it is celebrated again."""
+    c.execute("UPDATE goals SET reached_at = NULL WHERE community_id = ? AND member_id = ? "
+              "AND reached_at IS NOT NULL AND target > (SELECT COUNT(*) FROM attempts WHERE "
+              "attempts.community_id = goals.community_id AND attempts.member_id = "
+              "goals.member_id AND outcome = 'rejected' AND created_at >= goals.counts_from)",
+              (community, member))
+
+
 def goal_of(c: Tx, community: str, member: str) -> Goal | None:
     row = c.execute("SELECT * FROM goals WHERE community_id = ? AND member_id = ?",
                     (community, member)).fetchone()
@@ -259,6 +269,8 @@ class AttemptStore(Store):
                 bump(c, community.key, member.key, a["local_day"], -1, {a["outcome"]: -1})
                 add_day(c, community.key, member.key, a["member_day"] or a["local_day"], -1)
                 add_area(c, community.key, member.key, a["area"], -1)
+                if a["outcome"] == Outcome.REJECTED:
+                    reopen_goal(c, community.key, member.key)
                 if a["commitment_id"] is not None:  # the promise it kept is open again
                     c.execute("UPDATE commitments SET status = 'open', closed_at = NULL "
                               "WHERE id = ?", (a["commitment_id"],))

@@ -20,7 +20,7 @@ from bot.models import (
     Outcome,
     Totals,
 )
-from storage.attempts import check_goal, member_lock, once
+from storage.attempts import check_goal, member_lock, once, reopen_goal
 from storage.counters import add_area, bump, celebrated, totals
 from storage.db import Store, Tx
 from storage.rows import attempt_row, ts
@@ -121,6 +121,8 @@ def apply_edit(c: Tx, community: CommunityRef, member: MemberRef, old: Attempt,
         bump(c, k, m, row["local_day"], 0, moved)
         if new.outcome == Outcome.REJECTED:
             goal = check_goal(c, k, m, at)
+        elif old.outcome == Outcome.REJECTED:
+            reopen_goal(c, k, m)
     if new.area != old.area:
         add_area(c, k, m, old.area, -1)
         add_area(c, k, m, new.area, 1)

@@ -446,7 +446,8 @@ async def test_an_edit_to_a_no_can_reach_the_goal(app, repo):
     assert goal is not None
     again = await run(app, "/edit outcome:yes")
     assert "Goal" not in ok(again)
-    assert "Goal reached" not in ok(await run(app, "/edit outcome:no"))  # once
+    assert "1 of 2 no's" in ok(await run(app, "/goal"))  # below its target: open again
+    assert "Goal reached: 2 no's!" in ok(await run(app, "/edit outcome:no"))  # reached again
 
 
 # -- milestones ---------------------------------------------------------------------------------

@@ -109,6 +109,35 @@ async def test_a_goal_after_a_reached_one_counts_from_the_moment_it_is_set(app, 
     assert f"Counting from {now:%a} {now.day} {now:%b}, {now:%H:%M}." in text(fresh)
 
 
+@pytest.mark.parametrize("take_back", ["/undo", "/edit outcome:yes", "/edit outcome:pending"])
+async def test_a_goal_whose_nos_are_taken_back_is_open_again(app, clock, take_back):
+    """An /undo or /edit that takes a goal's no's below its target opens it again, its start
+    kept: progress shows what is there, a new target keeps counting them, and reaching it again
+    is celebrated again."""
+    await run(app, "/goal 2")
+    clock.advance(minutes=1)
+    await run(app, "/rejected one")
+    assert "Goal reached" in text(await run(app, "/rejected two"))
+    clock.advance(minutes=1)
+    assert not (await run(app, take_back)).error
+    assert "1 of 2 no's" in text(await run(app, "/goal"))
+    assert "Goal: 1 of 2 no's" in text(await run(app, "/stats"))
+    clock.advance(minutes=1)
+    assert "You're at 1 already" in text(await run(app, "/goal 3"))
+    await run(app, "/rejected three")
+    assert "Goal reached: 3 no's!" in text(await run(app, "/rejected four"))
+
+
+async def test_a_goal_stays_reached_while_its_target_is_still_met(app, clock):
+    await run(app, "/goal 1")
+    clock.advance(minutes=1)
+    await run(app, "/rejected one")
+    await run(app, "/rejected two")
+    await run(app, "/undo")
+    await run(app, "/edit outcome:no who:my boss")  # a no still
+    assert "Goal reached" in text(await run(app, "/goal"))
+
+
 @pytest.mark.parametrize("line, words", [
     ("/goal 10 since:someday", "`since` is the day the goal counts no's from"),
     ("/goal 10 since:2099-01-01", "hasn't come yet"),
