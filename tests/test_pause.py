@@ -212,6 +212,17 @@ async def test_a_promise_due_on_a_break_is_asked_about_the_day_after_it_once(app
     assert len(poster.dms) == 2
 
 
+async def test_a_promise_made_on_a_break_says_its_check_in_waits_for_the_end(app, clock):
+    clock.set(utc(2026, 11, 26, 10))  # Thursday
+    await run(app, "/pause until:saturday")
+    for i in range(3):  # whichever cheer its id picks
+        during = (await run(app, f"/who-next ask {i} when:tomorrow")).plain_text()
+        assert "I'll check in when it's due" not in during
+        assert "on a break until Sat 28 Nov, so I'll check in the day after" in during
+    after = (await run(app, "/who-next ask later when:2026-12-10")).plain_text()
+    assert "break" not in after
+
+
 async def test_a_long_break_still_gets_its_follow_up_and_off_sends_it_at_once(app, repo, clock):
     clock.set(utc(2026, 11, 26, 10))
     await run(app, "/who-next ask Lee for an intro when:tomorrow", "ana")

@@ -59,6 +59,23 @@ async def test_with_reminders_off_it_says_it_will_stay_quiet(app):
     assert "/reminders on" in (await run(app, "/remind 18:00")).plain_text()
 
 
+async def test_shown_it_says_when_no_nudge_will_come(app, clock):
+    """/remind on its own tells what is set, and why it is quiet for now: reminders off, or a
+    break under way."""
+    clock.set(utc(2026, 11, 26, 10))  # Thursday
+    await run(app, "/remind time:18:00")
+    assert "quiet" not in (await run(app, "/remind")).plain_text()
+    await run(app, "/reminders off")
+    assert "Your reminders are off" in (await run(app, "/remind")).plain_text()
+    await run(app, "/reminders on")
+    await run(app, "/pause until:saturday")
+    shown = (await run(app, "/remind")).plain_text()
+    assert "on a break until Sat 28 Nov: no nudges until it's over" in shown
+    assert "on a break until Sat 28 Nov" in (await run(app, "/remind time:19:00")).plain_text()
+    await run(app, "/pause off")
+    assert "break" not in (await run(app, "/remind")).plain_text()
+
+
 @pytest.mark.parametrize("line, words", [
     ("/remind off", "nothing to turn off"),
     ("/remind days:weekdays", "what time too"),

@@ -11,6 +11,7 @@ from bot.handlers import Deps, Options
 from bot.handlers.attempts import VERBS, celebration, rate_limited
 from bot.handlers.cheer import cheer_button
 from bot.handlers.edit import edit_button
+from bot.handlers.pause import break_now, day_words
 from bot.invocation import ActionInvocation, Caller, Invocation
 from bot.models import (
     Attempt,
@@ -70,7 +71,8 @@ async def promise(deps: Deps, caller: Caller, ask: str, when: str | None,
     when ``request_id`` made it before (nothing new was written)."""
     zone = await deps.member_zone(caller)
     now = deps.now()
-    day = due_date(when, now.astimezone(zone).date())
+    today = now.astimezone(zone).date()
+    day = due_date(when, today)
     due = end_of_day(day, zone)
     commitment, dup = await deps.repo.add_commitment(NewCommitment(
         community=caller.community, member=caller.member, member_name=caller.name,
@@ -80,13 +82,18 @@ async def promise(deps: Deps, caller: Caller, ask: str, when: str | None,
     if commitment is None:
         raise await rate_limited(deps, caller)
     info = await deps.repo.member(caller.community, caller.member)
-    if info is None or info.reminders:
-        cheer = prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)
-        after = "When it's done, log it with /rejected or /accepted, or resolve it from /asks."
-    else:  # no follow-up will come: promise none
-        cheer = prompts.COMMITMENT_CHEERS[0]
+    away = await break_now(deps, caller.community, caller.member, now, today)
+    cheer = prompts.COMMITMENT_CHEERS[0]  # promises no follow-up on its day
+    if info is not None and not info.reminders:  # no follow-up will come
         after = ("Your reminders are off, so I won't check in: it waits in /asks, or log it "
                  "with /rejected or /accepted when it's done.")
+    elif away is not None and day <= away.last_day:  # its follow-up waits for the break's end
+        after = (f"You're on a break until {day_words(away.last_day, today)}, so I'll check in "
+                 "the day after. Done sooner? Log it with /rejected or /accepted, or resolve "
+                 "it from /asks.")
+    else:
+        cheer = prompts.pick(prompts.COMMITMENT_CHEERS, commitment.id)
+        after = "When it's done, log it with /rejected or /accepted, or resolve it from /asks."
     return Reply((
         Text.of(Mention(caller.member, caller.name), " is going to ask: ", Strong(commitment.ask)),
         Text.of(f"Due {describe_due(due, zone, now)}. ", cheer),

@@ -46,6 +46,12 @@ async def breaks(deps: Deps, community: CommunityRef, member: MemberRef,
     return await deps.repo.pauses(community, member, since)
 
 
+async def break_now(deps: Deps, community: CommunityRef, member: MemberRef, now: datetime,
+                    today: date) -> Pause | None:
+    """The member's break under way, if any (``today``: their day now)."""
+    return current(await breaks(deps, community, member, today), now)
+
+
 def break_line(p: Pause, today: date, mine: bool) -> str:
     """'On a break until Fri 10 Jan', with the reason only for the member themself."""
     why = f" ({p.reason})" if mine and p.reason else ""
@@ -95,7 +101,7 @@ async def pause(deps: Deps, inv: Invocation, opts: Options) -> Reply:
             raise Refusal("You're not on a break, so there's nothing to end. Happy asking!")
         return private_reply(Text.of("Welcome back! Your break is over: your streaks held "
                                      "while you were away, and follow-ups are on again."))
-    under_way = current(await breaks(deps, caller.community, caller.member, today), now)
+    under_way = await break_now(deps, caller.community, caller.member, now, today)
     first = under_way.first_day if under_way else today
     until = read_until(str(raw), today, first)
     saved = await deps.repo.set_pause(caller.community, caller.member, caller.name, Pause(
@@ -114,7 +120,7 @@ async def pause(deps: Deps, inv: Invocation, opts: Options) -> Reply:
 
 
 async def show(deps: Deps, inv: Invocation, now: datetime, today: date) -> Reply:
-    p = current(await breaks(deps, inv.caller.community, inv.caller.member, today), now)
+    p = await break_now(deps, inv.caller.community, inv.caller.member, now, today)
     if p is None:
         return private_reply(Text.of("You're not on a break. Going away? /pause until:friday "
                                      "holds your streaks and saves follow-ups for when you're "

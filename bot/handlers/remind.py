@@ -17,11 +17,11 @@ from bot.commands import OptionError
 from bot.days import DAYS
 from bot.errors import Refusal
 from bot.handlers import Deps, Options
+from bot.handlers.pause import break_now, day_words
 from bot.invocation import ActionInvocation, Invocation
 from bot.models import Nudge, Remind
 from bot.reply import (
     Action,
-    Block,
     Button,
     Buttons,
     ButtonStyle,
@@ -85,7 +85,9 @@ async def remind(deps: Deps, inv: Invocation, opts: Options) -> Reply:
             return private_reply(Text.of("You have no nudge set. /remind time:18:00 "
                                          "days:weekdays DMs you then on days you haven't "
                                          "logged an ask yet."))
+        quiet = await quiet_line(deps, inv, zone)
         return private_reply(Text.of(setting_line(current, zone)),
+                             *((Context.of(quiet),) if quiet else ()),
                              Context.of("Change it with /remind time:HH:MM, or stop it with "
                                         "/remind off."))
     if raw_time is not None and str(raw_time).lower() in OFF:
@@ -108,14 +110,24 @@ async def remind(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     now = deps.now()
     saved = await deps.repo.set_remind(caller.community, caller.member, caller.name,
                                        Remind(time, days, next_remind(time, days, zone, now)), now)
-    blocks: list[Block] = [Text.of("Nudge set! ", setting_line(saved, zone))]
+    quiet = await quiet_line(deps, inv, zone)
+    return Reply((Text.of("Nudge set! ", setting_line(saved, zone)),
+                  Context.of(quiet or "/remind off stops it; /pause holds it while you're away.")),
+                 Visibility.PRIVATE)
+
+
+async def quiet_line(deps: Deps, inv: Invocation, zone: ZoneInfo) -> str | None:
+    """Why no nudge comes for now, if none will: reminders off, or a break under way."""
+    caller, now = inv.caller, deps.now()
     info = await deps.repo.member(caller.community, caller.member)
     if info is not None and not info.reminders:
-        blocks.append(Context.of("Your reminders are off, so I'll stay quiet until you send "
-                                 "/reminders on."))
-    else:
-        blocks.append(Context.of("/remind off stops it; /pause holds it while you're away."))
-    return Reply(tuple(blocks), Visibility.PRIVATE)
+        return "Your reminders are off, so I'll stay quiet until you send /reminders on."
+    today = now.astimezone(zone).date()
+    away = await break_now(deps, caller.community, caller.member, now, today)
+    if away is not None:
+        return (f"You're on a break until {day_words(away.last_day, today)}: no nudges until "
+                "it's over.")
+    return None
 
 
 def nudge_reply(nudge: Nudge) -> Reply:
