@@ -196,16 +196,24 @@ async def _preview(deps: Deps, inv: Invocation) -> Reply:
     logged since the last check-in in it, as only the admin sees it: no claim, no post."""
     community, now = inv.caller.community, deps.now()
     schedule = await deps.repo.get_schedule(community)
-    if schedule is None:
+    if schedule is None:  # a sample: none has run, so it counts from midnight, as a first one
         zone = (await deps.member_zone(inv.caller)).key
-        schedule = Schedule(community, "", zone, "09:00", EVERY_DAY)
+        schedule = Schedule(community, "", zone, "09:00", EVERY_DAY, updated_at=now)
     tz = ZoneInfo(schedule.timezone)
     coming = next_posts(schedule, now, await deps.repo.last_posts(community))
     at = coming[PostKind.CHECKIN][0] if PostKind.CHECKIN in coming else now
     day = at.astimezone(tz).date()
     post = await daily_post(deps.repo, schedule, day)
-    blocks: list[Block] = [Text.of(f"Preview of the next check-in ({describe_when(at, tz)}), as "
-                                   "it reads now. Nothing is posted."), *post.blocks]
+    if not schedule.channel_id:
+        lead = ("No check-ins are scheduled, so nothing will post. This is how a daily 09:00 "
+                f"one would read now; {EXAMPLE} starts them.")
+    elif not schedule.enabled:
+        lead = ("Check-ins are off, so nothing will post. This is how the next one would read "
+                "now; /checkin set turns them back on.")
+    else:
+        lead = (f"Preview of the next check-in ({describe_when(at, tz)}), as it reads now. "
+                "Nothing is posted.")
+    blocks: list[Block] = [Text.of(lead), *post.blocks]
     recap = coming.get(PostKind.RECAP)
     if recap is not None and recap[0].astimezone(tz).date() == day:
         blocks += (await weekly_recap(deps.repo, schedule, day, deps.charts)).blocks

@@ -272,3 +272,19 @@ async def test_preview_right_after_setting_up_shows_the_asks_of_today(app, repo,
     assert "Check-in · Friday 27 Nov" in text
     assert "Since yesterday: 1 ask: 1 no." in text
     assert "@ana got a no: asked for a raise" in text
+
+
+async def test_preview_with_no_check_ins_coming_says_so_and_claims_none_happened(app, clock):
+    """No schedule: a sample, counted from midnight (no check-in ever ran), and how to start
+    them. Switched off: it says nothing will post."""
+    clock.set(utc(2026, 11, 26, 14))
+    await log(app, clock, utc(2026, 11, 26, 14, 1), "/rejected asked for a raise")
+    sample = (await admin(app, "preview")).plain_text()
+    assert sample.startswith("No check-ins are scheduled, so nothing will post.")
+    assert "/checkin set time:09:00" in sample
+    assert "check-in:" not in sample and "Since yesterday: 1 ask: 1 no." in sample
+    await admin(app, "set time:09:00 zone:UTC")
+    await admin(app, "off")
+    off = (await admin(app, "preview")).plain_text()
+    assert off.startswith("Check-ins are off, so nothing will post.")
+    assert "Preview of the next check-in" not in off
