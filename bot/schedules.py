@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from difflib import SequenceMatcher, get_close_matches
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.commands import OptionError
@@ -113,10 +113,22 @@ def parse_days(text: str, option: str = "days") -> str:
     return ",".join(DAYS[i] for i in sorted(chosen))
 
 
+# Names in the zone database that are no place: the host's own zone under its file's name
+# ("localtime": whatever the server runs in), a placeholder, and the alternative trees.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """The zones a member or a community may pick: the IANA database's places (read once)."""
+    return frozenset(z for z in available_timezones() if z not in _NOT_PLACES
+                     and not z.startswith(("posix/", "right/"))) | {"UTC"}
+
+
 def parse_zone(text: str, option: str = "zone") -> str:
     """An IANA zone name, checked against the zone database; a typo gets close suggestions."""
     raw = text.strip()
-    zones = available_timezones() | {"UTC"}
+    zones = known_zones()
     if raw in zones:
         return raw
     key = raw.replace(" ", "_").lower()

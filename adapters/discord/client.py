@@ -44,7 +44,6 @@ import uuid
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 import aiohttp
 import discord
@@ -62,6 +61,7 @@ from bot.config import ConfigError, drop_log_lines
 from bot.errors import Unavailable
 from bot.ports import Clock, Coordinator, SyncClaim, SystemClock
 from bot.reply import OOPS, Action, Reply, error_reply
+from bot.schedules import known_zones
 from bot.tasks import finish_within
 
 log = logging.getLogger(__name__)
@@ -167,8 +167,7 @@ class DiscordAdapter:
         self._routing: routing.Routing | None = None
         self._busy: set[asyncio.Task[Any]] = set()  # interactions being answered
         self._stopping = False
-        self._zones = tuple(sorted(z for z in available_timezones()
-                                   if not z.startswith(("posix/", "right/"))))
+        self._zones = tuple(sorted(known_zones()))
 
     # -- life cycle -----------------------------------------------------------------------
 

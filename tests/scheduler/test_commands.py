@@ -112,6 +112,18 @@ async def test_timezone(app, repo, clock):
     assert (await repo.get_schedule(COMMUNITY)).timezone == "America/New_York"
 
 
+@pytest.mark.parametrize("line", ["/timezone localtime", "/timezone Factory",
+                                  "/timezone posixrules", "/checkin set zone:localtime"])
+async def test_zone_database_names_that_are_no_place_are_refused(app, repo, line):
+    """``localtime`` would be whatever zone the server runs in; ``Factory`` a placeholder."""
+    command, _, rest = line[1:].partition(" ")
+    reply = await app.run_text(command, rest, caller(admin=True))
+    assert reply.error and "time zone" in reply.plain_text().lower()
+    member = await repo.member(COMMUNITY, caller().member)
+    assert member is None or member.timezone is None
+    assert await repo.get_schedule(COMMUNITY) is None
+
+
 async def test_checkin_changes_rebuild_the_running_jobs(app, repo, clock):
     sched = make_scheduler(repo, app, RecordingPoster(), clock)
     await sched.start(catch_up=False, paused=True)
