@@ -132,8 +132,10 @@ class _Reader:
                 break
             ends.append(self.word_end(i))
             words.append(self.text[i:ends[-1]])
-        best = max((k for k in range(len(words)) if opt.phrase(" ".join(words[:k + 1]))),
-                   default=0)
+        readable = [k for k in range(len(words)) if opt.phrase(" ".join(words[:k + 1]))]
+        # None reads, and the words after it would be this same option again (the command's
+        # text): all of them are the value, so the error quotes what was typed.
+        best = max(readable, default=len(words) - 1 if self.spec.main is opt else 0)
         return " ".join(words[:best + 1]), ends[best]
 
     def free(self, i: int) -> tuple[str, int, bool]:

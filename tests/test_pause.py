@@ -130,6 +130,7 @@ async def test_dates_read_as_when_does(app, repo, clock):
     ("/pause until:in 3 months", "at most 60 days"),
     ("/pause until:2028-01-01", "at most 60 days"),
     ("/pause until:someday", "couldn't read `until:someday`"),
+    ("/pause until:in 3 dayz", "couldn't read `until:in 3 dayz`"),  # all of it, not "given twice"
     ("/pause off", "not on a break"),
     ("/pause reason:tired", "until when too"),
     ("/pause off reason:tired", "takes no reason"),
