@@ -195,7 +195,7 @@ async def _preview(deps: Deps, inv: Invocation) -> Reply:
     """The next check-in (and the recap, when it comes with it) as it reads now, everything
     logged since the last check-in in it, as only the admin sees it: no claim, no post."""
     community, now = inv.caller.community, deps.now()
-    schedule = await deps.repo.get_schedule(community)
+    schedule = stored = await deps.repo.get_schedule(community)
     if schedule is None:  # a sample: none has run, so it counts from midnight, as a first one
         zone = (await deps.member_zone(inv.caller)).key
         schedule = Schedule(community, "", zone, "09:00", EVERY_DAY, updated_at=now)
@@ -204,7 +204,7 @@ async def _preview(deps: Deps, inv: Invocation) -> Reply:
     at = coming[PostKind.CHECKIN][0] if PostKind.CHECKIN in coming else now
     day = at.astimezone(tz).date()
     post = await daily_post(deps.repo, schedule, day)
-    if not schedule.channel_id:
+    if stored is None:
         lead = ("No check-ins are scheduled, so nothing will post. This is how a daily 09:00 "
                 f"one would read now; {EXAMPLE} starts them.")
     elif not schedule.enabled:
