@@ -44,6 +44,16 @@ class MemberStore(Store):
                 "SELECT * FROM members WHERE community_id = ? AND (member_id = ? OR "
                 "member_id = ? OR lower(display_name) = lower(?)) ORDER BY member_id LIMIT 1",
                 (community.key, query, f"{community.platform.value}:{query}", query)).fetchone()
+            if row is None and not query.isascii():
+                # SQLite's lower() folds ASCII letters only, and so does PostgreSQL's on the
+                # column's "C" collation: "JOSÉ" is "josÉ" to both. Names are compared here.
+                key = query.casefold()
+                found = next((r[0] for r in c.execute(
+                    "SELECT member_id, display_name FROM members WHERE community_id = ? "
+                    "ORDER BY member_id", (community.key,)) if r[1].casefold() == key), None)
+                if found is not None:
+                    row = c.execute("SELECT * FROM members WHERE community_id = ? AND "
+                                    "member_id = ?", (community.key, found)).fetchone()
             return member_info(row) if row else None
         return await self._read(unit)
 

@@ -3,9 +3,13 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot import prompts
 from bot.app import App
 from bot.commands import available_commands
+from bot.ids import ChannelRef, MemberRef
+from bot.invocation import Caller
 from bot.reply import Action, Buttons, Mention
 from tests.helpers import COMMUNITY, caller, press, run
 
@@ -242,6 +246,17 @@ async def test_stats_of_another_member(app):
     assert "secret" not in text(reply)
     missing = await run(app, "/stats member:@ghost")
     assert missing.error and "don't know" in text(missing)
+
+
+@pytest.mark.parametrize("typed", ["ÜNAL", "ünal", "Ünal", "@ÜNAL"])
+async def test_another_member_is_found_by_name_in_any_case_beyond_ascii(app, typed):
+    """Slack and Discord ids are opaque: the name is what a member types, in any case, and
+    SQLite's lower() (or PostgreSQL's on a "C" column) folds ASCII letters alone."""
+    unal = Caller(MemberRef(COMMUNITY.platform, "U0UNAL"), "Ünal", COMMUNITY,
+                  ChannelRef(COMMUNITY.platform, "general"))
+    await app.run_text("rejected", "asked for a discount", unal)
+    reply = await run(app, f"/stats member:{typed}")
+    assert not reply.error and "Ünal's asking so far" in text(reply), text(reply)
 
 
 async def test_cheers(app):
