@@ -71,6 +71,9 @@ class CommandSpec:
     # with the names of the fields it showed that came back empty (comma-separated, an
     # unticked yes/no one too), so that emptying a field clears it (/edit).
     clears: str | None = None
+    # Its text replaces what is stored (/edit): words right after an unquoted text option's
+    # value could be the rest of that value, so they are refused rather than taken as text.
+    rewords: bool = False
 
     @property
     def main(self) -> OptionSpec | None:
@@ -234,7 +237,7 @@ CATALOGUE: tuple[CommandSpec, ...] = (
                    "(see /edit)", max_length=30, example="2"),
         OptionSpec("clear", OptionType.TEXT, "Fields to empty: who, lesson, area or fear",
                    max_length=60, example="who,lesson"),
-    ), clears="clear"),
+    ), clears="clear", rewords=True),
     CommandSpec("undo", "Remove your most recent entry."),
     CommandSpec("export", "Your data here, as a CSV file, just for you."),
     CommandSpec("forget-me", "Delete everything the bot holds about you here."),

@@ -28,9 +28,10 @@ Errors are ``OptionError`` with a friendly message naming the option.
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from bot.commands import CommandSpec, OptionError
+from bot.commands import CommandSpec, OptionError, OptionType
 
 _DOUBLE = "\"\u201c\u201d\u201e\u201f"
 _SINGLE = "'\u2018\u2019\u201a\u201b"
@@ -169,15 +170,36 @@ class _Reader:
             value, i = self.value(name, after)
             if not value.strip():
                 raise self.empty(name)
-            out.append((name, value, False))
+            out.append((name, value, text[after] in _DOUBLE + _SINGLE))
+
+
+def _check_not_a_value_cut_short(spec: CommandSpec, tokens: list[tuple[str | None, str, bool]],
+                                 k: int) -> None:
+    """For a command whose text replaces what is stored: free text right after an unquoted
+    text option's value (``lesson:be bolder next time``) is refused, as it reads like the rest
+    of that value."""
+    name, value, quoted = tokens[k - 1]
+    opt = spec.option(name) if name else None
+    # Only an option whose values have words (its example is quoted: who:"my boss"), not one
+    # naming an entry or fields (entry:2 new words rewords entry 2).
+    if (opt is None or quoted or opt.type is not OptionType.TEXT or opt.phrase is not None
+            or not opt.example.startswith(tuple(_DOUBLE))):
+        return
+    rest = " ".join(v for _, v, _ in itertools.takewhile(lambda t: t[0] is None, tokens[k:]))
+    raise OptionError(f"Is “{rest}” part of `{name}`? A value of several words goes in quotes, "
+                      f"like {name}:\"{value} {rest}\". New words for the entry go first, "
+                      f"before any option.", name)
 
 
 def parse(spec: CommandSpec, text: str) -> dict[str, str]:
     """Raw option strings for ``spec`` from the text after the command name."""
     options: dict[str, str] = {}
     free: list[tuple[str, bool]] = []
-    for name, value, quoted in _Reader(spec, text).tokens():
+    tokens = _Reader(spec, text).tokens()
+    for k, (name, value, quoted) in enumerate(tokens):
         if name is None:
+            if spec.rewords and k:
+                _check_not_a_value_cut_short(spec, tokens, k)
             free.append((value, quoted))
             continue
         if name in options:

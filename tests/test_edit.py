@@ -17,7 +17,7 @@ from adapters.console import Console, ConsolePoster
 from bot.handlers.edit import NOT_FOUND, PER_PAGE
 from bot.ids import Platform
 from bot.invocation import ActionInvocation
-from bot.models import OutboxState, Period, PostKind, RankBy, Totals
+from bot.models import OutboxState, Outcome, Period, PostKind, RankBy, Totals
 from bot.outbox import EDIT_UNDONE
 from bot.reply import Action, Visibility
 from bot.scheduler import Scheduler
@@ -305,6 +305,10 @@ async def test_direct_edits_change_the_entry_and_say_what_changed(app, repo, clo
     ("/edit entry:5 outcome:yes", "You have no entry 5 here"),
     ("/edit entry:#999999 outcome:yes", NOT_FOUND),
     ("/edit entry:5", "You have no entry 5 here"),
+    # Words right after a value of words: the rest of it, or new wording? Never a silent guess.
+    ("/edit lesson:be bolder next time", 'Is “bolder next time” part of `lesson`? A value of '
+     'several words goes in quotes, like lesson:"be bolder next time"'),
+    ("/edit who:Sam the boss outcome:yes", "Is “the boss” part of `who`?"),
 ])
 async def test_bad_input_is_explained_and_changes_nothing(app, repo, line, words):
     first = await logged(app, '/rejected asked for a raise who:"my boss" fear:7 area:work')
@@ -315,6 +319,16 @@ async def test_bad_input_is_explained_and_changes_nothing(app, repo, line, words
     assert await attempt(repo, first) == before
     assert await repo.totals(COMMUNITY, ANA) == totals
     assert await edit_rows(repo) == []
+
+
+async def test_new_wording_goes_anywhere_but_right_after_a_value_of_words(app, repo):
+    first = await logged(app, "/rejected asked for a raise who:boss")
+    assert "new wording" in ok(await run(app, "/edit entry:1 asked for a bonus"))
+    assert "new wording" in ok(await run(app, "/edit outcome:yes asked for a bigger bonus"))
+    assert "lesson" in ok(await run(app, '/edit lesson:"be bolder next time"'))
+    row = await attempt(repo, first)
+    assert (row.ask, row.lesson, row.outcome) == (
+        "asked for a bigger bonus", "be bolder next time", Outcome.ACCEPTED)
 
 
 async def test_an_unchanged_edit_changes_nothing(app, repo):
