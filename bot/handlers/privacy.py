@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from bot import prompts
 from bot.errors import Refusal
@@ -24,14 +26,26 @@ from bot.reply import (
 )
 
 CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
-               "due", "status", "target", "by", "since", "zone", "until", "reason", "edited")
+               "due", "status", "target", "by", "since", "zone", "until", "reason", "edited",
+               "time", "days", "reminders")
+# What a spreadsheet would read as a formula at the start of a cell (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _SafeWriter(csv.DictWriter):  # type: ignore[type-arg]
+    """A member's text as text when the file is opened in a spreadsheet: a cell that would
+    start a formula (``=HYPERLINK(…)``, ``+cmd``, ``@SUM``) gets a leading apostrophe."""
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({k: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS)
+                                 else v for k, v in rowdict.items()})
 
 
 async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     attempts, commitments, goal = await deps.repo.export_rows(caller.community, caller.member)
     buf = io.StringIO()
-    out = csv.DictWriter(buf, CSV_COLUMNS, lineterminator="\n")
+    out = _SafeWriter(buf, CSV_COLUMNS, lineterminator="\n")
     out.writeheader()
     for a in attempts:
         out.writerow({"type": "attempt", "date": a.created_at.isoformat(), "outcome": a.outcome,
@@ -57,9 +71,13 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     if dare is not None:
         out.writerow({"type": "dare", "date": dare.drawn_at.isoformat(), "ask": dare.text})
     remind = await deps.repo.get_remind(caller.community, caller.member)
-    if remind is not None:
-        out.writerow({"type": "remind", "date": remind.next_at.isoformat(), "due": remind.time,
-                      "status": remind.days})
+    if remind is not None:  # its next nudge is when it is due
+        out.writerow({"type": "remind", "due": remind.next_at.isoformat(), "time": remind.time,
+                      "days": remind.days})
+    info = await deps.repo.member(caller.community, caller.member)
+    if info is not None:
+        out.writerow({"type": "settings", "zone": info.timezone or "",
+                      "reminders": "on" if info.reminders else "off"})
     stamp = deps.now().strftime("%Y%m%d")
     filename = f"whosnext-{caller.member.id}-{stamp}.csv"
     data = buf.getvalue().encode("utf-8")
