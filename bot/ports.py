@@ -216,6 +216,10 @@ class Repository(KeyValueStore, Protocol):
                           ) -> tuple[list[Attempt], list[Commitment], Goal | None]:
         """All of a member's own data in one community."""
 
+    async def export_cheers(self, community: CommunityRef, member: MemberRef
+                            ) -> tuple[dict[int, int], list[datetime]]:
+        """The cheers on each of the member's attempts (by id), and when they gave theirs."""
+
     async def forget_member(self, community: CommunityRef, member: MemberRef) -> int:
         """Delete every row about the member in the community; returns how many rows went."""
 

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 from bot.ids import CommunityRef, MemberRef
@@ -12,7 +13,7 @@ from bot.models import (
 )
 from storage.attempts import goal_of
 from storage.db import Store, Tx
-from storage.rows import attempt_row, commitment_row
+from storage.rows import attempt_row, commitment_row, from_ts
 
 T = TypeVar("T")
 
@@ -31,6 +32,21 @@ class PrivacyStore(Store):
                 "SELECT * FROM commitments WHERE community_id = ? AND member_id = ? "
                 "ORDER BY created_at, id", args)]
             return attempts, commitments, goal_of(c, *args)
+        return await self._read(unit)
+
+    async def export_cheers(self, community: CommunityRef, member: MemberRef
+                            ) -> tuple[dict[int, int], list[datetime]]:
+        """The cheers on each of the member's attempts (by id), and when they gave each of
+        theirs (only when: the entry cheered is someone else's)."""
+        def unit(c: Tx) -> tuple[dict[int, int], list[datetime]]:
+            args = (community.key, member.key)
+            received = {int(r[0]): int(r[1]) for r in c.execute(
+                "SELECT attempt_id, COUNT(*) FROM cheers WHERE community_id = ? AND "
+                "owner_id = ? GROUP BY attempt_id", args)}
+            given = [from_ts(r[0]) for r in c.execute(
+                "SELECT created_at FROM cheers WHERE community_id = ? AND member_id = ? "
+                "ORDER BY created_at", args)]
+            return received, given
         return await self._read(unit)
 
     async def forget_member(self, community: CommunityRef, member: MemberRef) -> int:

@@ -3,6 +3,7 @@ data, /forget-me leaves nothing of them behind."""
 
 import csv
 import io
+from datetime import datetime
 
 from bot.app import App
 from bot.reply import Attachment
@@ -69,6 +70,22 @@ async def test_export_is_a_complete_parsable_csv(app, clock):
     (settings,) = [r for r in rows if r["type"] == "settings"]
     assert (settings["zone"], settings["reminders"]) == ("Europe/Lisbon", "off")
     assert all("not mine" not in v for r in rows for v in r.values())
+
+
+async def test_the_export_has_the_cheers_received_and_when_each_was_given(app, clock):
+    mine = await run(app, "/rejected asked for a raise")
+    theirs = await run(app, "/rejected sams secret ask private:true", who="sam")
+    await press(app, mine.buttons()[0].action, who="sam")
+    await press(app, mine.buttons()[0].action, who="kim")
+    clock.advance(minutes=3)
+    await press(app, theirs.buttons()[0].action)
+    rows = list(csv.DictReader(io.StringIO((await run(app, "/export")).attachments[0].data
+                                           .decode("utf-8"))))
+    (attempt,) = [r for r in rows if r["type"] == "attempt"]
+    assert attempt["cheers"] == "2"
+    (given,) = [r for r in rows if r["type"] == "cheer given"]
+    assert datetime.fromisoformat(given["date"]) == clock.now()
+    assert all("secret" not in v for r in rows for v in r.values())
 
 
 async def test_the_export_keeps_text_that_would_start_a_formula_as_text(app):

@@ -27,7 +27,7 @@ from bot.reply import (
 
 CSV_COLUMNS = ("type", "date", "outcome", "ask", "who", "area", "fear", "lesson", "private",
                "due", "status", "target", "by", "since", "zone", "until", "reason", "edited",
-               "time", "days", "reminders")
+               "time", "days", "reminders", "cheers")
 # What a spreadsheet would read as a formula at the start of a cell (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,6 +44,7 @@ class _SafeWriter(csv.DictWriter):  # type: ignore[type-arg]
 async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
     caller = inv.caller
     attempts, commitments, goal = await deps.repo.export_rows(caller.community, caller.member)
+    received, given = await deps.repo.export_cheers(caller.community, caller.member)
     buf = io.StringIO()
     out = _SafeWriter(buf, CSV_COLUMNS, lineterminator="\n")
     out.writeheader()
@@ -52,7 +53,10 @@ async def export(deps: Deps, inv: Invocation, opts: Options) -> Reply:
                       "ask": a.ask, "who": a.who or "", "area": a.area or "",
                       "fear": "" if a.fear is None else a.fear, "lesson": a.lesson or "",
                       "private": "yes" if a.private else "no",
-                      "edited": a.edited_at.isoformat() if a.edited_at else ""})
+                      "edited": a.edited_at.isoformat() if a.edited_at else "",
+                      "cheers": received.get(a.id, 0)})
+    for at in given:  # only when: the entry cheered is someone else's
+        out.writerow({"type": "cheer given", "date": at.isoformat()})
     for c in commitments:
         out.writerow({"type": "commitment", "date": c.created_at.isoformat(), "ask": c.ask,
                       "due": c.due_at.isoformat(), "status": c.status, "zone": c.zone or ""})
