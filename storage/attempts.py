@@ -139,11 +139,11 @@ def check_goal(c: Tx, community: str, member: str, at: datetime) -> int | None:
 def reopen_goal(c: Tx, community: str, member: str) -> None:
     """A reached goal whose no's were taken back below its target (an /undo, an /edit) is open
     again, its start kept: reached again later, it is celebrated again."""
-    c.execute("UPDATE goals SET reached_at = NULL WHERE community_id = ? AND member_id = ? "
-              "AND reached_at IS NOT NULL AND target > (SELECT COUNT(*) FROM attempts WHERE "
-              "attempts.community_id = goals.community_id AND attempts.member_id = "
-              "goals.member_id AND outcome = 'rejected' AND created_at >= goals.counts_from)",
-              (community, member))
+    goal = c.execute("SELECT target, counts_from FROM goals WHERE community_id = ? "
+                     "AND member_id = ? AND reached_at IS NOT NULL", (community, member)).fetchone()
+    if goal is not None and goal_progress(c, community, member, goal["counts_from"]) < goal["target"]:
+        c.execute("UPDATE goals SET reached_at = NULL WHERE community_id = ? AND member_id = ?",
+                  (community, member))
 
 
 def goal_of(c: Tx, community: str, member: str) -> Goal | None:

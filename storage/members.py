@@ -48,12 +48,9 @@ class MemberStore(Store):
                 # SQLite's lower() folds ASCII letters only, and so does PostgreSQL's on the
                 # column's "C" collation: "JOSÉ" is "josÉ" to both. Names are compared here.
                 key = query.casefold()
-                found = next((r[0] for r in c.execute(
-                    "SELECT member_id, display_name FROM members WHERE community_id = ? "
-                    "ORDER BY member_id", (community.key,)) if r[1].casefold() == key), None)
-                if found is not None:
-                    row = c.execute("SELECT * FROM members WHERE community_id = ? AND "
-                                    "member_id = ?", (community.key, found)).fetchone()
+                row = next((r for r in c.execute(
+                    "SELECT * FROM members WHERE community_id = ? ORDER BY member_id",
+                    (community.key,)) if r["display_name"].casefold() == key), None)
             return member_info(row) if row else None
         return await self._read(unit)
 

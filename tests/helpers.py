@@ -4,7 +4,9 @@ real core as a member."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.app import App
 from bot.ids import ChannelRef, CommunityRef, MemberRef, Platform
@@ -45,3 +47,11 @@ async def run(app: App, line: str, who: str = "ana", request_id: str | None = No
 
 async def press(app: App, action: Action, who: str = "ana") -> Reply:
     return await app.handle_action(ActionInvocation(action.name, action.value, caller(who)))
+
+
+def edit_rows_in_file(tmp_path: Path) -> list[tuple[str, str, str | None]]:
+    """(state, target, reason) of every EDIT row in the outbox of ``tmp_path``'s test.db, read
+    from the database file."""
+    with sqlite3.connect(f"file:{tmp_path / 'test.db'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT state, target, reason FROM outbox WHERE kind = 'edit' "
+                          "ORDER BY id").fetchall()

@@ -82,12 +82,12 @@ async def promise(deps: Deps, caller: Caller, ask: str, when: str | None,
     if commitment is None:
         raise await rate_limited(deps, caller)
     info = await deps.repo.member(caller.community, caller.member)
-    away = await break_now(deps, caller.community, caller.member, now, today)
     cheer = prompts.COMMITMENT_CHEERS[0]  # promises no follow-up on its day
     if info is not None and not info.reminders:  # no follow-up will come
         after = ("Your reminders are off, so I won't check in: it waits in /asks, or log it "
                  "with /rejected or /accepted when it's done.")
-    elif away is not None and day <= away.last_day:  # its follow-up waits for the break's end
+    elif (away := await break_now(deps, caller.community, caller.member, now, today)) \
+            and day <= away.last_day:  # its follow-up waits for the break's end
         after = (f"You're on a break until {day_words(away.last_day, today)}, so I'll check in "
                  "the day after. Done sooner? Log it with /rejected or /accepted, or resolve "
                  "it from /asks.")

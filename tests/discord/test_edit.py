@@ -11,7 +11,6 @@ deleted) ending MISSED without a new post."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import aiohttp
 
@@ -31,6 +30,7 @@ from tests.discord.helpers import (
     submit_form,
 )
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, message_texts
+from tests.helpers import edit_rows_in_file as edit_rows
 
 EPHEMERAL = 64
 MODAL, MESSAGE = 9, 4
@@ -90,13 +90,6 @@ async def open_edit_form(fake: FakeDiscord, user_id: int = ANA) -> tuple[dict, d
     return listed, call.json["data"]
 
 
-
-
-def edit_rows(tmp_path) -> list[tuple[str, str, str | None]]:
-    """(state, target, reason) of every EDIT row in the outbox, read from the database file."""
-    with sqlite3.connect(f"file:{tmp_path / 'test.db'}?mode=ro", uri=True) as db:
-        return db.execute("SELECT state, target, reason FROM outbox WHERE kind = 'edit' "
-                          "ORDER BY id").fetchall()
 
 
 async def drain(repo, app, bot, clock):

@@ -10,7 +10,6 @@ find any more (past the lookback, or deleted) ending MISSED without a new post."
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from bot.ids import Platform
@@ -18,6 +17,7 @@ from bot.models import Outcome
 from bot.ports import EDIT_LOOKBACK
 from bot.scheduler import Scheduler
 from tests.fakes.slack import FakeSlack, Seen
+from tests.helpers import edit_rows_in_file as edit_rows
 from tests.slack.helpers import (
     ANA,
     BEN,
@@ -128,13 +128,6 @@ async def submit(http, adapter, view: dict[str, Any], changes: dict[str, str | b
     answer = await reply_json(await post_interaction(http, adapter, body))
     await adapter.idle()
     return answer
-
-
-def edit_rows(tmp_path) -> list[tuple[str, str, str | None]]:
-    """(state, target, reason) of every EDIT row in the outbox, read from the database file."""
-    with sqlite3.connect(f"file:{tmp_path / 'test.db'}?mode=ro", uri=True) as db:
-        return db.execute("SELECT state, target, reason FROM outbox WHERE kind = 'edit' "
-                          "ORDER BY id").fetchall()
 
 
 async def drain(repo, app, adapter, clock):
